@@ -1,0 +1,46 @@
+/* sl_render.h: renderers turn snapshots and app options into manifest sets.
+ * One file per kind under renderers/, registered in registry.c. */
+#ifndef SL_RENDER_H
+#define SL_RENDER_H
+
+#include <cjson/cJSON.h>
+#include "sl_config.h"
+#include "sl_doc.h"
+#include "sl_obj.h"
+#include "sl_snapshot.h"
+
+typedef struct sl_app sl_app;
+typedef struct sl_render_ctx sl_render_ctx;
+
+/* What a renderer may use while rendering. */
+struct sl_render_ctx {
+    sl_doc_limits limits;  /* per-file caps */
+    /* The snapshot of a named source (NULL or "" = the app's own source).
+     * Borrowed: valid for the whole render. */
+    int (*snapshot)(sl_render_ctx *ctx, const char *source, sl_snapshot **out, sl_error *err);
+    void *priv;
+};
+
+typedef struct sl_renderer_ops {
+    const char *kind; /* the key under render: "manifests", "score", ... */
+    /* Check and keep the options map (node, may be NULL when the renderer
+     * was given as a bare name); report problems into c. *out is freed with
+     * free_opts. No I/O. */
+    int (*configure)(const cJSON *node, sl_confctx *c, void **out);
+    void (*free_opts)(void *opts);
+    /* Render app into out (an empty set the caller owns). Objects must be
+     * added in a deterministic order. */
+    int (*render)(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, sl_error *err);
+} sl_renderer_ops;
+
+const sl_renderer_ops *sl_renderer_lookup(const char *kind);
+extern const sl_renderer_ops *const sl_renderer_registry[];
+
+/* Parse one file's bytes (YAML or JSON by extension) and add every object
+ * to out: multi-document streams, `kind: List` items expanded, empty
+ * documents skipped, a non-object document an error with position. The
+ * app's default namespace is set on namespaced objects that lack one. */
+int sl_render_add_manifests(const sl_app *app, sl_render_ctx *ctx, const char *file,
+                            const char *data, size_t len, sl_objset *out, sl_error *err);
+
+#endif
