@@ -1,15 +1,425 @@
-/* cli.c: the command line. */
+/* cli.c: the command line: render, diff, apply, validate, version. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sl_cli.h"
+#include "sl_pipeline.h"
+#include "sl_plan.h"
+
+/* Exit codes. diff follows kubectl diff: 0 no changes, 1 changes, 2+ error. */
+enum { EXIT_OK = 0, EXIT_CHANGES = 1, EXIT_ERROR = 2 };
+
+typedef struct cli_opts {
+    const char *config;
+    const char *output; /* render: yaml|json; diff/apply: text|json|markdown */
+    const char *color;  /* auto|never|always */
+    sl_local_override local[16];
+    size_t nlocal;
+    char **apps;
+    size_t napps;
+} cli_opts;
+
+static const char *const usage_main =
+    "sluice: a GitOps reconciler\n"
+    "\n"
+    "usage: sluice <command> [options] [APP...]\n"
+    "\n"
+    "commands:\n"
+    "  render     render apps to manifests on stdout\n"
+    "  diff       show what apply would change (exit 0 none, 1 changes, 2 error)\n"
+    "  apply      render, diff and apply apps to their targets\n"
+    "  validate   check the configuration file, reporting every problem\n"
+    "  version    print the version\n"
+    "\n"
+    "Run 'sluice <command> --help' for a command's options.\n";
+
+static const char *const usage_common =
+    "  -c, --config FILE   configuration file (default: $SLUICE_CONFIG or ./sluice.yaml)\n"
+    "      --local [SOURCE=]DIR\n"
+    "                      read SOURCE (default: the selected apps' source) from a local\n"
+    "                      folder instead of its configured revision (pull-request preview)\n"
+    "  -h, --help          this help\n";
+
+static void cli_usage(const char *cmd, FILE *f)
+{
+    if (!strcmp(cmd, "render")) {
+        fprintf(f, "usage: sluice render [options] [APP...]\n\n"
+                   "Render the selected apps (all by default) and print their objects as a\n"
+                   "YAML stream, in render order.\n\noptions:\n%s"
+                   "  -o, --output yaml|json  output format (json: a v1 List)\n",
+                usage_common);
+    } else if (!strcmp(cmd, "diff")) {
+        fprintf(f, "usage: sluice diff [options] [APP...]\n\n"
+                   "Render the selected apps, compare with their targets and print a unified\n"
+                   "diff per object and a summary. Secret values are masked.\n"
+                   "Exit status: 0 no changes, 1 changes, 2 error.\n\noptions:\n%s"
+                   "  -o, --output text|json|markdown  report format (default text)\n"
+                   "      --color auto|never|always    colour the diff (default auto: on a TTY)\n",
+                usage_common);
+    } else if (!strcmp(cmd, "apply")) {
+        fprintf(f, "usage: sluice apply [options] [APP...]\n\n"
+                   "Render the selected apps, print the diff, and apply it to their targets:\n"
+                   "creates and updates first, prunes last (only for apps with prune: true,\n"
+                   "only when every apply succeeded). If any selected app fails to render,\n"
+                   "nothing is applied. Exit status: 0 ok, 2 error.\n\noptions:\n%s"
+                   "  -o, --output text|json|markdown  report format (default text)\n"
+                   "      --color auto|never|always    colour the diff (default auto)\n",
+                usage_common);
+    } else if (!strcmp(cmd, "validate")) {
+        fprintf(f, "usage: sluice validate [-c FILE]\n\n"
+                   "Check the configuration and report every problem with file:line:col.\n"
+                   "Exit status: 0 valid, 2 problems found.\n\noptions:\n"
+                   "  -c, --config FILE   configuration file\n"
+                   "  -h, --help          this help\n");
+    } else if (!strcmp(cmd, "version")) {
+        fprintf(f, "usage: sluice version\n\nPrint the version.\n");
+    } else {
+        fputs(usage_main, f);
+    }
+}
+
+static void cli_print_error(const sl_error *err, const char *app)
+{
+    char buf[2048];
+
+    sl_error_format(err, buf, sizeof(buf));
+    if (app)
+        fprintf(stderr, "error: app %s: %s\n", app, buf);
+    else
+        fprintf(stderr, "error: %s\n", buf);
+}
+
+static int cli_parse(int argc, char **argv, const char *cmd, cli_opts *o)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
+        {"color", required_argument, NULL, 'C'},  {"local", required_argument, NULL, 'L'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    int ch;
+
+    memset(o, 0, sizeof(*o));
+    o->config = getenv("SLUICE_CONFIG");
+    if (!o->config || !*o->config)
+        o->config = "sluice.yaml";
+    o->color = "auto";
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "+c:o:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'C':
+            if (strcmp(optarg, "auto") && strcmp(optarg, "never") && strcmp(optarg, "always")) {
+                fprintf(stderr, "error: --color must be auto, never or always\n");
+                return EXIT_ERROR;
+            }
+            o->color = optarg;
+            break;
+        case 'L': {
+            char *eq = strchr(optarg, '=');
+            if (o->nlocal == sizeof(o->local) / sizeof(o->local[0])) {
+                fprintf(stderr, "error: too many --local options\n");
+                return EXIT_ERROR;
+            }
+            if (eq) {
+                *eq = '\0';
+                o->local[o->nlocal].source = optarg;
+                o->local[o->nlocal].dir = eq + 1;
+            } else {
+                o->local[o->nlocal].dir = optarg;
+            }
+            o->nlocal++;
+            break;
+        }
+        case 'h':
+            cli_usage(cmd, stdout);
+            return -1;
+        default:
+            fprintf(stderr, "error: unknown or incomplete option \"%s\"\n\n",
+                    argv[optind - 1]);
+            cli_usage(cmd, stderr);
+            return EXIT_ERROR;
+        }
+    }
+    o->apps = argv + optind;
+    o->napps = (size_t)(argc - optind);
+    return 0;
+}
+
+static int cli_load(const char *file, sl_config **cfg)
+{
+    sl_diags diags = {0};
+    int rc = sl_config_load(file, cfg, &diags);
+
+    for (size_t i = 0; i < diags.n; i++)
+        cli_print_error(&diags.v[i], NULL);
+    if (rc && !diags.n)
+        fprintf(stderr, "error: %s: %s\n", file, sl_strerror(rc));
+    sl_diags_free(&diags);
+    return rc;
+}
+
+/* Render the selection; print every per-app failure. */
+static int cli_render_all(sl_pipeline *p, sl_config *cfg, cli_opts *o)
+{
+    sl_error err;
+    int rc;
+
+    sl_error_clear(&err);
+    /* --local DIR without a source name applies to the source of the
+     * selected apps, which must then be just one. */
+    if (o->nlocal == 1 && !o->local[0].source) {
+        const sl_source *only = NULL;
+        for (size_t i = 0; i < cfg->nspecs; i++) {
+            int sel = o->napps == 0;
+            for (size_t j = 0; j < o->napps && !sel; j++)
+                sel = cfg->specs[i].each || !strcmp(o->apps[j], cfg->specs[i].name);
+            if (!sel)
+                continue;
+            if (only && only != cfg->specs[i].source) {
+                fprintf(stderr, "error: the selected apps read more than one source; "
+                                "say which one with --local SOURCE=DIR\n");
+                return SL_EINVAL;
+            }
+            only = cfg->specs[i].source;
+        }
+    }
+    if ((rc = sl_pipeline_init(p, cfg, o->local, o->nlocal, &err))) {
+        cli_print_error(&err, NULL);
+        return rc;
+    }
+    rc = sl_pipeline_render(p, o->apps, o->napps, &err);
+    for (size_t i = 0; i < p->napps; i++)
+        if (!p->apps[i].objects)
+            cli_print_error(&p->apps[i].err, p->apps[i].app->name);
+    if (rc && err.msg[0])
+        cli_print_error(&err, NULL);
+    return rc;
+}
+
+static int cli_render(int argc, char **argv)
+{
+    cli_opts o;
+    sl_config *cfg = NULL;
+    sl_pipeline p;
+    sl_buf out = SL_BUF_INIT;
+    int json = 0, rc, code = EXIT_ERROR;
+
+    memset(&p, 0, sizeof(p));
+    if ((rc = cli_parse(argc, argv, "render", &o)))
+        return rc < 0 ? EXIT_OK : rc;
+    if (o.output && strcmp(o.output, "yaml") && strcmp(o.output, "json")) {
+        fprintf(stderr, "error: render -o must be yaml or json\n");
+        return EXIT_ERROR;
+    }
+    json = o.output && !strcmp(o.output, "json");
+    if (cli_load(o.config, &cfg))
+        goto out;
+    if (cli_render_all(&p, cfg, &o))
+        goto out;
+    if (json) {
+        cJSON *list = cJSON_CreateObject(), *items;
+        char *text;
+        cJSON_AddStringToObject(list, "apiVersion", "v1");
+        cJSON_AddStringToObject(list, "kind", "List");
+        items = cJSON_AddArrayToObject(list, "items");
+        for (size_t i = 0; i < p.napps; i++)
+            for (size_t j = 0; j < p.apps[i].objects->n; j++)
+                cJSON_AddItemReferenceToArray(items, p.apps[i].objects->v[j].json);
+        text = cJSON_Print(list);
+        if (text)
+            fputs(text, stdout), fputc('\n', stdout);
+        free(text);
+        cJSON_Delete(list);
+    } else {
+        for (size_t i = 0; i < p.napps; i++)
+            for (size_t j = 0; j < p.apps[i].objects->n; j++) {
+                sl_buf_puts(&out, "---\n");
+                if (sl_yaml_write(&out, p.apps[i].objects->v[j].json)) {
+                    fprintf(stderr, "error: cannot write YAML\n");
+                    goto out;
+                }
+                if (out.len > (1 << 20)) {
+                    fwrite(out.ptr, 1, out.len, stdout);
+                    sl_buf_reset(&out);
+                }
+            }
+        fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+    }
+    if (fflush(stdout) == 0)
+        code = EXIT_OK;
+out:
+    sl_buf_free(&out);
+    sl_pipeline_fini(&p);
+    sl_config_free(cfg);
+    return code;
+}
+
+static int cli_color(const cli_opts *o)
+{
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+    if (!strcmp(o->color, "always"))
+        return 1;
+    if (!strcmp(o->color, "never"))
+        return 0;
+    return isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && !strcmp(term, "dumb"));
+}
+
+/* diff (apply = 0) and apply (apply = 1). */
+static int cli_diff_apply(int argc, char **argv, int apply)
+{
+    const char *cmd = apply ? "apply" : "diff";
+    cli_opts o;
+    sl_config *cfg = NULL;
+    sl_pipeline p;
+    sl_plan **plans = NULL;
+    sl_buf out = SL_BUF_INIT;
+    sl_outfmt fmt = SL_OUT_TEXT;
+    size_t nplans = 0, changes = 0;
+    int rc, failed = 0, code = EXIT_ERROR;
+
+    memset(&p, 0, sizeof(p));
+    if ((rc = cli_parse(argc, argv, cmd, &o)))
+        return rc < 0 ? EXIT_OK : rc;
+    if (o.output) {
+        if (!strcmp(o.output, "json"))
+            fmt = SL_OUT_JSON;
+        else if (!strcmp(o.output, "markdown"))
+            fmt = SL_OUT_MARKDOWN;
+        else if (strcmp(o.output, "text")) {
+            fprintf(stderr, "error: %s -o must be text, json or markdown\n", cmd);
+            return EXIT_ERROR;
+        }
+    }
+    if (cli_load(o.config, &cfg))
+        goto out;
+    if (cli_render_all(&p, cfg, &o)) {
+        /* A failed render never applies or prunes anything. */
+        if (apply) {
+            fprintf(stderr, "error: nothing applied: %s\n",
+                    "fix the errors above (a failed render never applies or prunes)");
+            goto out;
+        }
+        failed = 1;
+    }
+    plans = calloc(p.napps + 1, sizeof(*plans));
+    if (!plans)
+        goto out;
+    for (size_t i = 0; i < p.napps; i++) {
+        sl_rendered *r = &p.apps[i];
+        sl_plan_opts po = {.prune = r->app->prune, .allow_empty = r->app->allow_empty};
+        sl_error err;
+        if (!r->objects)
+            continue;
+        sl_error_clear(&err);
+        if (sl_plan_build(r->app->name, r->app->target->name, r->revision, r->objects,
+                          r->app->target, &po, &plans[nplans], &err)) {
+            cli_print_error(&err, r->app->name);
+            failed = 1;
+            continue;
+        }
+        nplans++;
+    }
+    if (apply && failed) {
+        fprintf(stderr, "error: nothing applied: planning failed\n");
+        goto out;
+    }
+    for (size_t i = 0; i < nplans; i++)
+        changes += plans[i]->counts[SL_ACT_CREATE] + plans[i]->counts[SL_ACT_UPDATE] +
+                   plans[i]->counts[SL_ACT_PRUNE];
+    if (sl_report_write(&out, plans, nplans, fmt, fmt == SL_OUT_TEXT && cli_color(&o))) {
+        fprintf(stderr, "error: cannot write the report\n");
+        goto out;
+    }
+    fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+    fflush(stdout);
+    if (apply) {
+        size_t pi = 0;
+        for (size_t i = 0; i < p.napps; i++) {
+            sl_rendered *r = &p.apps[i];
+            sl_apply_opts ao = {.app = r->app->name, .field_manager = "sluice"};
+            sl_error err;
+            if (!r->objects)
+                continue;
+            sl_error_clear(&err);
+            if (sl_plan_apply(plans[pi], r->objects, r->app->target, &ao, &err)) {
+                cli_print_error(&err, r->app->name);
+                failed = 1;
+            }
+            pi++;
+        }
+        code = failed ? EXIT_ERROR : EXIT_OK;
+        goto out;
+    }
+    code = failed ? EXIT_ERROR : changes ? EXIT_CHANGES : EXIT_OK;
+out:
+    for (size_t i = 0; i < nplans; i++)
+        sl_plan_free(plans[i]);
+    free(plans);
+    sl_buf_free(&out);
+    sl_pipeline_fini(&p);
+    sl_config_free(cfg);
+    return code;
+}
+
+static int cli_validate(int argc, char **argv)
+{
+    cli_opts o;
+    sl_config *cfg = NULL;
+    int rc;
+
+    if ((rc = cli_parse(argc, argv, "validate", &o)))
+        return rc < 0 ? EXIT_OK : rc;
+    if (o.napps) {
+        fprintf(stderr, "error: validate takes no arguments\n");
+        return EXIT_ERROR;
+    }
+    if (cli_load(o.config, &cfg))
+        return EXIT_ERROR;
+    printf("%s: valid (%zu sources, %zu targets, %zu apps)\n", o.config, cfg->nsources,
+           cfg->ntargets, cfg->nspecs);
+    sl_config_free(cfg);
+    return EXIT_OK;
+}
 
 int sl_cli_main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "version")) {
-        printf("sluice %s\n", SL_VERSION);
-        return 0;
+    const char *cmd;
+
+    if (argc < 2) {
+        cli_usage("", stderr);
+        return EXIT_ERROR;
     }
-    fprintf(stderr, "usage: sluice render|diff|apply|validate|version\n");
-    return 2;
+    cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        cli_usage(argc > 2 ? argv[2] : "", stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+            cli_usage("version", stdout);
+            return EXIT_OK;
+        }
+        printf("sluice %s\n", SL_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "render"))
+        return cli_render(argc - 1, argv + 1);
+    if (!strcmp(cmd, "diff"))
+        return cli_diff_apply(argc - 1, argv + 1, 0);
+    if (!strcmp(cmd, "apply"))
+        return cli_diff_apply(argc - 1, argv + 1, 1);
+    if (!strcmp(cmd, "validate"))
+        return cli_validate(argc - 1, argv + 1);
+    fprintf(stderr, "error: unknown command \"%s\"\n\n", cmd);
+    cli_usage("", stderr);
+    return EXIT_ERROR;
 }

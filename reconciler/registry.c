@@ -6,15 +6,20 @@
 #include "sl_source.h"
 #include "sl_target.h"
 
+extern const sl_renderer_ops sl_renderer_manifests;
+extern const sl_applier_ops sl_applier_directory;
+
 const sl_source_ops *const sl_source_registry[] = {
     NULL,
 };
 
 const sl_renderer_ops *const sl_renderer_registry[] = {
+    &sl_renderer_manifests,
     NULL,
 };
 
 const sl_applier_ops *const sl_applier_registry[] = {
+    &sl_applier_directory,
     NULL,
 };
 

@@ -69,7 +69,7 @@ int sl_objset_add_id(sl_objset *set, const sl_objid *id, sl_error *err);
 const sl_obj *sl_objset_find(const sl_objset *set, const sl_objid *id);
 /* Count n input bytes against max_bytes (the per-app size cap). */
 int sl_objset_account(sl_objset *set, size_t n, const char *file, sl_error *err);
-/* Sort by sl_objid_cmp. */
-void sl_objset_sort(sl_objset *set);
+/* Sort by sl_objid_cmp (and rebuild the index: SL_ENOMEM possible). */
+int sl_objset_sort(sl_objset *set);
 
 #endif

@@ -1,0 +1,154 @@
+/* manifests.c: the `manifests` renderer: every .yaml, .yml and .json file
+ * under a path of the source, in sorted path order. */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sl_app.h"
+#include "sl_render.h"
+
+typedef struct manifests_opts {
+    char *path;      /* NULL = the app's generator dir (or the root) */
+    int recurse;     /* default true */
+    sl_strv exclude; /* globs over paths relative to path, and over base names */
+} manifests_opts;
+
+static void manifests_free_opts(void *p)
+{
+    manifests_opts *o = p;
+
+    if (!o)
+        return;
+    free(o->path);
+    sl_strv_free(&o->exclude);
+    free(o);
+}
+
+static int manifests_configure(const cJSON *node, sl_confctx *c, void **out)
+{
+    static const char *const keys[] = {"path", "recurse", "exclude", NULL};
+    manifests_opts *o = calloc(1, sizeof(*o));
+    const char *path = NULL;
+    const cJSON *ex, *it;
+    int rc = 0;
+
+    if (!o)
+        return SL_ENOMEM;
+    o->recurse = 1;
+    if (node) {
+        sl_conf_check_keys(c, node, keys);
+        sl_conf_str(c, node, "path", 0, &path);
+        sl_conf_bool(c, node, "recurse", &o->recurse);
+        ex = cJSON_GetObjectItemCaseSensitive(node, "exclude");
+        if (ex && !cJSON_IsArray(ex))
+            rc = sl_conf_error(c, ex, "exclude must be a list of glob patterns");
+        if (!cJSON_IsArray(ex))
+            ex = NULL;
+        cJSON_ArrayForEach(it, ex)
+        {
+            if (!cJSON_IsString(it))
+                rc = sl_conf_error(c, it, "exclude entries must be strings");
+            else if (sl_strv_push(&o->exclude, it->valuestring))
+                rc = SL_ENOMEM;
+        }
+    }
+    if (path) {
+        sl_buf norm = SL_BUF_INIT;
+        sl_error err;
+        if (strstr(path, "{{"))
+            o->path = strdup(path); /* a generator hole, checked once filled */
+        else if (sl_path_normalize(path, &norm, &err))
+            rc = sl_conf_error(c, cJSON_GetObjectItemCaseSensitive(node, "path"), "path: %s",
+                               err.msg);
+        else
+            o->path = sl_buf_detach(&norm);
+        sl_buf_free(&norm);
+    }
+    *out = o;
+    return rc;
+}
+
+static int manifests_excluded(const manifests_opts *o, const char *rel)
+{
+    const char *base = strrchr(rel, '/');
+
+    base = base ? base + 1 : rel;
+    for (size_t i = 0; i < o->exclude.n; i++)
+        if (!fnmatch(o->exclude.v[i], rel, FNM_PATHNAME) || !fnmatch(o->exclude.v[i], base, 0))
+            return 1;
+    return 0;
+}
+
+static int manifests_wanted(const char *file)
+{
+    size_t n = strlen(file);
+
+    return (n > 5 && !strcmp(file + n - 5, ".yaml")) || (n > 4 && !strcmp(file + n - 4, ".yml")) ||
+           (n > 5 && !strcmp(file + n - 5, ".json"));
+}
+
+static int manifests_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, sl_error *err)
+{
+    const manifests_opts *o = app->opts;
+    sl_snapshot *snap;
+    sl_strv files = SL_STRV_INIT;
+    sl_buf data = SL_BUF_INIT;
+    sl_buf dir = SL_BUF_INIT;
+    int rc;
+
+    if ((rc = ctx->snapshot(ctx, NULL, &snap, err)))
+        goto out;
+    if ((rc = sl_path_normalize(o->path ? o->path : app->path, &dir, err)))
+        goto out;
+    if ((rc = sl_snapshot_isdir(snap, dir.ptr, err)) != 1) {
+        if (rc >= 0)
+            rc = sl_error_set(err, SL_EINVAL, "manifests path \"%s\" is a file, not a folder",
+                              dir.ptr);
+        else
+            sl_error_set(err, rc, "manifests path \"%s\" does not exist in source %s at %s",
+                         dir.ptr[0] ? dir.ptr : ".", snap->source, snap->revision);
+        goto out;
+    }
+    if (o->recurse) {
+        rc = sl_snapshot_walk(snap, dir.ptr, &files, err);
+    } else {
+        sl_strv names = SL_STRV_INIT;
+        rc = sl_snapshot_list(snap, dir.ptr, &names, err);
+        for (size_t i = 0; !rc && i < names.n; i++) {
+            size_t n = strlen(names.v[i]);
+            char *full;
+            if (n && names.v[i][n - 1] == '/')
+                continue;
+            if (asprintf(&full, "%s%s%s", dir.ptr, dir.ptr[0] ? "/" : "", names.v[i]) < 0)
+                rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+            else
+                rc = sl_strv_take(&files, full);
+        }
+        sl_strv_free(&names);
+    }
+    if (rc)
+        goto out;
+    for (size_t i = 0; i < files.n; i++) {
+        const char *rel = files.v[i] + (dir.len ? dir.len + 1 : 0);
+        if (!manifests_wanted(files.v[i]) || manifests_excluded(o, rel))
+            continue;
+        sl_buf_reset(&data);
+        if ((rc = sl_snapshot_read(snap, files.v[i], ctx->limits.max_file_bytes, &data, err)))
+            goto out;
+        if ((rc = sl_render_add_manifests(app, ctx, files.v[i], data.ptr, data.len, out, err)))
+            goto out;
+    }
+out:
+    sl_strv_free(&files);
+    sl_buf_free(&data);
+    sl_buf_free(&dir);
+    return rc;
+}
+
+const sl_renderer_ops sl_renderer_manifests = {
+    .kind = "manifests",
+    .configure = manifests_configure,
+    .free_opts = manifests_free_opts,
+    .render = manifests_render,
+};
