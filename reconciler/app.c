@@ -41,8 +41,8 @@ int sl_app_subst(const char *tmpl, const cJSON *vars, char **out, sl_error *err)
         v = vars ? cJSON_GetObjectItemCaseSensitive(vars, name) : NULL;
         if (!cJSON_IsString(v)) {
             rc = sl_error_set(err, SL_EINVAL,
-                              "unknown variable \"%s\" in \"%s\" (known: path, dir, dirpath, "
-                              "file%s)",
+                              "unknown variable \"%s\" in \"%s\" (known: path, base, dir, "
+                              "dirpath%s)",
                               name, tmpl, vars ? "" : "; only apps with each: have variables");
             break;
         }
@@ -127,35 +127,39 @@ static int appv_push(sl_appv *av, sl_app *app)
     return 0;
 }
 
-/* Variables for one generator match. */
-static cJSON *app_vars(sl_snapshot *snap, const char *match, char **dirpath_out)
+/* Variables for one generator match: path (the match), base (its last
+ * segment), dir and dirpath (the folder holding the match). The app's
+ * path, where renderers look by default, is the match itself when it is a
+ * folder, else the folder holding it. */
+static cJSON *app_vars(sl_snapshot *snap, const char *match, char **path_out)
 {
     cJSON *vars = cJSON_CreateObject();
     const char *slash = strrchr(match, '/');
-    char *dirpath;
-    const char *file, *dir;
+    char *dirpath = slash ? strndup(match, (size_t)(slash - match)) : strdup("");
+    const char *dir;
     int isdir = sl_snapshot_isdir(snap, match, NULL) == 1;
 
-    if (isdir) {
-        dirpath = strdup(match);
-        file = "";
-    } else {
-        dirpath = slash ? strndup(match, (size_t)(slash - match)) : strdup("");
-        file = slash ? slash + 1 : match;
-    }
-    if (!vars || !dirpath) {
-        cJSON_Delete(vars);
-        free(dirpath);
-        return NULL;
-    }
+    if (!vars || !dirpath)
+        goto fail;
     dir = strrchr(dirpath, '/');
     dir = dir ? dir + 1 : dirpath;
-    cJSON_AddStringToObject(vars, "path", match);
-    cJSON_AddStringToObject(vars, "dirpath", dirpath);
-    cJSON_AddStringToObject(vars, "dir", dir);
-    cJSON_AddStringToObject(vars, "file", file);
-    *dirpath_out = dirpath;
+    if (!cJSON_AddStringToObject(vars, "path", match) ||
+        !cJSON_AddStringToObject(vars, "base", slash ? slash + 1 : match) ||
+        !cJSON_AddStringToObject(vars, "dirpath", dirpath) ||
+        !cJSON_AddStringToObject(vars, "dir", dir))
+        goto fail;
+    if (isdir) {
+        free(dirpath);
+        dirpath = strdup(match);
+        if (!dirpath)
+            goto fail;
+    }
+    *path_out = dirpath;
     return vars;
+fail:
+    cJSON_Delete(vars);
+    free(dirpath);
+    return NULL;
 }
 
 int sl_app_expand(const sl_config *cfg, const sl_appspec *spec, sl_snapshot *snap, sl_appv *out,

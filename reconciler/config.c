@@ -11,8 +11,9 @@
 
 #define SL_CONFIG_MAX_BYTES ((size_t)4 << 20)
 
-/* Expand ${NAME} from the environment in every string of the tree
- * (mapping keys excluded); "$${" stands for a literal "${". */
+/* Expand ${NAME} and ${NAME:-default} from the environment in every
+ * string of the tree (mapping keys excluded); "$${" stands for a literal
+ * "${". */
 static int config_expand_env(sl_confctx *c, cJSON *node)
 {
     cJSON *it;
@@ -37,7 +38,15 @@ static int config_expand_env(sl_confctx *c, cJSON *node)
                 }
                 memcpy(name, s + 2, n);
                 name[n] = '\0';
+                /* ${NAME:-default}: the default when NAME is unset or empty. */
+                char *dflt = strstr(name, ":-");
+                if (dflt) {
+                    *dflt = '\0';
+                    dflt += 2;
+                }
                 val = getenv(name);
+                if ((!val || !*val) && dflt)
+                    val = dflt;
                 if (!val) {
                     rc = sl_conf_error(c, node, "environment variable %s is not set", name);
                     break;

@@ -38,8 +38,8 @@ struct sl_app {
     const sl_appspec *spec;
     sl_source *source; /* borrowed */
     sl_target *target; /* borrowed */
-    char *path;        /* directory of the generator match ("" at the root, or for plain apps) */
-    cJSON *vars;       /* generator variables (path, dir, dirpath, file) or NULL */
+    char *path;        /* the generator match if a folder, else its folder ("" for plain apps) */
+    cJSON *vars;       /* generator variables (path, base, dir, dirpath) or NULL */
     const sl_renderer_ops *renderer;
     void *opts;        /* owned when owns_opts */
     int owns_opts;
@@ -66,8 +66,9 @@ typedef struct sl_config {
 
 /* Load and check sluice.yaml. Every problem found is added to diags with
  * its position; the return value is 0 only when diags stayed empty. On
- * success *out is the caller's. ${NAME} in string values expands from the
- * environment ($${ escapes); an unset variable is an error. */
+ * success *out is the caller's. ${NAME} and ${NAME:-default} in string
+ * values expand from the environment ($${ escapes); an unset variable
+ * without a default is an error. */
 int sl_config_load(const char *file, sl_config **out, sl_diags *diags);
 void sl_config_free(sl_config *cfg);
 
@@ -82,8 +83,9 @@ typedef struct sl_appv {
 
 /* Expand spec into apps using snap (the spec's source at the revision being
  * rendered): one app for a plain spec, one per sorted glob match for each:.
- * Names and renderer option strings have their {{ path }}, {{ dir }},
- * {{ dirpath }}, {{ file }} holes filled. Appended to out (caller's). */
+ * Names and renderer option strings have their {{ path }} (the match),
+ * {{ base }} (its last segment), {{ dir }} and {{ dirpath }} (the folder
+ * holding the match) holes filled. Appended to out (caller's). */
 int sl_app_expand(const sl_config *cfg, const sl_appspec *spec, sl_snapshot *snap, sl_appv *out,
                   sl_error *err);
 void sl_app_free(sl_app *app);
