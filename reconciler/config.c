@@ -356,10 +356,27 @@ static void config_apps(sl_config *cfg, sl_confctx *c, const cJSON *node)
 
 int sl_config_load(const char *file, sl_config **out, sl_diags *diags)
 {
+    sl_buf data = SL_BUF_INIT;
+    sl_error err;
+    int rc;
+
+    sl_error_clear(&err);
+    *out = NULL;
+    if ((rc = sl_file_read(file, SL_CONFIG_MAX_BYTES, &data, &err))) {
+        sl_diags_add(diags, &err);
+        return rc;
+    }
+    rc = sl_config_parse(file, data.ptr, data.len, out, diags);
+    sl_buf_free(&data);
+    return rc;
+}
+
+int sl_config_parse(const char *file, const char *text, size_t len, sl_config **out,
+                    sl_diags *diags)
+{
     static const char *const keys[] = {"stateDir", "listen", "limits", "sources",
                                        "targets",  "apps",   NULL};
     sl_config *cfg = NULL;
-    sl_buf data = SL_BUF_INIT;
     sl_docv docs = {0};
     sl_error err;
     sl_confctx c;
@@ -384,8 +401,7 @@ int sl_config_load(const char *file, sl_config **out, sl_diags *diags)
     c.pm = cfg->pm;
     c.diags = diags;
 
-    if ((rc = sl_file_read(file, SL_CONFIG_MAX_BYTES, &data, &err)) ||
-        (rc = sl_yaml_parse(file, data.ptr, data.len, NULL, cfg->pm, &docs, &err))) {
+    if ((rc = sl_yaml_parse(file, text, len, NULL, cfg->pm, &docs, &err))) {
         sl_diags_add(diags, &err);
         goto out;
     }
@@ -429,7 +445,6 @@ int sl_config_load(const char *file, sl_config **out, sl_diags *diags)
         rc = SL_EINVAL;
 out:
     free(tmp);
-    sl_buf_free(&data);
     sl_docv_free(&docs);
     if (rc) {
         sl_config_free(cfg);

@@ -70,6 +70,9 @@ typedef struct sl_config {
  * values expand from the environment ($${ escapes); an unset variable
  * without a default is an error. */
 int sl_config_load(const char *file, sl_config **out, sl_diags *diags);
+/* As sl_config_load, from text already in memory (file names it). */
+int sl_config_parse(const char *file, const char *text, size_t len, sl_config **out,
+                    sl_diags *diags);
 void sl_config_free(sl_config *cfg);
 
 sl_source *sl_config_source(const sl_config *cfg, const char *name);
