@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config git
   libgit2-dev libyaml-dev libcurl4-openssl-dev libssl-dev libcjson-dev
   clang libclang-rt-14-dev
-  python3
+  python3 openssh-server openssh-client
 )
 
 missing=()
