@@ -73,17 +73,42 @@ static int dir_relpath(const sl_objid *id, char *folder, size_t fn, char *file, 
     return 0;
 }
 
+/* mkdir -p of the root itself (the operator chose it, so symlinks on the
+ * way to it are fine). */
+static int dir_mkroot(const char *root, sl_error *err)
+{
+    char path[4096];
+    size_t n = strlen(root);
+
+    if (n == 0 || n >= sizeof(path))
+        return sl_error_set(err, SL_EINVAL, "bad target folder \"%s\"", root);
+    memcpy(path, root, n + 1);
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(path, 0755) && errno != EEXIST)
+                return sl_error_set(err, SL_EIO, "cannot create %s: %s", path, strerror(errno));
+            *p = saved;
+            if (!saved)
+                break;
+        }
+    }
+    return 0;
+}
+
 /* mkdir -p of rel below root, refusing symlinks on the way. */
 static int dir_mkdirs(const dir_target *d, const char *rel, sl_error *err)
 {
     char path[4096];
     size_t rootlen = strlen(d->root);
     struct stat st;
+    int rc;
 
     if (snprintf(path, sizeof(path), "%s/%s", d->root, rel) >= (int)sizeof(path))
         return sl_error_set(err, SL_ELIMIT, "path too long");
-    if (mkdir(d->root, 0755) && errno != EEXIST)
-        return sl_error_set(err, SL_EIO, "cannot create %s: %s", d->root, strerror(errno));
+    if ((rc = dir_mkroot(d->root, err)))
+        return rc;
     for (char *p = path + rootlen + 1;; p++) {
         char saved = *p;
         if (saved != '/' && saved != '\0')

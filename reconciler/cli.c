@@ -107,7 +107,7 @@ static int cli_parse(int argc, char **argv, const char *cmd, cli_opts *o)
     o->color = "auto";
     optind = 1;
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, "+c:o:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             o->config = optarg;

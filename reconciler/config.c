@@ -332,7 +332,12 @@ static void config_apps(sl_config *cfg, sl_confctx *c, const cJSON *node)
         spec->name = name ? strdup(name) : NULL;
         spec->each = each ? strdup(each) : NULL;
         spec->namespace = ns ? strdup(ns) : NULL;
-        if (name && !each && !name_ok(name))
+        if (name && !each && strstr(name, "{{"))
+            sl_conf_error(c, cJSON_GetObjectItemCaseSensitive(app, "name"),
+                          "app name \"%s\" has a {{ }} hole but the app has no each: "
+                          "generator to fill it",
+                          name);
+        else if (name && !each && !name_ok(name))
             sl_conf_error(c, cJSON_GetObjectItemCaseSensitive(app, "name"),
                           "app name \"%s\" may hold only letters, digits, - _ .", name);
         if (name && each && !strstr(name, "{{"))

@@ -23,7 +23,8 @@ typedef struct sl_plan_item {
     sl_action action;
     sl_objid id;
     const sl_obj *desired; /* borrowed from the desired set; NULL for prune */
-    cJSON *want;           /* normalised desired (owned); NULL for prune and unchanged */
+    cJSON *want;           /* normalised desired, or the normalised dry-run result when the
+                              target has dry_run (owned); NULL for prune and unchanged */
     cJSON *live;           /* normalised live (owned); NULL for create and unchanged */
 } sl_plan_item;
 
@@ -34,6 +35,7 @@ typedef struct sl_plan {
     sl_plan_item *v;
     size_t n, cap;
     size_t counts[SL_ACT__COUNT];
+    int prune; /* built with prune on */
 } sl_plan;
 
 typedef struct sl_plan_opts {

@@ -3,7 +3,7 @@
 set -u
 SLUICE=${SLUICE:?set SLUICE to the sluice binary}
 T=$(mktemp -d "${TMPDIR:-/tmp}/slint.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 PASSED=0
 FAILED=0
 export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@sluice.invalid

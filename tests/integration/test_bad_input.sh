@@ -39,7 +39,7 @@ check_bad() {
   local what=$1 regex=$2
   S diff
   expect_rc 2 "$what: diff fails"
-  expect_err "$regex" "$what: error names the problem"
+  expect_err "$regex" "$what: error names the problem"; echo "    stderr: $(head -c 300 <<<"$ERR")"
   S apply
   expect_rc 2 "$what: apply fails"
   [ "$(tree_sum "$T/out")" = "$before" ] && ok "$what: target untouched" || fail "$what: target changed"
@@ -133,6 +133,7 @@ reset_repo
 
 # 10. an empty render does not prune everything
 git -C "$T/app" rm -q deploy/cm.yaml
+mkdir -p "$T/app/deploy"
 echo "# nothing here" >"$T/app/deploy/README.yaml"
 commit app "empty"
 S apply

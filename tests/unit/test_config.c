@@ -41,7 +41,7 @@ static void test_valid_config(void)
                              "sources:\n"
                              "  local: { dir: ./tree, interval: 30s }\n"
                              "targets:\n"
-                             "  out: { directory: ./${SL_TEST_OUT} }\n"
+                             "  out: { directory: \"./${SL_TEST_OUT}\" }\n"
                              "apps:\n"
                              "  - name: one\n"
                              "    source: local\n"
@@ -88,7 +88,7 @@ static void test_every_problem_reported(void)
                              "  a: { dir: ./x, interval: soon }\n"     /* 4 */
                              "  b: { nothing: here }\n"                /* 5 */
                              "targets:\n"                              /* 6 */
-                             "  out: { directory: ${SL_TEST_UNSET} }\n" /* 7 */
+                             "  out: { directory: \"${SL_TEST_UNSET}\" }\n" /* 7 */
                              "apps:\n"                                 /* 8 */
                              "  - name: x\n"                           /* 9 */
                              "    source: nope\n"                      /* 10 */
