@@ -104,6 +104,57 @@ static int config_limits(sl_confctx *c, const cJSON *node, sl_limits *l)
     return 0;
 }
 
+/* daemon: { concurrency, driftInterval, backoffMax, historyKeep } and
+ * webhook: { maxBodySize, rateLimit } */
+static void config_daemon(sl_confctx *c, sl_config *cfg)
+{
+    static const char *const dkeys[] = {"concurrency", "driftInterval", "backoffMax",
+                                        "historyKeep", NULL};
+    static const char *const wkeys[] = {"maxBodySize", "rateLimit", NULL};
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(cfg->root, "daemon");
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(cfg->root, "webhook");
+    const cJSON *v;
+
+    cfg->concurrency = 4;
+    cfg->drift_interval = 300;
+    cfg->backoff_max = 300;
+    cfg->history_keep = 1000;
+    cfg->webhook_max_body = (size_t)1 << 20;
+    cfg->webhook_rate = 10;
+    if (d && !cJSON_IsObject(d))
+        sl_conf_error(c, d, "daemon must be a mapping");
+    else if (d) {
+        sl_conf_check_keys(c, d, dkeys);
+        if ((v = cJSON_GetObjectItemCaseSensitive(d, "concurrency"))) {
+            if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 64 ||
+                v->valuedouble != (int)v->valuedouble)
+                sl_conf_error(c, v, "concurrency must be a whole number from 1 to 64");
+            else
+                cfg->concurrency = (int)v->valuedouble;
+        }
+        if ((v = cJSON_GetObjectItemCaseSensitive(d, "historyKeep"))) {
+            if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > 1e7)
+                sl_conf_error(c, v, "historyKeep must be a number of records (1 or more)");
+            else
+                cfg->history_keep = (int)v->valuedouble;
+        }
+        sl_conf_duration(c, d, "driftInterval", &cfg->drift_interval);
+        sl_conf_duration(c, d, "backoffMax", &cfg->backoff_max);
+    }
+    if (w && !cJSON_IsObject(w))
+        sl_conf_error(c, w, "webhook must be a mapping");
+    else if (w) {
+        sl_conf_check_keys(c, w, wkeys);
+        sl_conf_size(c, w, "maxBodySize", &cfg->webhook_max_body);
+        if ((v = cJSON_GetObjectItemCaseSensitive(w, "rateLimit"))) {
+            if (!cJSON_IsNumber(v) || v->valuedouble <= 0)
+                sl_conf_error(c, v, "rateLimit must be deliveries per second per source (> 0)");
+            else
+                cfg->webhook_rate = v->valuedouble;
+        }
+    }
+}
+
 /* Find which registered kind key a source/target map carries. */
 static const char *config_kind(sl_confctx *c, const cJSON *node, const char *what,
                                const char *(*lookup)(const char *), const char *known)
@@ -169,6 +220,41 @@ static int name_ok(const char *s)
     return 1;
 }
 
+/* sources.<name>.webhook: { github: { secretFile }, generic: { tokenFile } } */
+static void config_source_webhook(sl_confctx *c, const cJSON *node, sl_source *src)
+{
+    static const char *const keys[] = {"github", "generic", NULL};
+    static const char *const gh_keys[] = {"secretFile", NULL};
+    static const char *const gen_keys[] = {"tokenFile", NULL};
+    const cJSON *gh, *gen;
+    const char *f;
+
+    if (!node)
+        return;
+    if (!cJSON_IsObject(node)) {
+        sl_conf_error(c, node, "webhook must be a mapping such as { github: { secretFile: F } }");
+        return;
+    }
+    sl_conf_check_keys(c, node, keys);
+    gh = cJSON_GetObjectItemCaseSensitive(node, "github");
+    gen = cJSON_GetObjectItemCaseSensitive(node, "generic");
+    if (!gh && !gen)
+        sl_conf_error(c, node, "webhook needs github: or generic:");
+    if (gh) {
+        /* A webhook without a secret would let anyone trigger fetches: an error. */
+        if (!cJSON_IsObject(gh))
+            sl_conf_error(c, gh, "webhook.github must be a mapping { secretFile: F }");
+        else if (!sl_conf_check_keys(c, gh, gh_keys) && !sl_conf_str(c, gh, "secretFile", 1, &f))
+            src->webhook_secret_file = sl_conf_path(c, f);
+    }
+    if (gen) {
+        if (!cJSON_IsObject(gen))
+            sl_conf_error(c, gen, "webhook.generic must be a mapping { tokenFile: F }");
+        else if (!sl_conf_check_keys(c, gen, gen_keys) && !sl_conf_str(c, gen, "tokenFile", 1, &f))
+            src->webhook_token_file = sl_conf_path(c, f);
+    }
+}
+
 static void config_sources(sl_config *cfg, sl_confctx *c, const cJSON *node)
 {
     const cJSON *it;
@@ -206,6 +292,7 @@ static void config_sources(sl_config *cfg, sl_confctx *c, const cJSON *node)
         src->state_dir = strdup(cfg->state_dir);
         src->interval = 60;
         sl_conf_duration(c, it, "interval", &src->interval);
+        config_source_webhook(c, cJSON_GetObjectItemCaseSensitive(it, "webhook"), src);
         cfg->nsources = ++i;
         if (src->ops->open(src, it, c))
             continue;
@@ -379,8 +466,8 @@ int sl_config_load(const char *file, sl_config **out, sl_diags *diags)
 int sl_config_parse(const char *file, const char *text, size_t len, sl_config **out,
                     sl_diags *diags)
 {
-    static const char *const keys[] = {"stateDir", "listen", "limits", "sources",
-                                       "targets",  "apps",   NULL};
+    static const char *const keys[] = {"stateDir", "listen", "limits",  "sources",
+                                       "targets",  "apps",   "daemon",  "webhook", NULL};
     sl_config *cfg = NULL;
     sl_docv docs = {0};
     sl_error err;
@@ -441,6 +528,7 @@ int sl_config_parse(const char *file, const char *text, size_t len, sl_config **
         cfg->listen = listen ? strdup(listen) : NULL;
     }
     config_limits(&c, cJSON_GetObjectItemCaseSensitive(cfg->root, "limits"), &cfg->limits);
+    config_daemon(&c, cfg);
     config_sources(cfg, &c, cJSON_GetObjectItemCaseSensitive(cfg->root, "sources"));
     config_targets(cfg, &c, cJSON_GetObjectItemCaseSensitive(cfg->root, "targets"));
     config_apps(cfg, &c, cJSON_GetObjectItemCaseSensitive(cfg->root, "apps"));
@@ -479,6 +567,8 @@ void sl_config_free(sl_config *cfg)
             s->ops->close(s);
         free(s->name);
         free(s->state_dir);
+        free(s->webhook_secret_file);
+        free(s->webhook_token_file);
     }
     free(cfg->sources);
     for (size_t i = 0; i < cfg->ntargets; i++) {

@@ -54,6 +54,14 @@ typedef struct sl_config {
     char *state_dir; /* absolute */
     char *listen;    /* host:port or NULL */
     sl_limits limits;
+    /* daemon: */
+    int concurrency;        /* apps reconciled at once, default 4 */
+    double drift_interval;  /* seconds between live-state re-checks, default 300 */
+    double backoff_max;     /* cap of the failure backoff, seconds, default 300 */
+    int history_keep;       /* reconcile records kept per app, default 1000 */
+    /* webhook: */
+    size_t webhook_max_body; /* default 1 MiB */
+    double webhook_rate;     /* deliveries per second per source, default 10 */
     sl_source *sources;
     size_t nsources;
     sl_target *targets;

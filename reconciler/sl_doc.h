@@ -30,6 +30,11 @@ const char *sl_posmap_intern(sl_posmap *pm, const char *file);
 int sl_posmap_set(sl_posmap *pm, const cJSON *node, const char *file, int line, int col);
 /* 0 and *out filled when known; SL_ENOTFOUND otherwise (out zeroed, file ""). pm may be NULL. */
 int sl_posmap_get(const sl_posmap *pm, const cJSON *node, sl_pos *out);
+/* Drop the entries of node and all its descendants (call before freeing a
+ * tree whose addresses may be reused while pm lives). pm may be NULL. */
+void sl_posmap_forget(sl_posmap *pm, const cJSON *node);
+/* Copy every entry of src into dst (file names re-interned in dst). */
+int sl_posmap_merge(sl_posmap *dst, const sl_posmap *src);
 
 /* Caps for one parse. Zero fields take the defaults below. */
 typedef struct sl_doc_limits {
@@ -52,6 +57,8 @@ typedef struct sl_docv {
 } sl_docv;
 
 void sl_docv_free(sl_docv *dv);
+/* Append tree (taken on success only) with its root position. */
+int sl_docv_push(sl_docv *dv, cJSON *tree, sl_pos pos);
 
 /* Parse a YAML stream (one or more documents) into cJSON trees appended to
  * out. Plain scalars resolve as kubectl's reader resolves them (YAML 1.1,
@@ -64,6 +71,21 @@ void sl_docv_free(sl_docv *dv);
  * file:line:col. */
 int sl_yaml_parse(const char *file, const char *data, size_t len, const sl_doc_limits *limits,
                   sl_posmap *pm, sl_docv *out, sl_error *err);
+
+/* What a plain (unquoted, untagged) YAML scalar of n bytes reads as under
+ * the rules above: one of SL_YAML_*. A timestamp reads as a string but is
+ * told apart (YAML 1.1 readers other than kubectl's make it a date). The
+ * writer quotes every string whose kind is not SL_YAML_STR. */
+enum {
+    SL_YAML_STR,
+    SL_YAML_NULL,
+    SL_YAML_BOOL,
+    SL_YAML_INT,
+    SL_YAML_FLOAT,
+    SL_YAML_NONFINITE,
+    SL_YAML_TIMESTAMP
+};
+int sl_yaml_plain_kind(const char *s, size_t n);
 
 /* Parse one JSON document with cJSON; an error names file:line:col. Only the
  * root's position is recorded. */

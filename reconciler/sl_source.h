@@ -38,6 +38,13 @@ struct sl_source {
     char *state_dir; /* the config's stateDir (absolute) */
     double interval; /* poll interval in seconds */
     void *priv;
+    /* Set by the back end's open (borrowed from priv) so that webhooks can
+     * be matched: the git URL and ref, or the folder for dir; NULL if none. */
+    const char *url;
+    const char *ref;
+    /* sources.<name>.webhook, read by the config loader (owned; NULL when unset). */
+    char *webhook_secret_file; /* webhook.github.secretFile */
+    char *webhook_token_file;  /* webhook.generic.tokenFile */
 };
 
 const sl_source_ops *sl_source_lookup(const char *kind);

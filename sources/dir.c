@@ -348,6 +348,7 @@ static int dir_open(sl_source *src, const cJSON *node, sl_confctx *c)
         return SL_EINVAL;
     if (!(ds->path = sl_conf_path(c, path)))
         return SL_ENOMEM;
+    src->url = ds->path;
     return rc;
 }
 

@@ -884,6 +884,8 @@ static int git_open(sl_source *src, const cJSON *node, sl_confctx *c)
         if (kh && !(gs->ssh_known_hosts = sl_conf_path(c, kh)))
             return SL_ENOMEM;
     }
+    src->url = gs->url;
+    src->ref = gs->ref;
     return rc ? SL_EINVAL : 0;
 }
 
