@@ -58,7 +58,7 @@ static int pipeline_snapshot(sl_pipeline *p, sl_source *src, sl_snapshot **out, 
 {
     size_t i = (size_t)(src - p->cfg->sources);
     const char *local;
-    int rc;
+    int rc = 0;
 
     if (p->fetched[i] == 1) {
         *out = p->snaps[i];
@@ -72,7 +72,10 @@ static int pipeline_snapshot(sl_pipeline *p, sl_source *src, sl_snapshot **out, 
         rc = sl_dir_snapshot_open(local, src->name, &p->snaps[i], err);
         snprintf(p->revs[i].id, sizeof(p->revs[i].id), "local");
     } else {
-        rc = sl_source_fetch(src, &p->revs[i], err);
+        if (p->pinned && p->pinned[i].id[0])
+            p->revs[i] = p->pinned[i];
+        else
+            rc = sl_source_fetch(src, &p->revs[i], err);
         if (!rc)
             rc = sl_source_snapshot(src, &p->revs[i], &p->snaps[i], err);
     }
@@ -128,82 +131,107 @@ static int pipeline_push(sl_pipeline *p, sl_app *app, size_t *cap)
     return 0;
 }
 
+/* Render one spec; apps not selected (when select is given) are dropped,
+ * and so are suspended ones when nothing is selected and skip_suspended. */
+static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t nselect,
+                         int *used, int skip_suspended, sl_error *err)
+{
+    sl_config *cfg = p->cfg;
+    sl_appspec *spec = &cfg->specs[si];
+    sl_appv av = {0};
+    sl_snapshot *snap = NULL;
+    sl_error e;
+    int rc, first = 0;
+
+    sl_error_clear(&e);
+    if ((rc = pipeline_snapshot(p, spec->source, &snap, &e)) ||
+        (rc = sl_app_expand(cfg, spec, snap, &av, &e))) {
+        /* The spec itself failed: report it as one failed app. */
+        sl_app *app = calloc(1, sizeof(*app));
+        sl_appv_free(&av);
+        if (!app || !(app->name = strdup(spec->name)) || pipeline_push(p, app, &p->capapps)) {
+            sl_app_free(app);
+            return sl_error_set(err, SL_ENOMEM, "out of memory");
+        }
+        app->spec = spec;
+        app->renderer = spec->renderer;
+        app->target = spec->target;
+        app->source = spec->source;
+        p->apps[p->napps - 1].err = e;
+        return rc;
+    }
+    for (size_t j = 0; j < av.n; j++) {
+        sl_app *app = av.v[j];
+        sl_rendered *r;
+        sl_render_ctx ctx;
+        render_priv rp = {p, app};
+        av.v[j] = NULL;
+        if (nselect ? !name_selected(select, nselect, app->name, used)
+                    : (skip_suspended && spec->suspend)) {
+            sl_app_free(app);
+            continue;
+        }
+        if (pipeline_push(p, app, &p->capapps)) {
+            sl_app_free(app);
+            sl_appv_free(&av);
+            return sl_error_set(err, SL_ENOMEM, "out of memory");
+        }
+        r = &p->apps[p->napps - 1];
+        snprintf(r->revision, sizeof(r->revision), "%s",
+                 p->revs[spec->source - cfg->sources].id);
+        memset(&ctx, 0, sizeof(ctx));
+        ctx.limits = cfg->limits.doc;
+        ctx.snapshot = render_ctx_snapshot;
+        ctx.priv = &rp;
+        if ((rc = sl_objset_new(&r->objects))) {
+            sl_error_set(&r->err, rc, "out of memory");
+        } else {
+            r->objects->max_bytes = cfg->limits.max_app_bytes;
+            rc = app->renderer->render(app, &ctx, r->objects, &r->err);
+        }
+        if (rc) {
+            sl_objset_free(r->objects);
+            r->objects = NULL;
+            if (!first)
+                first = rc;
+        }
+    }
+    sl_appv_free(&av);
+    return first;
+}
+
+int sl_pipeline_render_spec(sl_pipeline *p, size_t spec, sl_error *err)
+{
+    if (spec >= p->cfg->nspecs)
+        return sl_error_set(err, SL_EINVAL, "no such app spec");
+    return pipeline_spec(p, spec, NULL, 0, NULL, 0, err);
+}
+
+const sl_revision *sl_pipeline_revision(const sl_pipeline *p, const sl_source *src)
+{
+    size_t i = (size_t)(src - p->cfg->sources);
+
+    return i < p->cfg->nsources && p->fetched[i] == 1 ? &p->revs[i] : NULL;
+}
+
 int sl_pipeline_render(sl_pipeline *p, char *const *select, size_t nselect, sl_error *err)
 {
     sl_config *cfg = p->cfg;
     int *used = calloc(nselect + 1, sizeof(*used));
-    size_t cap = 0;
     int rc = 0, first = 0;
 
     if (!used)
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     for (size_t i = 0; i < cfg->nspecs; i++) {
         sl_appspec *spec = &cfg->specs[i];
-        sl_appv av = {0};
-        sl_snapshot *snap = NULL;
-        sl_error e;
-
-        sl_error_clear(&e);
         /* A plain app that is not selected needs no fetch at all. */
         if (!spec->each && nselect && !name_selected(select, nselect, spec->name, used))
             continue;
-        if ((rc = pipeline_snapshot(p, spec->source, &snap, &e)) ||
-            (rc = sl_app_expand(cfg, spec, snap, &av, &e))) {
-            /* The spec itself failed: report it as one failed app. */
-            sl_app *app = calloc(1, sizeof(*app));
-            if (!app || !(app->name = strdup(spec->name)) || pipeline_push(p, app, &cap)) {
-                sl_app_free(app);
-                rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-                goto out;
-            }
-            app->spec = spec;
-            app->renderer = spec->renderer;
-            app->target = spec->target;
-            app->source = spec->source;
-            p->apps[p->napps - 1].err = e;
-            if (!first)
-                first = rc;
-            sl_appv_free(&av);
-            continue;
-        }
-        for (size_t j = 0; j < av.n; j++) {
-            sl_app *app = av.v[j];
-            sl_rendered *r;
-            sl_render_ctx ctx;
-            render_priv rp = {p, app};
-            av.v[j] = NULL;
-            if (nselect ? !name_selected(select, nselect, app->name, used)
-                        : spec->suspend) {
-                sl_app_free(app);
-                continue;
-            }
-            if (pipeline_push(p, app, &cap)) {
-                sl_app_free(app);
-                sl_appv_free(&av);
-                rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-                goto out;
-            }
-            r = &p->apps[p->napps - 1];
-            snprintf(r->revision, sizeof(r->revision), "%s",
-                     p->revs[spec->source - cfg->sources].id);
-            memset(&ctx, 0, sizeof(ctx));
-            ctx.limits = cfg->limits.doc;
-            ctx.snapshot = render_ctx_snapshot;
-            ctx.priv = &rp;
-            if ((rc = sl_objset_new(&r->objects))) {
-                sl_error_set(&r->err, rc, "out of memory");
-            } else {
-                r->objects->max_bytes = cfg->limits.max_app_bytes;
-                rc = app->renderer->render(app, &ctx, r->objects, &r->err);
-            }
-            if (rc) {
-                sl_objset_free(r->objects);
-                r->objects = NULL;
-                if (!first)
-                    first = rc;
-            }
-        }
-        sl_appv_free(&av);
+        rc = pipeline_spec(p, i, select, nselect, used, 1, err);
+        if (rc == SL_ENOMEM)
+            goto out;
+        if (rc && !first)
+            first = rc;
     }
     for (size_t i = 0; i < nselect; i++)
         if (!used[i]) {

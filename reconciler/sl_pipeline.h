@@ -33,6 +33,10 @@ typedef struct sl_pipeline {
     sl_error *fetch_err;
     sl_rendered *apps;
     size_t napps;
+    size_t capapps;
+    /* Optional, index-aligned with cfg->sources: a revision to render
+     * instead of fetching (id[0] == '\0' means fetch). Borrowed. */
+    const sl_revision *pinned;
 } sl_pipeline;
 
 int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *local,
@@ -45,5 +49,13 @@ void sl_pipeline_fini(sl_pipeline *p);
  * every selected app rendered, else the first failure's code (err filled
  * for errors that are not per app, such as an unknown app name). */
 int sl_pipeline_render(sl_pipeline *p, char *const *select, size_t nselect, sl_error *err);
+
+/* Expand and render one spec (cfg->specs[spec]), appending its apps to
+ * p->apps (suspended specs too: the caller decides). Returns 0 when every
+ * app rendered. */
+int sl_pipeline_render_spec(sl_pipeline *p, size_t spec, sl_error *err);
+
+/* The revision a source was rendered at (after a render), or NULL. */
+const sl_revision *sl_pipeline_revision(const sl_pipeline *p, const sl_source *src);
 
 #endif

@@ -247,8 +247,20 @@ static void test_source(void)
         open_source(&src, "{\"dir\": \"root\", \"interval\": \"1m\", \"webhook\": {}}", &d), 0);
     SL_CHECK_INT(d.n, 0);
     SL_CHECK_INT(sl_source_fetch(&src, &rev, &err), 0);
-    SL_CHECK_STR(rev.id, "local");
+    SL_CHECK(!strncmp(rev.id, "dir-", 4) && strlen(rev.id) == 24);
     SL_CHECK_STR(rev.ref, "");
+    {
+        /* The revision is a fingerprint: same tree, same id; an edit changes it. */
+        sl_revision again;
+        char path[4200];
+        SL_CHECK_INT(sl_source_fetch(&src, &again, &err), 0);
+        SL_CHECK_STR(again.id, rev.id);
+        snprintf(path, sizeof(path), "%s/shared/new.yaml", root);
+        sl_test_write(path, "x: 1\n");
+        SL_CHECK_INT(sl_source_fetch(&src, &again, &err), 0);
+        SL_CHECK(strcmp(again.id, rev.id) != 0);
+        unlink(path);
+    }
     SL_CHECK_INT(sl_source_snapshot(&src, &rev, &s, &err), 0);
     if (s) {
         SL_CHECK_STR(s->source, "local");
