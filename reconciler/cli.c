@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sl_cli.h"
+#include "sl_daemon.h"
 #include "sl_pipeline.h"
 #include "sl_plan.h"
 
@@ -32,6 +33,7 @@ static const char *const usage_main =
     "  diff       show what apply would change (exit 0 none, 1 changes, 2 error)\n"
     "  apply      render, diff and apply apps to their targets\n"
     "  validate   check the configuration file, reporting every problem\n"
+    "  run        keep every app reconciled (the daemon)\n"
     "  version    print the version\n"
     "\n"
     "Run 'sluice <command> --help' for a command's options.\n";
@@ -74,6 +76,17 @@ static void cli_usage(const char *cmd, FILE *f)
                    "Exit status: 0 valid, 2 problems found.\n\noptions:\n"
                    "  -c, --config FILE   configuration file\n"
                    "  -h, --help          this help\n");
+    } else if (!strcmp(cmd, "run")) {
+        fprintf(f, "usage: sluice run [-c FILE] [--listen HOST:PORT] [--watch]\n\n"
+                   "Reconcile every app once, then keep them reconciled: poll sources at their\n"
+                   "interval, fetch at once on a webhook, re-check live state every\n"
+                   "daemon.driftInterval and repair drift (selfHeal). SIGHUP reloads the\n"
+                   "configuration (an invalid one is refused and the old one kept); SIGTERM\n"
+                   "finishes the work in flight and exits 0.\n\noptions:\n"
+                   "  -c, --config FILE     configuration file\n"
+                   "      --listen ADDR     serve webhooks, /metrics and the API here (overrides listen:)\n"
+                   "      --watch           watch dir sources with inotify: edits reconcile at once\n"
+                   "  -h, --help            this help\n");
     } else if (!strcmp(cmd, "version")) {
         fprintf(f, "usage: sluice version\n\nPrint the version.\n");
     } else {
@@ -370,6 +383,48 @@ out:
     return code;
 }
 
+static int cli_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"listen", required_argument, NULL, 'l'},
+                                             {"watch", no_argument, NULL, 'w'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    sl_daemon_opts o = {0};
+    int ch;
+
+    o.config = getenv("SLUICE_CONFIG");
+    if (!o.config || !*o.config)
+        o.config = "sluice.yaml";
+    optind = 1;
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            o.config = optarg;
+            break;
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 'w':
+            o.watch = 1;
+            break;
+        case 'h':
+            cli_usage("run", stdout);
+            return EXIT_OK;
+        default:
+            fprintf(stderr, "error: unknown or incomplete option \"%s\"\n\n", argv[optind - 1]);
+            cli_usage("run", stderr);
+            return EXIT_ERROR;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "error: run takes no arguments\n");
+        return EXIT_ERROR;
+    }
+    return sl_daemon_run(&o);
+}
+
 static int cli_validate(int argc, char **argv)
 {
     cli_opts o;
@@ -419,6 +474,8 @@ int sl_cli_main(int argc, char **argv)
         return cli_diff_apply(argc - 1, argv + 1, 1);
     if (!strcmp(cmd, "validate"))
         return cli_validate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return cli_run(argc - 1, argv + 1);
     fprintf(stderr, "error: unknown command \"%s\"\n\n", cmd);
     cli_usage("", stderr);
     return EXIT_ERROR;

@@ -62,6 +62,15 @@ int sl_posmap_new(sl_posmap **out)
     return *out ? 0 : SL_ENOMEM;
 }
 
+static int pm_grow_to(sl_posmap *pm, size_t want);
+
+int sl_posmap_reserve(sl_posmap *pm, size_t more)
+{
+    if (!pm || (pm->n + more) / 3 * 4 < pm->cap)
+        return 0;
+    return pm_grow_to(pm, pm->n + more);
+}
+
 void sl_posmap_free(sl_posmap *pm)
 {
     if (!pm)
@@ -101,8 +110,8 @@ static uint32_t pm_file_index(sl_posmap *pm, const char *file)
 
     if (!file)
         file = "";
-    if (pm->last_file && (pm->files[pm->last_file - 1] == file ||
-                          !strcmp(pm->files[pm->last_file - 1], file)))
+    if (pm->last_file &&
+        (pm->files[pm->last_file - 1] == file || !strcmp(pm->files[pm->last_file - 1], file)))
         return pm->last_file;
     if ((pm->nfiles + 1) * 2 > pm->fidx_cap && pm_fidx_grow(pm))
         return 0;
@@ -139,13 +148,17 @@ const char *sl_posmap_intern(sl_posmap *pm, const char *file)
     return i ? pm->files[i - 1] : NULL;
 }
 
-static int pm_grow(sl_posmap *pm)
+/* Grow the table to hold at least want entries (doubling when want is 0). */
+static int pm_grow_to(sl_posmap *pm, size_t want)
 {
     size_t cap = pm->cap ? pm->cap * 2 : 1024;
-    pm_slot *slots = calloc(cap, sizeof(*slots));
+    pm_slot *slots;
 
-    if (!slots)
+    while (want && cap / 4 * 3 < want)
+        cap *= 2;
+    if (!(slots = calloc(cap, sizeof(*slots))))
         return SL_ENOMEM;
+
     for (size_t i = 0; i < pm->cap; i++) {
         if (!pm->slots[i].node)
             continue;
@@ -177,7 +190,7 @@ static int pm_put(sl_posmap *pm, const cJSON *node, uint64_t pos)
     size_t j;
 
     /* keep the load factor under 3/4 */
-    if ((pm->n + 1) * 4 > pm->cap * 3 && pm_grow(pm))
+    if ((pm->n + 1) * 4 > pm->cap * 3 && pm_grow_to(pm, 0))
         return SL_ENOMEM;
     j = pm_hash(node) & (pm->cap - 1);
     while (pm->slots[j].node && pm->slots[j].node != node)
@@ -266,7 +279,7 @@ int sl_posmap_merge(sl_posmap *dst, const sl_posmap *src)
 
     if (!dst || !src || !src->n)
         return 0;
-    if (!(map = calloc(src->nfiles + 1, sizeof(*map))))
+    if (sl_posmap_reserve(dst, src->n) || !(map = calloc(src->nfiles + 1, sizeof(*map))))
         return SL_ENOMEM;
     for (size_t i = 0; i < src->nfiles; i++)
         if (!(map[i + 1] = pm_file_index(dst, src->files[i]))) {

@@ -104,8 +104,8 @@ static int j_check(const cJSON *node, size_t *count, size_t max_nodes, const cha
 int sl_json_parse(const char *file, const char *data, size_t len, const sl_doc_limits *limits,
                   sl_posmap *pm, sl_docv *out, sl_error *err)
 {
-    size_t max_file = limits && limits->max_file_bytes ? limits->max_file_bytes
-                                                        : SL_DOC_DEFAULT_MAX_FILE_BYTES;
+    size_t max_file =
+        limits && limits->max_file_bytes ? limits->max_file_bytes : SL_DOC_DEFAULT_MAX_FILE_BYTES;
     size_t max_nodes = limits && limits->max_nodes ? limits->max_nodes : SL_DOC_DEFAULT_MAX_NODES;
     int max_depth = limits && limits->max_depth > 0 ? limits->max_depth : SL_DOC_DEFAULT_MAX_DEPTH;
     size_t start = 0, off, count = 0;

@@ -33,6 +33,9 @@ int sl_posmap_get(const sl_posmap *pm, const cJSON *node, sl_pos *out);
 /* Drop the entries of node and all its descendants (call before freeing a
  * tree whose addresses may be reused while pm lives). pm may be NULL. */
 void sl_posmap_forget(sl_posmap *pm, const cJSON *node);
+/* Make room for `more` entries beyond the current ones (a hint; sets grow
+ * the table anyway). */
+int sl_posmap_reserve(sl_posmap *pm, size_t more);
 /* Copy every entry of src into dst (file names re-interned in dst). */
 int sl_posmap_merge(sl_posmap *dst, const sl_posmap *src);
 
@@ -65,10 +68,11 @@ int sl_docv_push(sl_docv *dv, cJSON *tree, sl_pos pos);
  * see docs/yaml.md): null/bool (incl. yes/no/on/off)/int (incl. 0x, 0o, 0
  * octal, 0b, 1_000)/float; quoted and block scalars are strings. Anchors and
  * aliases are expanded within limits->max_nodes; merge keys (<<) are
- * supported; a duplicate key is an error. Empty documents are skipped.
- * Every node's position is recorded in pm (may be NULL). file names the
- * input in errors. On error nothing is appended to out and err carries
- * file:line:col. */
+ * supported; a duplicate key is an error. Empty and null documents are
+ * skipped. Every node's position is recorded in pm (may be NULL). file
+ * names the input in errors. On error nothing is appended to out and err
+ * carries file:line:col. A big multi-document stream may be read on
+ * several threads; the result is the same as one pass. */
 int sl_yaml_parse(const char *file, const char *data, size_t len, const sl_doc_limits *limits,
                   sl_posmap *pm, sl_docv *out, sl_error *err);
 
@@ -105,7 +109,7 @@ int sl_yaml_write(sl_buf *out, const cJSON *node);
 int sl_doc_copy(const cJSON *node, sl_posmap *pm, cJSON **out);
 
 /* Small accessors. The returned pointers are borrowed. */
-const char *sl_doc_str(const cJSON *obj, const char *key);        /* NULL unless a string */
-const cJSON *sl_doc_path(const cJSON *obj, const char *dotted);   /* "metadata.name" */
+const char *sl_doc_str(const cJSON *obj, const char *key);      /* NULL unless a string */
+const cJSON *sl_doc_path(const cJSON *obj, const char *dotted); /* "metadata.name" */
 
 #endif

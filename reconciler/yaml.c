@@ -41,19 +41,16 @@ static const struct {
     const char *s;
     int kind, b;
 } y_words[] = {
-    {"y", RK_BOOL, 1},      {"Y", RK_BOOL, 1},      {"yes", RK_BOOL, 1},
-    {"Yes", RK_BOOL, 1},    {"YES", RK_BOOL, 1},    {"true", RK_BOOL, 1},
-    {"True", RK_BOOL, 1},   {"TRUE", RK_BOOL, 1},   {"on", RK_BOOL, 1},
-    {"On", RK_BOOL, 1},     {"ON", RK_BOOL, 1},     {"n", RK_BOOL, 0},
-    {"N", RK_BOOL, 0},      {"no", RK_BOOL, 0},     {"No", RK_BOOL, 0},
-    {"NO", RK_BOOL, 0},     {"false", RK_BOOL, 0},  {"False", RK_BOOL, 0},
-    {"FALSE", RK_BOOL, 0},  {"off", RK_BOOL, 0},    {"Off", RK_BOOL, 0},
-    {"OFF", RK_BOOL, 0},    {"~", RK_NULL, 0},      {"null", RK_NULL, 0},
-    {"Null", RK_NULL, 0},   {"NULL", RK_NULL, 0},   {".nan", RK_NAN, 0},
-    {".NaN", RK_NAN, 0},    {".NAN", RK_NAN, 0},    {".inf", RK_INF, 1},
-    {".Inf", RK_INF, 1},    {".INF", RK_INF, 1},    {"+.inf", RK_INF, 1},
-    {"+.Inf", RK_INF, 1},   {"+.INF", RK_INF, 1},   {"-.inf", RK_INF, -1},
-    {"-.Inf", RK_INF, -1},  {"-.INF", RK_INF, -1},
+    {"y", RK_BOOL, 1},     {"Y", RK_BOOL, 1},     {"yes", RK_BOOL, 1},   {"Yes", RK_BOOL, 1},
+    {"YES", RK_BOOL, 1},   {"true", RK_BOOL, 1},  {"True", RK_BOOL, 1},  {"TRUE", RK_BOOL, 1},
+    {"on", RK_BOOL, 1},    {"On", RK_BOOL, 1},    {"ON", RK_BOOL, 1},    {"n", RK_BOOL, 0},
+    {"N", RK_BOOL, 0},     {"no", RK_BOOL, 0},    {"No", RK_BOOL, 0},    {"NO", RK_BOOL, 0},
+    {"false", RK_BOOL, 0}, {"False", RK_BOOL, 0}, {"FALSE", RK_BOOL, 0}, {"off", RK_BOOL, 0},
+    {"Off", RK_BOOL, 0},   {"OFF", RK_BOOL, 0},   {"~", RK_NULL, 0},     {"null", RK_NULL, 0},
+    {"Null", RK_NULL, 0},  {"NULL", RK_NULL, 0},  {".nan", RK_NAN, 0},   {".NaN", RK_NAN, 0},
+    {".NAN", RK_NAN, 0},   {".inf", RK_INF, 1},   {".Inf", RK_INF, 1},   {".INF", RK_INF, 1},
+    {"+.inf", RK_INF, 1},  {"+.Inf", RK_INF, 1},  {"+.INF", RK_INF, 1},  {"-.inf", RK_INF, -1},
+    {"-.Inf", RK_INF, -1}, {"-.INF", RK_INF, -1},
 };
 
 /* go-yaml's first-character hint: S sign, D digit, M word, '.' float. */
@@ -383,7 +380,7 @@ typedef struct y_frame {
     size_t size; /* nodes in this subtree */
     int height;  /* 1 + height of the tallest child */
     int line, col;
-    long anchor; /* index into anchors, -1 none */
+    long anchor;        /* index into anchors, -1 none */
     const cJSON **msrc; /* merge sources, earlier = stronger */
     size_t nmsrc, msrc_cap;
 } y_frame;
@@ -419,7 +416,8 @@ typedef struct y_ctx {
     int line_base; /* lines before this chunk of the file */
 } y_ctx;
 
-#define Y_ERR(c, code, line, col, ...) sl_error_setpos((c)->err, code, (c)->file, line, col, __VA_ARGS__)
+#define Y_ERR(c, code, line, col, ...)                                                             \
+    sl_error_setpos((c)->err, code, (c)->file, line, col, __VA_ARGS__)
 
 static int y_grow(void **v, size_t *cap, size_t need, size_t elem)
 {
@@ -551,8 +549,8 @@ static void y_doc_clear(y_ctx *c)
 static int y_count_node(y_ctx *c, int line, int col)
 {
     if (++c->nodes > c->max_nodes)
-        return Y_ERR(c, SL_ELIMIT, line, col,
-                     "more than %zu nodes in this file (limits.maxNodes)", c->max_nodes);
+        return Y_ERR(c, SL_ELIMIT, line, col, "more than %zu nodes in this file (limits.maxNodes)",
+                     c->max_nodes);
     return 0;
 }
 
@@ -778,10 +776,18 @@ static int y_map_finish(y_ctx *c, y_frame *f)
     }
     if (!f->nmsrc)
         goto out;
-    for (size_t s = 0; s < f->nmsrc; s++)
-        total += (size_t)cJSON_GetArraySize(f->msrc[s]);
+    for (size_t s = 0; s < f->nmsrc && total <= c->max_nodes; s++)
+        for (const cJSON *e = f->msrc[s]->child; e && total <= c->max_nodes; e = e->next)
+            total++;
     if (!total)
         goto out;
+    if (total > c->max_nodes) {
+        /* even entries that explicit keys override cost work: cap them too */
+        rc = Y_ERR(c, SL_ELIMIT, f->line, f->col,
+                   "merge keys (<<) bring in more than %zu entries (limits.maxNodes)",
+                   c->max_nodes);
+        goto out;
+    }
     if (!(cand = malloc(total * sizeof(*cand)))) {
         rc = sl_error_set(c->err, SL_ENOMEM, "out of memory");
         goto out;
@@ -901,8 +907,11 @@ static int y_base64(const char *s, size_t n, char **out)
     }
     for (size_t i = 0; i < m;) {
         unsigned c0 = raw[i];
-        size_t len = c0 < 0x80 ? 1 : c0 >= 0xc2 && c0 <= 0xdf ? 2 : c0 >= 0xe0 && c0 <= 0xef ? 3
-                   : c0 >= 0xf0 && c0 <= 0xf4 ? 4 : 0;
+        size_t len = c0 < 0x80                  ? 1
+                     : c0 >= 0xc2 && c0 <= 0xdf ? 2
+                     : c0 >= 0xe0 && c0 <= 0xef ? 3
+                     : c0 >= 0xf0 && c0 <= 0xf4 ? 4
+                                                : 0;
         int ok = len && i + len <= m;
         for (size_t k = 1; ok && k < len; k++)
             ok = (raw[i + k] & 0xc0) == 0x80;
@@ -956,8 +965,7 @@ static int y_timestamp(const char *s, size_t n)
     int y, mo, d, h, mi, se, tz, t;
 
     if (!y_digits(s, n, &i, 4, 4, &y) || i >= n || s[i++] != '-' ||
-        !y_digits(s, n, &i, 1, 2, &mo) || i >= n || s[i++] != '-' ||
-        !y_digits(s, n, &i, 1, 2, &d))
+        !y_digits(s, n, &i, 1, 2, &mo) || i >= n || s[i++] != '-' || !y_digits(s, n, &i, 1, 2, &d))
         return 0;
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
         (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
@@ -994,14 +1002,20 @@ int sl_yaml_plain_kind(const char *s, size_t n)
 
     y_resolve_plain(s, n, &r);
     switch (r.kind) {
-    case RK_NULL: return SL_YAML_NULL;
-    case RK_BOOL: return SL_YAML_BOOL;
+    case RK_NULL:
+        return SL_YAML_NULL;
+    case RK_BOOL:
+        return SL_YAML_BOOL;
     case RK_INT:
-    case RK_UINT: return SL_YAML_INT;
-    case RK_FLOAT: return SL_YAML_FLOAT;
+    case RK_UINT:
+        return SL_YAML_INT;
+    case RK_FLOAT:
+        return SL_YAML_FLOAT;
     case RK_INF:
-    case RK_NAN: return SL_YAML_NONFINITE;
-    default: return y_timestamp(s, n) ? SL_YAML_TIMESTAMP : SL_YAML_STR;
+    case RK_NAN:
+        return SL_YAML_NONFINITE;
+    default:
+        return y_timestamp(s, n) ? SL_YAML_TIMESTAMP : SL_YAML_STR;
     }
 }
 
@@ -1026,11 +1040,13 @@ static int y_resolve(y_ctx *c, const yaml_event_t *ev, int line, int col, resolv
     }
     if (y_tag_is(tag, "binary")) {
         switch (y_base64(s, n, &r->str)) {
-        case 0: return 0;
+        case 0:
+            return 0;
         case -2:
             return Y_ERR(c, SL_EINVAL, line, col,
                          "!!binary value decodes to a NUL byte, which a string cannot hold");
-        case -3: return sl_error_set(c->err, SL_ENOMEM, "out of memory");
+        case -3:
+            return sl_error_set(c->err, SL_ENOMEM, "out of memory");
         default:
             return Y_ERR(c, SL_EINVAL, line, col, "!!binary value contains invalid base64 data");
         }
@@ -1083,16 +1099,19 @@ static int y_resolve_ev(y_ctx *c, yaml_event_t *ev, int line, int col, resolved 
 
 /* The mapping-key form of a resolved scalar (as sigs.k8s.io/yaml turns
  * non-string keys into JSON object names). text is the scalar's text. */
-static int y_keystr(y_ctx *c, const resolved *r, const char *text, int line, int col,
-                    char **out)
+static int y_keystr(y_ctx *c, const resolved *r, const char *text, int line, int col, char **out)
 {
     char buf[64];
 
     switch (r->kind) {
-    case RK_STR: *out = strdup(text); break;
+    case RK_STR:
+        *out = strdup(text);
+        break;
     case RK_NULL:
         return Y_ERR(c, SL_EINVAL, line, col, "a mapping key cannot be null");
-    case RK_BOOL: *out = strdup(r->b ? "true" : "false"); break;
+    case RK_BOOL:
+        *out = strdup(r->b ? "true" : "false");
+        break;
     case RK_INT:
         snprintf(buf, sizeof(buf), "%lld", r->i);
         *out = strdup(buf);
@@ -1105,26 +1124,40 @@ static int y_keystr(y_ctx *c, const resolved *r, const char *text, int line, int
         y_go_float32(r->d, buf, sizeof(buf));
         *out = strdup(buf);
         break;
-    case RK_INF: *out = strdup(r->b < 0 ? "-.inf" : ".inf"); break;
-    default: *out = strdup(".nan"); break;
+    case RK_INF:
+        *out = strdup(r->b < 0 ? "-.inf" : ".inf");
+        break;
+    default:
+        *out = strdup(".nan");
+        break;
     }
     return *out ? 0 : sl_error_set(c->err, SL_ENOMEM, "out of memory");
 }
 
 /* A cJSON scalar for a resolved value; a string takes *steal when given
  * (libyaml allocates with malloc, as cJSON frees with free). */
-static int y_make_scalar(y_ctx *c, const resolved *r, const char *text, char **steal,
-                         int line, int col, cJSON **out)
+static int y_make_scalar(y_ctx *c, const resolved *r, const char *text, char **steal, int line,
+                         int col, cJSON **out)
 {
     cJSON *n = NULL;
 
     *out = NULL;
     switch (r->kind) {
-    case RK_NULL: n = cJSON_CreateNull(); break;
-    case RK_BOOL: n = cJSON_CreateBool(r->b); break;
-    case RK_INT: n = cJSON_CreateNumber((double)r->i); break;
-    case RK_UINT: n = cJSON_CreateNumber((double)r->u); break;
-    case RK_FLOAT: n = cJSON_CreateNumber(r->d); break;
+    case RK_NULL:
+        n = cJSON_CreateNull();
+        break;
+    case RK_BOOL:
+        n = cJSON_CreateBool(r->b);
+        break;
+    case RK_INT:
+        n = cJSON_CreateNumber((double)r->i);
+        break;
+    case RK_UINT:
+        n = cJSON_CreateNumber((double)r->u);
+        break;
+    case RK_FLOAT:
+        n = cJSON_CreateNumber(r->d);
+        break;
     case RK_INF:
     case RK_NAN:
         return Y_ERR(c, SL_EINVAL, line, col,
@@ -1299,10 +1332,10 @@ static int y_ev_alias(y_ctx *c, yaml_event_t *ev)
                      name, a->size, c->max_nodes);
     if ((int)c->nframes + a->height > c->max_depth)
         return Y_ERR(c, SL_ELIMIT, line, col,
-                     "expanding alias *%.100s nests deeper than %d levels (limits.maxDepth)",
-                     name, c->max_depth);
-    if ((rc = y_copy(c, a->node, c->max_depth - (int)c->nframes, line, col, line, col, &copy,
-                     &size, &h)))
+                     "expanding alias *%.100s nests deeper than %d levels (limits.maxDepth)", name,
+                     c->max_depth);
+    if ((rc = y_copy(c, a->node, c->max_depth - (int)c->nframes, line, col, line, col, &copy, &size,
+                     &h)))
         return rc;
     if ((rc = y_attach(c, copy, line, col)))
         return rc;
@@ -1312,8 +1345,8 @@ static int y_ev_alias(y_ctx *c, yaml_event_t *ev)
 static int y_ev_start(y_ctx *c, yaml_event_t *ev, int is_map)
 {
     int line = c->line_base + (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
-    char **anchorp = is_map ? (char **)&ev->data.mapping_start.anchor
-                            : (char **)&ev->data.sequence_start.anchor;
+    char **anchorp =
+        is_map ? (char **)&ev->data.mapping_start.anchor : (char **)&ev->data.sequence_start.anchor;
     y_frame *f = y_top(c);
     cJSON *node;
     int rc;
@@ -1385,8 +1418,7 @@ static int y_ev_doc_end(y_ctx *c, sl_docv *out)
     int rc = 0;
 
     if (root && !cJSON_IsNull(root)) {
-        sl_pos pos = {c->ifile ? c->ifile : (c->file ? c->file : ""), c->root_line,
-                      c->root_col};
+        sl_pos pos = {c->ifile ? c->ifile : (c->file ? c->file : ""), c->root_line, c->root_col};
         if ((rc = sl_docv_push(out, root, pos)))
             return sl_error_set(c->err, SL_ENOMEM, "out of memory");
         c->root = NULL;
@@ -1456,7 +1488,7 @@ typedef struct y_job {
     sl_docv out;
     sl_error err;
     int rc;
-    size_t nodes; /* nodes created */
+    size_t nodes;      /* nodes created */
     atomic_int *abort; /* set when another chunk failed */
 } y_job;
 
@@ -1494,14 +1526,27 @@ static int y_run(y_job *j, sl_docv *out, sl_error *err)
         }
         type = ev.type;
         switch (type) {
-        case YAML_SCALAR_EVENT: rc = y_ev_scalar(&c, &ev); break;
-        case YAML_ALIAS_EVENT: rc = y_ev_alias(&c, &ev); break;
-        case YAML_MAPPING_START_EVENT: rc = y_ev_start(&c, &ev, 1); break;
-        case YAML_SEQUENCE_START_EVENT: rc = y_ev_start(&c, &ev, 0); break;
+        case YAML_SCALAR_EVENT:
+            rc = y_ev_scalar(&c, &ev);
+            break;
+        case YAML_ALIAS_EVENT:
+            rc = y_ev_alias(&c, &ev);
+            break;
+        case YAML_MAPPING_START_EVENT:
+            rc = y_ev_start(&c, &ev, 1);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            rc = y_ev_start(&c, &ev, 0);
+            break;
         case YAML_MAPPING_END_EVENT:
-        case YAML_SEQUENCE_END_EVENT: rc = y_ev_end(&c); break;
-        case YAML_DOCUMENT_END_EVENT: rc = y_ev_doc_end(&c, out); break;
-        default: break;
+        case YAML_SEQUENCE_END_EVENT:
+            rc = y_ev_end(&c);
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            rc = y_ev_doc_end(&c, out);
+            break;
+        default:
+            break;
         }
         yaml_event_delete(&ev);
         if (rc || type == YAML_STREAM_END_EVENT)
@@ -1525,7 +1570,7 @@ static int y_run(y_job *j, sl_docv *out, sl_error *err)
 }
 
 #define Y_SPLIT_MIN ((size_t)2 << 20) /* bytes per chunk before splitting pays */
-#define Y_SPLIT_MAX 4                  /* chunks */
+#define Y_SPLIT_MAX 4                 /* chunks */
 
 static void *y_thread(void *arg)
 {
@@ -1561,8 +1606,8 @@ static size_t y_next_doc_start(const char *d, size_t len, size_t from)
  * UTF-16/32 byte order mark. */
 static int y_splittable(const char *d, size_t len)
 {
-    if (len >= 2 && ((unsigned char)d[0] == 0xfe || (unsigned char)d[0] == 0xff ||
-                     d[0] == '\0' || d[1] == '\0'))
+    if (len >= 2 && ((unsigned char)d[0] == 0xfe || (unsigned char)d[0] == 0xff || d[0] == '\0' ||
+                     d[1] == '\0'))
         return 0;
     if (d[0] == '%' || memmem(d, len, "\n%", 2))
         return 0;
@@ -1628,6 +1673,12 @@ static int y_parse_split(const char *file, const char *data, size_t len, size_t 
             rc = -1;
             break;
         }
+        /* about one node per 24 bytes of typical manifests: size the
+         * tables once instead of growing them while both cores allocate */
+        if (j->pm && sl_posmap_reserve(j->pm, (i ? j->end - j->start : len) / 24)) {
+            rc = -1;
+            break;
+        }
     }
     for (int i = 1; i < k && !rc; i++) {
         if (pthread_create(&tids[i], NULL, y_thread, &jobs[i]) == 0)
@@ -1686,8 +1737,8 @@ int sl_yaml_parse(const char *file, const char *data, size_t len, const sl_doc_l
                   sl_posmap *pm, sl_docv *out, sl_error *err)
 {
     y_job j;
-    size_t max_file = limits && limits->max_file_bytes ? limits->max_file_bytes
-                                                        : SL_DOC_DEFAULT_MAX_FILE_BYTES;
+    size_t max_file =
+        limits && limits->max_file_bytes ? limits->max_file_bytes : SL_DOC_DEFAULT_MAX_FILE_BYTES;
 
     memset(&j, 0, sizeof(j));
     j.file = file;
@@ -1705,5 +1756,7 @@ int sl_yaml_parse(const char *file, const char *data, size_t len, const sl_doc_l
                                len, max_file);
     if (y_parse_split(file, j.data, j.len, j.max_nodes, j.max_depth, pm, out) == 0)
         return 0;
+    if (pm && j.len > ((size_t)1 << 20) && sl_posmap_reserve(pm, j.len / 24))
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
     return y_run(&j, out, err);
 }

@@ -14,8 +14,8 @@
 
 #include "sl_doc.h"
 
-#define W_MAX_DEPTH 10000  /* recursion bound */
-#define W_SIMPLE_KEY_MAX 128 /* longer keys use "? key" as libyaml does */
+#define W_MAX_DEPTH 10000    /* recursion bound */
+#define W_SIMPLE_KEY_MAX 128 /* longer keys (or with line breaks) use "? key", as libyaml */
 
 enum { W_ROOT, W_MAPVAL, W_SEQITEM };
 enum { ST_PLAIN, ST_SINGLE, ST_DOUBLE, ST_LITERAL };
@@ -239,20 +239,48 @@ static int w_double(w_ctx *w, const char *s, size_t n)
             k = 1, cp = 0xfffd;
         if (!w_printable(cp) || w_is_break(cp) || cp == '"' || cp == '\\') {
             switch (cp) {
-            case 0x00: e = "\\0"; break;
-            case 0x07: e = "\\a"; break;
-            case 0x08: e = "\\b"; break;
-            case 0x09: e = "\\t"; break;
-            case 0x0a: e = "\\n"; break;
-            case 0x0b: e = "\\v"; break;
-            case 0x0c: e = "\\f"; break;
-            case 0x0d: e = "\\r"; break;
-            case 0x1b: e = "\\e"; break;
-            case '"': e = "\\\""; break;
-            case '\\': e = "\\\\"; break;
-            case 0x85: e = "\\N"; break;
-            case 0x2028: e = "\\L"; break;
-            case 0x2029: e = "\\P"; break;
+            case 0x00:
+                e = "\\0";
+                break;
+            case 0x07:
+                e = "\\a";
+                break;
+            case 0x08:
+                e = "\\b";
+                break;
+            case 0x09:
+                e = "\\t";
+                break;
+            case 0x0a:
+                e = "\\n";
+                break;
+            case 0x0b:
+                e = "\\v";
+                break;
+            case 0x0c:
+                e = "\\f";
+                break;
+            case 0x0d:
+                e = "\\r";
+                break;
+            case 0x1b:
+                e = "\\e";
+                break;
+            case '"':
+                e = "\\\"";
+                break;
+            case '\\':
+                e = "\\\\";
+                break;
+            case 0x85:
+                e = "\\N";
+                break;
+            case 0x2028:
+                e = "\\L";
+                break;
+            case 0x2029:
+                e = "\\P";
+                break;
             default:
                 if (cp <= 0xff)
                     snprintf(esc, sizeof(esc), "\\x%02X", cp);
@@ -353,13 +381,19 @@ static int w_string(w_ctx *w, const char *s, int is_key, int indent, int *ended)
             i += k - 1;
         }
     switch (w_style(s, n, is_key)) {
-    case ST_PLAIN: rc = w_put(w, s, n); break;
-    case ST_SINGLE: rc = w_single(w, s, n); break;
+    case ST_PLAIN:
+        rc = w_put(w, s, n);
+        break;
+    case ST_SINGLE:
+        rc = w_single(w, s, n);
+        break;
     case ST_LITERAL:
         rc = w_literal(w, s, n, indent);
         *ended = 1;
         break;
-    default: rc = w_double(w, s, n); break;
+    default:
+        rc = w_double(w, s, n);
+        break;
     }
     free(clean);
     return rc;
@@ -423,7 +457,8 @@ static int w_map(w_ctx *w, const cJSON *obj, int ind, int first_inline)
 
         if ((i > 0 || !first_inline) && (rc = w_indent(w, ind)))
             goto out;
-        if (klen > W_SIMPLE_KEY_MAX || strchr(key, '\n')) {
+        if (klen > W_SIMPLE_KEY_MAX || strpbrk(key, "\n\r") || strstr(key, "\xc2\x85") ||
+            strstr(key, "\xe2\x80\xa8") || strstr(key, "\xe2\x80\xa9")) {
             /* explicit key: "? key" then ": value" like a sequence entry */
             if ((rc = w_puts(w, "? ")) || (rc = w_string(w, key, 1, ind + 2, &ended)) ||
                 (rc = w_put(w, "\n", 1)) || (rc = w_indent(w, ind)) || (rc = w_put(w, ":", 1)) ||
@@ -487,9 +522,8 @@ static int w_value(w_ctx *w, const cJSON *node, int ind, int ctx)
         }
         break;
     case cJSON_String:
-        if ((rc = w_puts(w, sep)) ||
-            (rc = w_string(w, node->valuestring ? node->valuestring : "", 0,
-                           ctx == W_ROOT ? 2 : ind + 2, &ended)))
+        if ((rc = w_puts(w, sep)) || (rc = w_string(w, node->valuestring ? node->valuestring : "",
+                                                    0, ctx == W_ROOT ? 2 : ind + 2, &ended)))
             break;
         if (!ended)
             rc = w_put(w, "\n", 1);
@@ -502,7 +536,9 @@ static int w_value(w_ctx *w, const cJSON *node, int ind, int ctx)
     case cJSON_False:
     case cJSON_NULL:
         if (!(rc = w_puts(w, sep)))
-            rc = w_puts(w, type == cJSON_True ? "true\n" : type == cJSON_False ? "false\n" : "null\n");
+            rc = w_puts(w, type == cJSON_True    ? "true\n"
+                           : type == cJSON_False ? "false\n"
+                                                 : "null\n");
         break;
     default:
         rc = SL_EINVAL; /* cJSON_Raw or an invalid node */

@@ -18,14 +18,19 @@ static int utf8_ok(const char *s)
     const unsigned char *u = (const unsigned char *)s;
 
     while (*u) {
-        size_t n = *u < 0x80 ? 1 : (*u >> 5) == 6 ? 2 : (*u >> 4) == 14 ? 3 : (*u >> 3) == 30 ? 4 : 0;
+        size_t n = *u < 0x80         ? 1
+                   : (*u >> 5) == 6  ? 2
+                   : (*u >> 4) == 14 ? 3
+                   : (*u >> 3) == 30 ? 4
+                                     : 0;
         if (!n || (n == 2 && *u < 0xc2))
             return 0;
         for (size_t i = 1; i < n; i++)
             if ((u[i] & 0xc0) != 0x80)
                 return 0;
         if (n == 3) {
-            unsigned cp = (unsigned)(u[0] & 0x0f) << 12 | (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+            unsigned cp =
+                (unsigned)(u[0] & 0x0f) << 12 | (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
             if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))
                 return 0;
         }
