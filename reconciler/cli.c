@@ -7,6 +7,7 @@
 
 #include "sl_cli.h"
 #include "sl_daemon.h"
+#include "sl_status.h"
 #include "sl_pipeline.h"
 #include "sl_plan.h"
 
@@ -34,6 +35,7 @@ static const char *const usage_main =
     "  apply      render, diff and apply apps to their targets\n"
     "  validate   check the configuration file, reporting every problem\n"
     "  run        keep every app reconciled (the daemon)\n"
+    "  status     show each app's last reconcile (from the daemon, or its state file)\n"
     "  version    print the version\n"
     "\n"
     "Run 'sluice <command> --help' for a command's options.\n";
@@ -476,6 +478,8 @@ int sl_cli_main(int argc, char **argv)
         return cli_validate(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "status"))
+        return sl_status_main(argc - 1, argv + 1);
     fprintf(stderr, "error: unknown command \"%s\"\n\n", cmd);
     cli_usage("", stderr);
     return EXIT_ERROR;
