@@ -881,6 +881,27 @@ static void daemon_restore(dstate *d)
         status_set_str(st, "result", res);
         status_set_str(st, "lastError", e);
         status_set_bool(st, "restored", 1);
+        {
+            const cJSON *started = cJSON_GetObjectItemCaseSensitive(rec, "started");
+            cJSON *objs;
+            char when[32];
+            if (cJSON_IsNumber(started)) {
+                iso_time(started->valuedouble, when, sizeof(when));
+                status_set_str(st, "lastRun", when);
+            }
+            cJSON_DeleteItemFromObjectCaseSensitive(st, "objects");
+            objs = cJSON_AddObjectToObject(st, "objects");
+            static const char *const keys[] = {"created", "updated", "pruned", "unchanged"};
+            double total = 0;
+            for (size_t k = 0; k < 4; k++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, keys[k]);
+                double n = cJSON_IsNumber(v) ? v->valuedouble : 0;
+                cJSON_AddNumberToObject(objs, keys[k], n);
+                if (k != 2)
+                    total += n;
+            }
+            cJSON_AddNumberToObject(objs, "total", total);
+        }
         if (res && !strcmp(res, "success") && revn && src)
             sl_metrics_set(d->metrics, "sluice_app_info", 1, "app", app, "source", src,
                            "revision", revn, NULL);

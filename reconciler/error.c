@@ -12,7 +12,7 @@ void sl_error_clear(sl_error *err)
         memset(err, 0, sizeof(*err));
 }
 
-static void error_vset(sl_error *err, int code, const char *file, int line, int col,
+__attribute__((format(printf, 6, 0))) static void error_vset(sl_error *err, int code, const char *file, int line, int col,
                        const char *fmt, va_list ap)
 {
     err->code = code;

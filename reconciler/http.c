@@ -39,6 +39,9 @@
 #define HK_THREADS 2
 #define HK_CONN_LIMIT 256
 #define HK_CONN_TIMEOUT 10 /* seconds */
+/* A body without Content-Length that runs over the cap is discarded up to
+ * this much more (to answer 413), then the connection is closed. */
+#define HK_DRAIN_MAX(cap) ((cap) > ((size_t)1 << 20) ? (cap) : ((size_t)1 << 20))
 
 #define HK_JSON "application/json"
 #define HK_TEXT "text/plain; charset=utf-8"
@@ -51,10 +54,10 @@ typedef struct hk_source {
     char *ref;
     unsigned char *secret; /* webhook.github secret, NULL when not configured */
     size_t secret_len;
-    size_t same_secret;              /* index of the first source with this secret */
-    unsigned char token_sha[32];     /* SHA-256 of the webhook.generic token */
+    size_t same_secret;          /* index of the first source with this secret */
+    unsigned char token_sha[32]; /* SHA-256 of the webhook.generic token */
     int has_token;
-    double tokens, last;             /* token bucket (under sl_http.rate_lock) */
+    double tokens, last; /* token bucket (under sl_http.rate_lock) */
 } hk_source;
 
 /* A configuration snapshot: immutable once published, freed with its last
@@ -97,7 +100,8 @@ typedef struct hk_req {
     int route;
     hk_conf *conf; /* referenced */
     sl_buf body;
-    int too_large;
+    int too_large;  /* 1: refused by Content-Length, 2: went over the cap while reading */
+    size_t drained; /* bytes discarded after going over the cap */
 } hk_req;
 
 /* ---- configuration snapshots ---- */
@@ -147,8 +151,8 @@ static void conf_put(sl_http *h, hk_conf *c)
 /* Read a secret or token file: the content with surrounding whitespace
  * trimmed, in a malloc'd buffer (*out, *len). Empty is an error. Messages
  * name the file, never its content. */
-static int read_secret(const char *what, const char *src, const char *path,
-                       unsigned char **out, size_t *len, sl_error *err)
+static int read_secret(const char *what, const char *src, const char *path, unsigned char **out,
+                       size_t *len, sl_error *err)
 {
     sl_buf b = SL_BUF_INIT;
     size_t s = 0, e;
@@ -202,11 +206,12 @@ static int conf_build(const sl_http *h, const sl_config *cfg, hk_conf **out, sl_
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     }
     c->refs = 1;
-    c->max_body = h->opt_max_body    ? h->opt_max_body
+    c->max_body = h->opt_max_body         ? h->opt_max_body
                   : cfg->webhook_max_body ? cfg->webhook_max_body
                                           : HK_DEFAULT_MAX_BODY;
-    c->rate = h->opt_rate > 0 ? h->opt_rate : cfg->webhook_rate > 0 ? cfg->webhook_rate
-                                                                    : HK_DEFAULT_RATE;
+    c->rate = h->opt_rate > 0         ? h->opt_rate
+              : cfg->webhook_rate > 0 ? cfg->webhook_rate
+                                      : HK_DEFAULT_RATE;
     for (size_t i = 0; i < cfg->nsources; i++) {
         const sl_source *src = &cfg->sources[i];
         hk_source *s = &c->v[c->n];
@@ -227,8 +232,8 @@ static int conf_build(const sl_http *h, const sl_config *cfg, hk_conf **out, sl_
         if (src->webhook_token_file) {
             unsigned char *tok;
             size_t tlen;
-            if ((rc = read_secret("generic token", src->name, src->webhook_token_file, &tok,
-                                  &tlen, err)))
+            if ((rc = read_secret("generic token", src->name, src->webhook_token_file, &tok, &tlen,
+                                  err)))
                 goto out;
             SHA256(tok, tlen, s->token_sha);
             OPENSSL_cleanse(tok, tlen);
@@ -324,8 +329,7 @@ static int dedupe_add(hk_dedupe *dd, const char *id)
     slot = dd->head;
     if (dd->used == dd->n) {
         /* unlink the oldest id from its chain */
-        for (pp = &dd->buckets[dd->hash[slot] & (dd->nb - 1)]; *pp != SIZE_MAX;
-             pp = &dd->next[*pp])
+        for (pp = &dd->buckets[dd->hash[slot] & (dd->nb - 1)]; *pp != SIZE_MAX; pp = &dd->next[*pp])
             if (*pp == slot) {
                 *pp = dd->next[slot];
                 break;
@@ -395,7 +399,8 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, c
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     MHD_add_response_header(r, "Cache-Control", "no-store");
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, (flags & HK_ALLOW_POST) ? "POST" : "GET, HEAD");
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+                                (flags & HK_ALLOW_POST) ? "POST" : "GET, HEAD");
     if (status == MHD_HTTP_TOO_MANY_REQUESTS)
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     if (flags & HK_CLOSE)
@@ -482,7 +487,8 @@ static enum MHD_Result github_hook(sl_http *h, struct MHD_Connection *conn, hk_r
     }
     if (!nverified) {
         count(h, "", "unauthorized");
-        ret = reply_json(conn, MHD_HTTP_UNAUTHORIZED, "{\"error\":\"invalid or missing signature\"}\n");
+        ret = reply_json(conn, MHD_HTTP_UNAUTHORIZED,
+                         "{\"error\":\"invalid or missing signature\"}\n");
         goto out;
     }
     if (sl_webhook_parse(event, delivery, body, r->body.len, &ev, &err)) {
@@ -591,7 +597,8 @@ static enum MHD_Result generic_hook(sl_http *h, struct MHD_Connection *conn, hk_
     }
     if (!auth || strncasecmp(auth, "Bearer ", 7)) {
         count(h, s->name, "unauthorized");
-        return reply_json(conn, MHD_HTTP_UNAUTHORIZED, "{\"error\":\"invalid or missing token\"}\n");
+        return reply_json(conn, MHD_HTTP_UNAUTHORIZED,
+                          "{\"error\":\"invalid or missing token\"}\n");
     }
     auth += 7;
     while (*auth == ' ' || *auth == '\t')
@@ -603,7 +610,8 @@ static enum MHD_Result generic_hook(sl_http *h, struct MHD_Connection *conn, hk_
     if (!tl || CRYPTO_memcmp(got, s->token_sha, sizeof(got))) {
         OPENSSL_cleanse(got, sizeof(got));
         count(h, s->name, "unauthorized");
-        return reply_json(conn, MHD_HTTP_UNAUTHORIZED, "{\"error\":\"invalid or missing token\"}\n");
+        return reply_json(conn, MHD_HTTP_UNAUTHORIZED,
+                          "{\"error\":\"invalid or missing token\"}\n");
     }
     OPENSSL_cleanse(got, sizeof(got));
     if (!rate_take(h, c, s)) {
@@ -686,18 +694,17 @@ static long long content_length(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     sl_http *h = cls;
     hk_req *r = *con_cls;
     long long cl;
 
     if (!r) {
-        int route = !strcmp(url, "/hooks/github")                   ? RT_GITHUB
+        int route = !strcmp(url, "/hooks/github")                     ? RT_GITHUB
                     : !strncmp(url, "/hooks/generic/", 15) && url[15] ? RT_GENERIC
-                                                                       : RT_NONE;
+                                                                      : RT_NONE;
         if (route == RT_NONE) {
             if (!strncmp(url, "/hooks/", 7) || !strcmp(url, "/hooks")) {
                 count(h, "", "not_found");
@@ -706,12 +713,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (!is_get_route(url))
                 return reply_json(conn, MHD_HTTP_NOT_FOUND, "{\"error\":\"not found\"}\n");
             if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-                return reply_jsonf(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\":\"method not allowed\"}\n", 0);
+                return reply_jsonf(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                   "{\"error\":\"method not allowed\"}\n", 0);
             return get_route(h, conn, url);
         }
         if (strcmp(method, MHD_HTTP_METHOD_POST)) {
             count(h, "", "method_not_allowed");
-            return reply_jsonf(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "{\"error\":\"method not allowed\"}\n", HK_ALLOW_POST | HK_CLOSE);
+            return reply_jsonf(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                               "{\"error\":\"method not allowed\"}\n", HK_ALLOW_POST | HK_CLOSE);
         }
         if (!(r = calloc(1, sizeof(*r))))
             return MHD_NO;
@@ -722,36 +731,45 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cl = content_length(conn);
         if (cl == -2) {
             count(h, "", "bad_request");
-            return reply_jsonf(conn, MHD_HTTP_BAD_REQUEST, "{\"error\":\"bad Content-Length\"}\n", HK_CLOSE);
+            return reply_jsonf(conn, MHD_HTTP_BAD_REQUEST, "{\"error\":\"bad Content-Length\"}\n",
+                               HK_CLOSE);
         }
         if (cl >= 0 && (unsigned long long)cl > r->conf->max_body) {
             /* refused before a byte of the body is read */
             r->too_large = 1;
             count(h, "", "too_large");
-            return reply_jsonf(conn, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"body too large\"}\n", HK_CLOSE);
+            return reply_jsonf(conn, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"body too large\"}\n",
+                               HK_CLOSE);
         }
-        if (cl > 0 && sl_buf_reserve(&r->body, (size_t)cl))
+        /* reserve what was announced, but not much before it arrives */
+        if (cl > 0 && sl_buf_reserve(&r->body, (size_t)(cl < 65536 ? cl : 65536)))
             return MHD_NO;
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (r->too_large) {
-            /* a response is queued already; nothing more is kept */
-            *upload_data_size = 0;
-            return MHD_NO;
-        }
-        if (sl_buf_put(&r->body, upload_data, *upload_data_size)) {
-            /* chunked (or lying) upload over the cap: stop here */
-            r->too_large = 1;
-            *upload_data_size = 0;
-            count(h, "", "too_large");
-            if (reply_jsonf(conn, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"body too large\"}\n", HK_CLOSE) != MHD_YES)
-                return MHD_NO;
-            return MHD_YES;
-        }
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (r->too_large == 2) {
+            /* Over the cap without a Content-Length (chunked). Nothing
+             * more is kept; libmicrohttpd 0.9.75 cannot answer in the
+             * middle of an upload, so a short overrun is drained to give
+             * the client its 413 and a long one closes the connection. */
+            r->drained += n;
+            return r->drained > HK_DRAIN_MAX(r->conf->max_body) ? MHD_NO : MHD_YES;
+        }
+        if (r->too_large)
+            return MHD_NO;
+        if (sl_buf_put(&r->body, upload_data, n)) {
+            r->too_large = 2;
+            r->drained = n;
+            sl_buf_free(&r->body);
+            count(h, "", "too_large");
+        }
         return MHD_YES;
     }
+    if (r->too_large == 2)
+        return reply_jsonf(conn, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"body too large\"}\n",
+                           HK_CLOSE);
     if (r->too_large)
         return MHD_YES;
     if (r->route == RT_GITHUB)

@@ -28,65 +28,110 @@ typedef struct metric_def {
     int type;
     const char *help;
     const char *labels[SL_METRICS_MAX_LABELS + 1]; /* NULL-terminated */
-    const double buckets[SL_METRICS_MAX_BUCKETS];   /* ascending; 0 ends (first may not be 0) */
+    const double buckets[SL_METRICS_MAX_BUCKETS];  /* ascending; 0 ends (first may not be 0) */
 } metric_def;
 
 /* Bucket sets. Durations of one reconcile: 5 ms to 10 min. Lead time
  * (commit to applied): 10 s to 1 day. */
-#define SL_DURATION_BUCKETS {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
-#define SL_LEAD_BUCKETS {10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400}
+#define SL_DURATION_BUCKETS                                                                        \
+    {                                                                                              \
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600             \
+    }
+#define SL_LEAD_BUCKETS                                                                            \
+    {                                                                                              \
+        10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400               \
+    }
 
 static const metric_def metric_defs[] = {
     {"sluice_up", MT_GAUGE, "1 while the sluice daemon is running.", {NULL}, {0}},
-    {"sluice_build_info", MT_GAUGE, "Build information; the value is always 1.", {"version", NULL},
+    {"sluice_build_info",
+     MT_GAUGE,
+     "Build information; the value is always 1.",
+     {"version", NULL},
      {0}},
-    {"sluice_reconciles_total", MT_COUNTER,
-     "Reconciles of an app by result (success, failure, skipped).", {"app", "result", NULL}, {0}},
-    {"sluice_reconcile_duration_seconds", MT_HISTOGRAM,
-     "Wall-clock time of one reconcile of an app (render, diff and apply).", {"app", NULL},
+    {"sluice_reconciles_total",
+     MT_COUNTER,
+     "Reconciles of an app by result (success, failure, skipped).",
+     {"app", "result", NULL},
+     {0}},
+    {"sluice_reconcile_duration_seconds",
+     MT_HISTOGRAM,
+     "Wall-clock time of one reconcile of an app (render, diff and apply).",
+     {"app", NULL},
      SL_DURATION_BUCKETS},
-    {"sluice_source_fetches_total", MT_COUNTER,
-     "Fetches of a source by result (changed, unchanged, error).", {"source", "result", NULL},
+    {"sluice_source_fetches_total",
+     MT_COUNTER,
+     "Fetches of a source by result (changed, unchanged, error).",
+     {"source", "result", NULL},
      {0}},
-    {"sluice_source_fetch_errors_total", MT_COUNTER, "Failed fetches of a source.",
-     {"source", NULL}, {0}},
-    {"sluice_webhook_deliveries_total", MT_COUNTER,
+    {"sluice_source_fetch_errors_total",
+     MT_COUNTER,
+     "Failed fetches of a source.",
+     {"source", NULL},
+     {0}},
+    {"sluice_webhook_deliveries_total",
+     MT_COUNTER,
      "Webhook deliveries by source and outcome (accepted, duplicate, ignored, ping, "
-     "rate_limited, unauthorized, bad_request, too_large, not_found, method_not_allowed, "
-     "error); source is empty when no source could be attributed.",
-     {"source", "result", NULL}, {0}},
+     "rate_limited, unauthorized, bad_request, too_large, not_found, method_not_allowed); "
+     "source is empty when no source could be attributed.",
+     {"source", "result", NULL},
+     {0}},
     {"sluice_queue_depth", MT_GAUGE, "Apps and sources waiting in the work queue.", {NULL}, {0}},
-    {"sluice_objects_applied_total", MT_COUNTER,
-     "Objects written to a target by action (create, update).", {"app", "action", NULL}, {0}},
-    {"sluice_objects_pruned_total", MT_COUNTER, "Objects removed from a target by pruning.",
-     {"app", NULL}, {0}},
-    {"sluice_drift_detected_total", MT_COUNTER,
-     "Times live state was found to differ from the last applied state.", {"app", NULL}, {0}},
-    {"sluice_app_info", MT_GAUGE,
+    {"sluice_objects_applied_total",
+     MT_COUNTER,
+     "Objects written to a target by action (create, update).",
+     {"app", "action", NULL},
+     {0}},
+    {"sluice_objects_pruned_total",
+     MT_COUNTER,
+     "Objects removed from a target by pruning.",
+     {"app", NULL},
+     {0}},
+    {"sluice_drift_detected_total",
+     MT_COUNTER,
+     "Times live state was found to differ from the last applied state.",
+     {"app", NULL},
+     {0}},
+    {"sluice_app_info",
+     MT_GAUGE,
      "The revision last applied to an app; the value is always 1.",
-     {"app", "source", "revision", NULL}, {0}},
-    {"sluice_app_last_success_timestamp_seconds", MT_GAUGE,
-     "Unix time of the app's last successful reconcile.", {"app", NULL}, {0}},
-    {"sluice_deployments_total", MT_COUNTER, "Successful applies that changed something.",
-     {"app", NULL}, {0}},
-    {"sluice_lead_time_seconds", MT_HISTOGRAM,
-     "Time from a commit to its successful apply (lead time for changes).", {"app", NULL},
+     {"app", "source", "revision", NULL},
+     {0}},
+    {"sluice_app_last_success_timestamp_seconds",
+     MT_GAUGE,
+     "Unix time of the app's last successful reconcile.",
+     {"app", NULL},
+     {0}},
+    {"sluice_deployments_total",
+     MT_COUNTER,
+     "Successful applies that changed something.",
+     {"app", NULL},
+     {0}},
+    {"sluice_lead_time_seconds",
+     MT_HISTOGRAM,
+     "Time from a commit to its successful apply (lead time for changes).",
+     {"app", NULL},
      SL_LEAD_BUCKETS},
-    {"sluice_failed_applies_total", MT_COUNTER, "Applies that failed part way or entirely.",
-     {"app", NULL}, {0}},
-    {"sluice_metrics_errors_total", MT_COUNTER,
+    {"sluice_failed_applies_total",
+     MT_COUNTER,
+     "Applies that failed part way or entirely.",
+     {"app", NULL},
+     {0}},
+    {"sluice_metrics_errors_total",
+     MT_COUNTER,
      "Metric updates that were dropped (unknown name, wrong type or labels, too many series).",
-     {NULL}, {0}},
+     {NULL},
+     {0}},
 };
 
 #define NDEFS (sizeof(metric_defs) / sizeof(metric_defs[0]))
 
 typedef struct series {
-    char *key;    /* label values joined with '\x01' (sort key) */
-    char **vals;  /* label values, one per declared label */
-    double value; /* counter/gauge; histogram: sum */
-    unsigned long long count;  /* histogram */
-    unsigned long long *bins;  /* histogram: per-bucket (not cumulative) counts, nb+1 with +Inf */
+    char *key;                /* label values joined with '\x01' (sort key) */
+    char **vals;              /* label values, one per declared label */
+    double value;             /* counter/gauge; histogram: sum */
+    unsigned long long count; /* histogram */
+    unsigned long long *bins; /* histogram: per-bucket (not cumulative) counts, nb+1 with +Inf */
 } series;
 
 typedef struct family {
@@ -456,8 +501,8 @@ static int write_family(sl_buf *out, const family *f)
                 fmt_double(le, sizeof(le), f->def->buckets[b]);
             else
                 snprintf(le, sizeof(le), "+Inf");
-            if ((rc = sl_buf_printf(out, "%s_bucket", name)) ||
-                (rc = put_labels(out, f, s, le)) || (rc = sl_buf_printf(out, " %llu\n", cum)))
+            if ((rc = sl_buf_printf(out, "%s_bucket", name)) || (rc = put_labels(out, f, s, le)) ||
+                (rc = sl_buf_printf(out, " %llu\n", cum)))
                 return rc;
         }
         fmt_double(num, sizeof(num), s->value);
@@ -489,8 +534,8 @@ int sl_metrics_write(sl_metrics *m, sl_buf *out)
             if (!rc)
                 rc = put_escaped(out, f->def->help, 0);
             if (!rc)
-                rc = sl_buf_printf(out, "\n# TYPE %s counter\n%s %s\n", f->def->name,
-                                   f->def->name, num);
+                rc = sl_buf_printf(out, "\n# TYPE %s counter\n%s %s\n", f->def->name, f->def->name,
+                                   num);
             continue;
         }
         rc = write_family(out, f);

@@ -50,8 +50,8 @@ static const char *const state_migrations[] = {
 };
 #define SL_STATE_VERSION ((int)(sizeof(state_migrations) / sizeof(state_migrations[0])))
 
-#define STATE_COLS                                                                         \
-    "id, app, source, revision, result, trigger, created, updated, pruned, unchanged, "   \
+#define STATE_COLS                                                                                 \
+    "id, app, source, revision, result, trigger, created, updated, pruned, unchanged, "            \
     "changed, started, duration, commit_time, error"
 
 enum {
@@ -125,8 +125,7 @@ static int state_err(sl_state *st, sl_error *err, const char *what)
     default:
         break;
     }
-    return sl_error_set(err, code, "state %s: %s: %s%s", st->path ? st->path : "", what, msg,
-                        hint);
+    return sl_error_set(err, code, "state %s: %s: %s%s", st->path ? st->path : "", what, msg, hint);
 }
 
 /* mkdir -p with mode 0700 for the missing parts. */
@@ -216,8 +215,9 @@ static int state_migrate(sl_state *st, sl_error *err)
         char sql[96];
         if ((rc = state_exec(st, state_migrations[v], err, "migrating the schema")))
             goto out;
-        snprintf(sql, sizeof(sql), "DELETE FROM schema_version; INSERT INTO schema_version "
-                                   "VALUES (%d)",
+        snprintf(sql, sizeof(sql),
+                 "DELETE FROM schema_version; INSERT INTO schema_version "
+                 "VALUES (%d)",
                  v + 1);
         if ((rc = state_exec(st, sql, err, "migrating the schema")))
             goto out;
@@ -236,8 +236,8 @@ static int state_prepare(sl_state *st, sl_error *err)
                      i == ST_COMMIT || i == ST_ROLLBACK;
         if (st->readonly && writes)
             continue;
-        if (sqlite3_prepare_v3(st->db, state_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                               &st->stmt[i], NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v3(st->db, state_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK)
             return state_err(st, err, "preparing a statement");
     }
     return 0;
@@ -262,7 +262,7 @@ static int state_ro_fallback(sl_state *st)
         goto out;
     for (const char *p = st->path; *p; p++) {
         if ((*p == '?' || *p == '#' || *p == '%') ? sl_buf_printf(&uri, "%%%02X", *p)
-                                                   : sl_buf_putc(&uri, *p))
+                                                  : sl_buf_putc(&uri, *p))
             goto out;
     }
     if (sl_buf_puts(&uri, "?immutable=1"))
@@ -326,8 +326,7 @@ static int state_open(const char *dir, int ro, sl_state **out, sl_error *err)
         if (rc)
             goto out;
         if (version == 0) {
-            rc = sl_error_set(err, SL_ENOTFOUND, "state %s: no reconcile recorded yet",
-                              st->path);
+            rc = sl_error_set(err, SL_ENOTFOUND, "state %s: no reconcile recorded yet", st->path);
             goto out;
         }
         if (version != SL_STATE_VERSION) {

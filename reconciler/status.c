@@ -62,10 +62,11 @@ static void status_print_error(const sl_error *err)
 /* Returns 0 to go on, -1 after --help, ST_EXIT_ERROR on a bad option. */
 static int status_parse(int argc, char **argv, status_opts *o)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"api", required_argument, NULL, 'A'},
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"api", required_argument, NULL, 'A'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     const char *env = getenv("SLUICE_CONFIG");
     int ch;
 
@@ -87,7 +88,7 @@ static int status_parse(int argc, char **argv, status_opts *o)
             o->config_given = 1;
             break;
         case 'A':
-            if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8)) {
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0) {
                 fprintf(stderr, "error: --api must be an http:// or https:// URL\n");
                 return ST_EXIT_ERROR;
             }
@@ -96,7 +97,7 @@ static int status_parse(int argc, char **argv, status_opts *o)
         case 'o':
             if (!strcmp(optarg, "json"))
                 o->json = 1;
-            else if (strcmp(optarg, "text")) {
+            else if (strcmp(optarg, "text") != 0) {
                 fprintf(stderr, "error: status -o must be text or json\n");
                 return ST_EXIT_ERROR;
             }
@@ -258,7 +259,8 @@ static int status_from_api(const char *base, const char *app, cJSON **apps, char
                cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "app"))) {
         arr = cJSON_CreateArray();
         cJSON_AddItemToArray(arr, cJSON_DetachItemFromObjectCaseSensitive(doc, "app"));
-    } else if (cJSON_IsObject(doc) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "name"))) {
+    } else if (cJSON_IsObject(doc) &&
+               cJSON_IsString(cJSON_GetObjectItemCaseSensitive(doc, "name"))) {
         arr = cJSON_CreateArray();
         cJSON_AddItemToArray(arr, doc);
         doc = NULL;
@@ -295,7 +297,8 @@ static cJSON *status_record_to_app(const cJSON *r)
 
     if (!o)
         return NULL;
-    cJSON_AddItemToObject(o, "name", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "app"), 1));
+    cJSON_AddItemToObject(o, "name",
+                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "app"), 1));
     cJSON_AddItemToObject(o, "source",
                           cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r, "source"), 1));
     cJSON_AddItemToObject(o, "revision",
@@ -320,8 +323,8 @@ static cJSON *status_record_to_app(const cJSON *r)
 
 /* Read the last recorded state. *apps (caller's) in the API's shape; with
  * app set, *history gets its last runs. */
-static int status_from_state(const char *state_dir, const char *app, cJSON **apps,
-                             cJSON **history, sl_error *err)
+static int status_from_state(const char *state_dir, const char *app, cJSON **apps, cJSON **history,
+                             sl_error *err)
 {
     sl_state *st = NULL;
     cJSON *latest = NULL, *arr = NULL, *r;
@@ -339,7 +342,7 @@ static int status_from_state(const char *state_dir, const char *app, cJSON **app
     cJSON_ArrayForEach(r, latest)
     {
         const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "app"));
-        if (app && (!name || strcmp(name, app)))
+        if (app && (!name || strcmp(name, app) != 0))
             continue;
         cJSON_AddItemToArray(arr, status_record_to_app(r));
     }
@@ -435,8 +438,8 @@ static int status_count(const cJSON *o, const char *key)
 
 static int status_failed(const char *result)
 {
-    return result && (!strcmp(result, "failed") || !strcmp(result, "failure") ||
-                      !strcmp(result, "error"));
+    return result &&
+           (!strcmp(result, "failed") || !strcmp(result, "failure") || !strcmp(result, "error"));
 }
 
 /* One line of text: control characters become spaces; at most max bytes
@@ -494,7 +497,7 @@ static int status_table(const cJSON *apps, sl_buf *out)
         const char *rev = status_str(a, "revision", NULL), *e = status_str(a, "lastError", "error");
         int cr = status_count(a, "created"), up = status_count(a, "updated"),
             pr = status_count(a, "pruned");
-        char age[32], ch[64], revs[ST_REV_WIDTH + 1];
+        char age[32], ch[64], revs[ST_REV_WIDTH + 1], *srcerr = NULL;
 
         status_age(status_time(cJSON_GetObjectItemCaseSensitive(a, "lastRun")), now, age,
                    sizeof(age));
@@ -509,7 +512,16 @@ static int status_table(const cJSON *apps, sl_buf *out)
         cells[r][COL_REV] = status_clean(revs, 0);
         cells[r][COL_RUN] = strdup(age);
         cells[r][COL_CHANGES] = strdup(ch);
+        if (!e || !*e) {
+            /* A source that cannot be fetched leaves the app at its last
+             * revision: worth seeing even though the app did not fail. */
+            const char *se = status_str(a, "sourceError", NULL);
+            if (se && *se && asprintf(&srcerr, "source: %s", se) >= 0)
+                e = srcerr;
+        }
         cells[r][COL_ERROR] = status_clean(e ? e : "", ST_ERROR_WIDTH);
+        free(srcerr);
+        srcerr = NULL;
         for (int c = 0; c < NCOL; c++) {
             if (!cells[r][c]) {
                 rc = SL_ENOMEM;
@@ -547,7 +559,8 @@ out:
  * and the recent runs when reading from the state file. */
 static int status_detail(const cJSON *a, const cJSON *history, sl_buf *out)
 {
-    static const char *const extra[] = {"source", "health", "drift", "nextRun", "trigger"};
+    static const char *const extra[] = {"source",  "target",  "health",     "drift",
+                                        "trigger", "nextRun", "sourceError"};
     const char *e = status_str(a, "lastError", "error");
     const cJSON *v;
     int rc = 0;
@@ -622,15 +635,17 @@ int sl_status_main(int argc, char **argv)
     if (rc) {
         sl_error err;
         if (!cfg) {
-            fprintf(stderr, "error: daemon not reachable at %s (%s), and no configuration to "
-                            "find the state file\n",
+            fprintf(stderr,
+                    "error: daemon not reachable at %s (%s), and no configuration to "
+                    "find the state file\n",
                     url ? url : "?", why);
             goto out;
         }
         origin = "state";
         if (url)
-            fprintf(stderr, "daemon not reachable at %s (%s); showing the last recorded state "
-                            "from %s/state.db\n",
+            fprintf(stderr,
+                    "daemon not reachable at %s (%s); showing the last recorded state "
+                    "from %s/state.db\n",
                     url, why, cfg->state_dir);
         else
             fprintf(stderr, "%s; showing the last recorded state from %s/state.db\n", why,
@@ -641,8 +656,7 @@ int sl_status_main(int argc, char **argv)
             goto out;
         }
     }
-    cJSON_ArrayForEach(a, apps)
-        any_failed |= status_failed(status_str(a, "result", "status"));
+    cJSON_ArrayForEach(a, apps) any_failed |= status_failed(status_str(a, "result", "status"));
 
     if (o.json) {
         char *text;
@@ -669,8 +683,8 @@ int sl_status_main(int argc, char **argv)
         if (rc)
             goto out;
     } else if (cJSON_GetArraySize(apps) == 0) {
-        if (sl_buf_puts(&out, strcmp(origin, "daemon") ? "no reconcile recorded yet\n"
-                                                        : "no apps\n"))
+        if (sl_buf_puts(&out,
+                        strcmp(origin, "daemon") ? "no reconcile recorded yet\n" : "no apps\n"))
             goto out;
     } else {
         if (status_table(apps, &out))

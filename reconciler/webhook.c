@@ -54,8 +54,8 @@ int sl_webhook_verify(const char *secret, size_t secret_len, const char *body, s
         want[i] = (unsigned char)(hi << 4 | lo);
     }
     if (secret_len > 0x7fffffff ||
-        !HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)(body ? body : ""),
-              len, mac, &maclen) ||
+        !HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)(body ? body : ""), len,
+              mac, &maclen) ||
         maclen != sizeof(want)) {
         rc = sl_error_set(err, SL_EREFUSED, "cannot compute the webhook signature");
         goto out;
@@ -106,8 +106,8 @@ static int64_t parse_time(const char *s)
     const char *p;
     int64_t t;
 
-    if (strlen(s) < 19 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-        s[7] != '-' || digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+    if (strlen(s) < 19 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+        digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
         digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
         digits(s + 17, 2, &sec))
         return 0;
@@ -312,6 +312,8 @@ static int ref_matches(const char *ev_ref, const char *source_ref)
         return 1;
     if (is_commit_id(source_ref))
         return 0;
+    if (!strcmp(ev_ref, source_ref))
+        return 1;
     if (!strncmp(source_ref, "refs/", 5))
         return !strcmp(ev_ref, source_ref);
     if (!strncmp(ev_ref, "refs/heads/", 11) && !strcmp(ev_ref + 11, source_ref))

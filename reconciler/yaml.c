@@ -783,9 +783,9 @@ static int y_map_finish(y_ctx *c, y_frame *f)
         goto out;
     if (total > c->max_nodes) {
         /* even entries that explicit keys override cost work: cap them too */
-        rc = Y_ERR(c, SL_ELIMIT, f->line, f->col,
-                   "merge keys (<<) bring in more than %zu entries (limits.maxNodes)",
-                   c->max_nodes);
+        rc =
+            Y_ERR(c, SL_ELIMIT, f->line, f->col,
+                  "merge keys (<<) bring in more than %zu entries (limits.maxNodes)", c->max_nodes);
         goto out;
     }
     if (!(cand = malloc(total * sizeof(*cand)))) {
@@ -842,6 +842,26 @@ static int y_tag_is(const char *tag, const char *suffix)
 {
     return tag && !strncmp(tag, Y_TAG_PREFIX, sizeof(Y_TAG_PREFIX) - 1) &&
            !strcmp(tag + sizeof(Y_TAG_PREFIX) - 1, suffix);
+}
+
+static const char *y_kind_name(int kind)
+{
+    switch (kind) {
+    case RK_NULL:
+        return "null";
+    case RK_BOOL:
+        return "a bool";
+    case RK_INT:
+    case RK_UINT:
+        return "an int";
+    case RK_FLOAT:
+        return "a float";
+    case RK_INF:
+    case RK_NAN:
+        return "infinity or NaN";
+    default:
+        return "a string";
+    }
 }
 
 static int y_b64val(int ch)
@@ -1054,7 +1074,7 @@ static int y_resolve(y_ctx *c, const yaml_event_t *ev, int line, int col, resolv
     if (y_tag_is(tag, "timestamp")) {
         if (y_timestamp(s, n))
             return 0; /* timestamps stay strings */
-        return Y_ERR(c, SL_EINVAL, line, col, "cannot read \"%.100s\" as !!timestamp", s);
+        return Y_ERR(c, SL_EINVAL, line, col, "!!timestamp needs a date like 2001-12-14");
     }
     if (y_tag_is(tag, "int") || y_tag_is(tag, "float") || y_tag_is(tag, "bool") ||
         y_tag_is(tag, "null")) {
@@ -1074,7 +1094,9 @@ static int y_resolve(y_ctx *c, const yaml_event_t *ev, int line, int col, resolv
             return 0;
         if (!strcmp(want, "null") && r->kind == RK_NULL)
             return 0;
-        return Y_ERR(c, SL_EINVAL, line, col, "cannot read \"%.100s\" as !!%s", s, want);
+        /* the text itself stays out of the message: it may be a secret */
+        return Y_ERR(c, SL_EINVAL, line, col, "!!%s does not fit this scalar, which reads as %s",
+                     want, y_kind_name(r->kind));
     }
     /* "!", !!str and every other tag: the text, as a string */
     return 0;

@@ -27,7 +27,7 @@ apps:
 Y
 "$SLUICE" run -c "$T/sluice.yaml" --watch >"$T/daemon.log" 2>&1 &
 DPID=$!
-trap 'kill $DPID 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'kill $DPID 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 F="$T/out/dev/ConfigMap/live-edit.yaml"
 wait_for() { local n=$(( $1 * 10 )); shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 

