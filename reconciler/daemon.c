@@ -368,9 +368,14 @@ static int daemon_reconcile(dstate *d, size_t u)
     pthread_mutex_lock(&d->mu);
     if (!drift && !strcmp(hash, d->unit[u].hash)) {
         d->unit[u].attempted = 1;
+        /* Count the skip for every app this entry generated last time. */
+        for (cJSON *st = d->apps->child; st; st = st->next) {
+            const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "spec"));
+            if (s && !strcmp(s, spec->name))
+                sl_metrics_inc(d->metrics, "sluice_reconciles_total", 1, "app", st->string,
+                               "result", "skipped", NULL);
+        }
         pthread_mutex_unlock(&d->mu);
-        sl_metrics_inc(d->metrics, "sluice_reconciles_total", 1, "app", spec->name, "result",
-                       "skipped", NULL);
         free(pinned);
         return 0;
     }

@@ -193,8 +193,12 @@ static char *dup_or_null(const char *s)
 }
 
 /* Build a snapshot from cfg: every source with a github secret or a generic
- * token, with the files read now. */
-static int conf_build(const sl_http *h, const sl_config *cfg, hk_conf **out, sl_error *err)
+ * token, with the files read now. The body cap and rate come from opts when
+ * set there at start-up; on a reload (reload set) the new config's values
+ * win, so that editing webhook.maxBodySize or rateLimit and sending SIGHUP
+ * takes effect. */
+static int conf_build(const sl_http *h, const sl_config *cfg, int reload, hk_conf **out,
+                      sl_error *err)
 {
     hk_conf *c;
     int rc = 0;
@@ -206,12 +210,21 @@ static int conf_build(const sl_http *h, const sl_config *cfg, hk_conf **out, sl_
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     }
     c->refs = 1;
-    c->max_body = h->opt_max_body         ? h->opt_max_body
-                  : cfg->webhook_max_body ? cfg->webhook_max_body
-                                          : HK_DEFAULT_MAX_BODY;
-    c->rate = h->opt_rate > 0         ? h->opt_rate
-              : cfg->webhook_rate > 0 ? cfg->webhook_rate
-                                      : HK_DEFAULT_RATE;
+    if (reload) {
+        c->max_body = cfg->webhook_max_body ? cfg->webhook_max_body
+                      : h->opt_max_body     ? h->opt_max_body
+                                            : HK_DEFAULT_MAX_BODY;
+        c->rate = cfg->webhook_rate > 0 ? cfg->webhook_rate
+                  : h->opt_rate > 0     ? h->opt_rate
+                                        : HK_DEFAULT_RATE;
+    } else {
+        c->max_body = h->opt_max_body         ? h->opt_max_body
+                      : cfg->webhook_max_body ? cfg->webhook_max_body
+                                              : HK_DEFAULT_MAX_BODY;
+        c->rate = h->opt_rate > 0         ? h->opt_rate
+                  : cfg->webhook_rate > 0 ? cfg->webhook_rate
+                                          : HK_DEFAULT_RATE;
+    }
     for (size_t i = 0; i < cfg->nsources; i++) {
         const sl_source *src = &cfg->sources[i];
         hk_source *s = &c->v[c->n];
@@ -550,7 +563,7 @@ static enum MHD_Result github_hook(sl_http *h, struct MHD_Connection *conn, hk_r
     for (size_t i = 0, k = 0; i < c->n; i++) {
         if (ok[i] == 3) {
             if (h->hooks.trigger_source)
-                h->hooks.trigger_source(h->hooks.ctx, c->v[i].name, "github push", &ev);
+                h->hooks.trigger_source(h->hooks.ctx, c->v[i].name, "webhook", &ev);
             count(h, c->v[i].name, "accepted");
             if (k++)
                 sl_buf_putc(&out, ',');
@@ -868,7 +881,7 @@ int sl_http_start(const sl_http_opts *opts, const sl_config *cfg, const sl_http_
         goto out;
     }
     locks = 1;
-    if ((rc = conf_build(h, cfg, &h->conf, err)))
+    if ((rc = conf_build(h, cfg, 0, &h->conf, err)))
         goto out;
     if ((rc = listen_socket(opts->listen ? opts->listen : cfg->listen, &fd, &h->port, err)))
         goto out;
@@ -914,7 +927,7 @@ int sl_http_reload(sl_http *h, const sl_config *cfg, sl_error *err)
 
     if (!h || !cfg)
         return sl_error_set(err, SL_EINVAL, "sl_http_reload needs a server and a configuration");
-    if ((rc = conf_build(h, cfg, &c, err)))
+    if ((rc = conf_build(h, cfg, 1, &c, err)))
         return rc;
     pthread_mutex_lock(&h->conf_lock);
     old = h->conf;

@@ -61,7 +61,7 @@ static const metric_def metric_defs[] = {
      SL_DURATION_BUCKETS},
     {"sluice_source_fetches_total",
      MT_COUNTER,
-     "Fetches of a source by result (changed, unchanged, error).",
+     "Fetches of a source by result (success, failure).",
      {"source", "result", NULL},
      {0}},
     {"sluice_source_fetch_errors_total",

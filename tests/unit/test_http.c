@@ -780,6 +780,23 @@ static void test_reload(void)
     sl_config_free(cfg2);
     generic(c, &s, "gen", "Authorization: Bearer " TOKEN, &r);
     SL_CHECK_INT(r.code, 202);
+
+    /* a reload applies the new webhook.rateLimit (1/s, burst 2) */
+    write_file(s.dir, "token", TOKEN "\n");
+    cfg2 = NULL;
+    SL_CHECK_INT(load_config(&s, "1", &cfg2), 0);
+    SL_CHECK_INT(sl_http_reload(s.h, cfg2, &err), 0);
+    sl_config_free(cfg2);
+    {
+        int limited = 0;
+        char id[32];
+        for (int i = 0; i < 6; i++) {
+            snprintf(id, sizeof(id), "rl-%d", i);
+            deliver(c, &s, "push", id, "rotated", push.ptr, push.len, &r);
+            limited += r.code == 429;
+        }
+        SL_CHECK(limited >= 3);
+    }
     curl_easy_cleanup(c);
     sl_buf_free(&push);
     stop(&s);
