@@ -190,9 +190,9 @@ static int dir_read(const dir_target *d, const char *rel, sl_buf *out, sl_error 
 
     snprintf(path, sizeof(path), "%s/%s", d->root, rel);
     if (lstat(path, &st))
-        return errno == ENOENT || errno == ENOTDIR ? SL_ENOTFOUND
-                                                   : sl_error_set(err, SL_EIO, "%s: %s", path,
-                                                                  strerror(errno));
+        return errno == ENOENT || errno == ENOTDIR
+                   ? SL_ENOTFOUND
+                   : sl_error_set(err, SL_EIO, "%s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return sl_error_set(err, SL_ECONFINE, "%s is not a regular file; refusing", path);
     return sl_file_read(path, 0, out, err);
@@ -226,8 +226,8 @@ static int dir_get(sl_target *t, const sl_objid *id, cJSON **live, sl_error *err
     if (rc || (rc = sl_yaml_parse(rel, data.ptr, data.len, NULL, NULL, &docs, err)))
         goto out;
     if (docs.n != 1) {
-        rc = sl_error_set(err, SL_EINVAL, "%s/%s: expected one object", ((dir_target *)t->priv)->root,
-                          rel);
+        rc = sl_error_set(err, SL_EINVAL, "%s/%s: expected one object",
+                          ((dir_target *)t->priv)->root, rel);
         goto out;
     }
     *live = docs.v[0];

@@ -212,9 +212,9 @@ int sl_app_expand(const sl_config *cfg, const sl_appspec *spec, sl_snapshot *sna
         }
         for (size_t j = 0; j < out->n; j++)
             if (!strcmp(out->v[j]->name, app->name)) {
-                rc = sl_error_setpos(err, SL_EDUP, spec->pos.file, spec->pos.line,
-                                     spec->pos.col, "two apps are named \"%s\" (from %s)",
-                                     app->name, matches.v[i]);
+                rc =
+                    sl_error_setpos(err, SL_EDUP, spec->pos.file, spec->pos.line, spec->pos.col,
+                                    "two apps are named \"%s\" (from %s)", app->name, matches.v[i]);
                 goto out;
             }
         if (spec->render_opts) {
@@ -231,9 +231,8 @@ int sl_app_expand(const sl_config *cfg, const sl_appspec *spec, sl_snapshot *sna
         if (rc || diags.n) {
             rc = sl_error_setpos(err, SL_EINVAL, diags.n ? diags.v[0].file : spec->pos.file,
                                  diags.n ? diags.v[0].line : spec->pos.line,
-                                 diags.n ? diags.v[0].col : spec->pos.col,
-                                 "app \"%s\": %s", app->name,
-                                 diags.n ? diags.v[0].msg : "bad renderer options");
+                                 diags.n ? diags.v[0].col : spec->pos.col, "app \"%s\": %s",
+                                 app->name, diags.n ? diags.v[0].msg : "bad renderer options");
             sl_diags_free(&diags);
             goto out;
         }

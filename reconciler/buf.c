@@ -202,8 +202,8 @@ int sl_file_read(const char *path, size_t max, sl_buf *b, sl_error *err)
             goto out;
         }
         if (max && b->len + (size_t)r > max) {
-            rc = sl_error_setpos(err, SL_ELIMIT, path, 0, 0, "file is over the %zu-byte limit",
-                                 max);
+            rc =
+                sl_error_setpos(err, SL_ELIMIT, path, 0, 0, "file is over the %zu-byte limit", max);
             goto out;
         }
         if ((rc = sl_buf_put(b, tmp, (size_t)r)))

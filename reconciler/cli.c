@@ -50,27 +50,30 @@ static const char *const usage_common =
 static void cli_usage(const char *cmd, FILE *f)
 {
     if (!strcmp(cmd, "render")) {
-        fprintf(f, "usage: sluice render [options] [APP...]\n\n"
-                   "Render the selected apps (all by default) and print their objects as a\n"
-                   "YAML stream, in render order.\n\noptions:\n%s"
-                   "  -o, --output yaml|json  output format (json: a v1 List)\n",
+        fprintf(f,
+                "usage: sluice render [options] [APP...]\n\n"
+                "Render the selected apps (all by default) and print their objects as a\n"
+                "YAML stream, in render order.\n\noptions:\n%s"
+                "  -o, --output yaml|json  output format (json: a v1 List)\n",
                 usage_common);
     } else if (!strcmp(cmd, "diff")) {
-        fprintf(f, "usage: sluice diff [options] [APP...]\n\n"
-                   "Render the selected apps, compare with their targets and print a unified\n"
-                   "diff per object and a summary. Secret values are masked.\n"
-                   "Exit status: 0 no changes, 1 changes, 2 error.\n\noptions:\n%s"
-                   "  -o, --output text|json|markdown  report format (default text)\n"
-                   "      --color auto|never|always    colour the diff (default auto: on a TTY)\n",
+        fprintf(f,
+                "usage: sluice diff [options] [APP...]\n\n"
+                "Render the selected apps, compare with their targets and print a unified\n"
+                "diff per object and a summary. Secret values are masked.\n"
+                "Exit status: 0 no changes, 1 changes, 2 error.\n\noptions:\n%s"
+                "  -o, --output text|json|markdown  report format (default text)\n"
+                "      --color auto|never|always    colour the diff (default auto: on a TTY)\n",
                 usage_common);
     } else if (!strcmp(cmd, "apply")) {
-        fprintf(f, "usage: sluice apply [options] [APP...]\n\n"
-                   "Render the selected apps, print the diff, and apply it to their targets:\n"
-                   "creates and updates first, prunes last (only for apps with prune: true,\n"
-                   "only when every apply succeeded). If any selected app fails to render,\n"
-                   "nothing is applied. Exit status: 0 ok, 2 error.\n\noptions:\n%s"
-                   "  -o, --output text|json|markdown  report format (default text)\n"
-                   "      --color auto|never|always    colour the diff (default auto)\n",
+        fprintf(f,
+                "usage: sluice apply [options] [APP...]\n\n"
+                "Render the selected apps, print the diff, and apply it to their targets:\n"
+                "creates and updates first, prunes last (only for apps with prune: true,\n"
+                "only when every apply succeeded). If any selected app fails to render,\n"
+                "nothing is applied. Exit status: 0 ok, 2 error.\n\noptions:\n%s"
+                "  -o, --output text|json|markdown  report format (default text)\n"
+                "      --color auto|never|always    colour the diff (default auto)\n",
                 usage_common);
     } else if (!strcmp(cmd, "validate")) {
         fprintf(f, "usage: sluice validate [-c FILE]\n\n"
@@ -79,16 +82,18 @@ static void cli_usage(const char *cmd, FILE *f)
                    "  -c, --config FILE   configuration file\n"
                    "  -h, --help          this help\n");
     } else if (!strcmp(cmd, "run")) {
-        fprintf(f, "usage: sluice run [-c FILE] [--listen HOST:PORT] [--watch]\n\n"
-                   "Reconcile every app once, then keep them reconciled: poll sources at their\n"
-                   "interval, fetch at once on a webhook, re-check live state every\n"
-                   "daemon.driftInterval and repair drift (selfHeal). SIGHUP reloads the\n"
-                   "configuration (an invalid one is refused and the old one kept); SIGTERM\n"
-                   "finishes the work in flight and exits 0.\n\noptions:\n"
-                   "  -c, --config FILE     configuration file\n"
-                   "      --listen ADDR     serve webhooks, /metrics and the API here (overrides listen:)\n"
-                   "      --watch           watch dir sources with inotify: edits reconcile at once\n"
-                   "  -h, --help            this help\n");
+        fprintf(f,
+                "usage: sluice run [-c FILE] [--listen HOST:PORT] [--watch]\n\n"
+                "Reconcile every app once, then keep them reconciled: poll sources at their\n"
+                "interval, fetch at once on a webhook, re-check live state every\n"
+                "daemon.driftInterval and repair drift (selfHeal). SIGHUP reloads the\n"
+                "configuration (an invalid one is refused and the old one kept); SIGTERM\n"
+                "finishes the work in flight and exits 0.\n\noptions:\n"
+                "  -c, --config FILE     configuration file\n"
+                "      --listen ADDR     serve webhooks, /metrics and the API here (overrides "
+                "listen:)\n"
+                "      --watch           watch dir sources with inotify: edits reconcile at once\n"
+                "  -h, --help            this help\n");
     } else if (!strcmp(cmd, "version")) {
         fprintf(f, "usage: sluice version\n\nPrint the version.\n");
     } else {
@@ -157,8 +162,7 @@ static int cli_parse(int argc, char **argv, const char *cmd, cli_opts *o)
             cli_usage(cmd, stdout);
             return -1;
         default:
-            fprintf(stderr, "error: unknown or incomplete option \"%s\"\n\n",
-                    argv[optind - 1]);
+            fprintf(stderr, "error: unknown or incomplete option \"%s\"\n\n", argv[optind - 1]);
             cli_usage(cmd, stderr);
             return EXIT_ERROR;
         }

@@ -108,8 +108,8 @@ static int config_limits(sl_confctx *c, const cJSON *node, sl_limits *l)
  * webhook: { maxBodySize, rateLimit } */
 static void config_daemon(sl_confctx *c, sl_config *cfg)
 {
-    static const char *const dkeys[] = {"concurrency", "driftInterval", "backoffMax",
-                                        "historyKeep", NULL};
+    static const char *const dkeys[] = {"concurrency", "driftInterval", "backoffMax", "historyKeep",
+                                        NULL};
     static const char *const wkeys[] = {"maxBodySize", "rateLimit", NULL};
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(cfg->root, "daemon");
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(cfg->root, "webhook");
@@ -196,10 +196,10 @@ static void kinds_list(char *buf, size_t n, int which)
 
     buf[0] = '\0';
     for (size_t i = 0;; i++) {
-        const char *k = which == 0   ? (sl_source_registry[i] ? sl_source_registry[i]->kind : NULL)
-                        : which == 1 ? (sl_applier_registry[i] ? sl_applier_registry[i]->kind : NULL)
-                                     : (sl_renderer_registry[i] ? sl_renderer_registry[i]->kind
-                                                                : NULL);
+        const char *k = which == 0 ? (sl_source_registry[i] ? sl_source_registry[i]->kind : NULL)
+                        : which == 1
+                            ? (sl_applier_registry[i] ? sl_applier_registry[i]->kind : NULL)
+                            : (sl_renderer_registry[i] ? sl_renderer_registry[i]->kind : NULL);
         int w;
         if (!k)
             break;
@@ -380,9 +380,9 @@ static void config_render(sl_confctx *c, const cJSON *node, const cJSON *app, sl
 
 static void config_apps(sl_config *cfg, sl_confctx *c, const cJSON *node)
 {
-    static const char *const keys[] = {"name",   "source",     "target",  "each",     "render",
-                                       "prune",  "allowEmpty", "suspend", "selfHeal", "namespace",
-                                       NULL};
+    static const char *const keys[] = {"name",     "source",    "target",     "each",
+                                       "render",   "prune",     "allowEmpty", "suspend",
+                                       "selfHeal", "namespace", NULL};
     const cJSON *app;
     size_t i = 0;
 
@@ -466,8 +466,8 @@ int sl_config_load(const char *file, sl_config **out, sl_diags *diags)
 int sl_config_parse(const char *file, const char *text, size_t len, sl_config **out,
                     sl_diags *diags)
 {
-    static const char *const keys[] = {"stateDir", "listen", "limits",  "sources",
-                                       "targets",  "apps",   "daemon",  "webhook", NULL};
+    static const char *const keys[] = {"stateDir", "listen", "limits",  "sources", "targets",
+                                       "apps",     "daemon", "webhook", NULL};
     sl_config *cfg = NULL;
     sl_docv docs = {0};
     sl_error err;

@@ -52,8 +52,7 @@ int sl_conf_check_keys(sl_confctx *c, const cJSON *map, const char *const *allow
             size_t off = 0;
             list[0] = '\0';
             for (i = 0; allowed[i] && off < sizeof(list) - 1; i++) {
-                int n = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "",
-                                 allowed[i]);
+                int n = snprintf(list + off, sizeof(list) - off, "%s%s", i ? ", " : "", allowed[i]);
                 if (n < 0)
                     break;
                 off += (size_t)n;
@@ -143,8 +142,9 @@ int sl_parse_size(const char *s, size_t *out)
     static const struct {
         const char *suffix;
         double mult;
-    } units[] = {{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"K", 1e3},
-                 {"M", 1e6},     {"G", 1e9},        {"", 1}};
+    } units[] = {{"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0},
+                 {"K", 1e3},     {"M", 1e6},        {"G", 1e9},
+                 {"", 1}};
     char *end;
     double v;
 

@@ -12,8 +12,9 @@ void sl_error_clear(sl_error *err)
         memset(err, 0, sizeof(*err));
 }
 
-__attribute__((format(printf, 6, 0))) static void error_vset(sl_error *err, int code, const char *file, int line, int col,
-                       const char *fmt, va_list ap)
+__attribute__((format(printf, 6, 0))) static void error_vset(sl_error *err, int code,
+                                                             const char *file, int line, int col,
+                                                             const char *fmt, va_list ap)
 {
     err->code = code;
     err->line = line;
@@ -36,8 +37,8 @@ int sl_error_set(sl_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int sl_error_setpos(sl_error *err, int code, const char *file, int line, int col,
-                    const char *fmt, ...)
+int sl_error_setpos(sl_error *err, int code, const char *file, int line, int col, const char *fmt,
+                    ...)
 {
     va_list ap;
 
@@ -92,20 +93,34 @@ const char *sl_error_format(const sl_error *err, char *buf, size_t n)
 const char *sl_strerror(int code)
 {
     switch (code) {
-    case SL_OK: return "ok";
-    case SL_EINVAL: return "invalid input";
-    case SL_ENOMEM: return "out of memory";
-    case SL_EIO: return "i/o error";
-    case SL_ENOTFOUND: return "not found";
-    case SL_ELIMIT: return "limit exceeded";
-    case SL_ECONFINE: return "path escapes its root";
-    case SL_EDUP: return "duplicate";
-    case SL_EGIT: return "git error";
-    case SL_ENET: return "network error";
-    case SL_ECONFLICT: return "conflict";
-    case SL_EREFUSED: return "refused";
-    case SL_EUNSUPPORTED: return "unsupported";
-    default: return "error";
+    case SL_OK:
+        return "ok";
+    case SL_EINVAL:
+        return "invalid input";
+    case SL_ENOMEM:
+        return "out of memory";
+    case SL_EIO:
+        return "i/o error";
+    case SL_ENOTFOUND:
+        return "not found";
+    case SL_ELIMIT:
+        return "limit exceeded";
+    case SL_ECONFINE:
+        return "path escapes its root";
+    case SL_EDUP:
+        return "duplicate";
+    case SL_EGIT:
+        return "git error";
+    case SL_ENET:
+        return "network error";
+    case SL_ECONFLICT:
+        return "conflict";
+    case SL_EREFUSED:
+        return "refused";
+    case SL_EUNSUPPORTED:
+        return "unsupported";
+    default:
+        return "error";
     }
 }
 

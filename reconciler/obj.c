@@ -290,8 +290,8 @@ static int objset_push(sl_objset *set, sl_objid *id, cJSON *json, const char *fi
         char idbuf[600];
         rc = sl_error_setpos(err, SL_EDUP, file, line, col,
                              "duplicate object %s: also defined at %s:%d:%d",
-                             sl_objid_str(id, idbuf, sizeof(idbuf)),
-                             prev->file ? prev->file : "?", prev->line, prev->col);
+                             sl_objid_str(id, idbuf, sizeof(idbuf)), prev->file ? prev->file : "?",
+                             prev->line, prev->col);
         goto out;
     }
     if (set->n >= UINT32_MAX - 1) {

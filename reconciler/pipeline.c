@@ -5,8 +5,8 @@
 
 #include "sl_pipeline.h"
 
-int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *local,
-                     size_t nlocal, sl_error *err)
+int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *local, size_t nlocal,
+                     sl_error *err)
 {
     size_t n = cfg->nsources ? cfg->nsources : 1;
 
@@ -22,8 +22,7 @@ int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *lo
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     for (size_t i = 0; i < nlocal; i++)
         if (local[i].source && !sl_config_source(cfg, local[i].source))
-            return sl_error_set(err, SL_EINVAL, "--local: unknown source \"%s\"",
-                                local[i].source);
+            return sl_error_set(err, SL_EINVAL, "--local: unknown source \"%s\"", local[i].source);
     return 0;
 }
 
@@ -133,8 +132,8 @@ static int pipeline_push(sl_pipeline *p, sl_app *app, size_t *cap)
 
 /* Render one spec; apps not selected (when select is given) are dropped,
  * and so are suspended ones when nothing is selected and skip_suspended. */
-static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t nselect,
-                         int *used, int skip_suspended, sl_error *err)
+static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t nselect, int *used,
+                         int skip_suspended, sl_error *err)
 {
     sl_config *cfg = p->cfg;
     sl_appspec *spec = &cfg->specs[si];
@@ -177,8 +176,7 @@ static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t 
             return sl_error_set(err, SL_ENOMEM, "out of memory");
         }
         r = &p->apps[p->napps - 1];
-        snprintf(r->revision, sizeof(r->revision), "%s",
-                 p->revs[spec->source - cfg->sources].id);
+        snprintf(r->revision, sizeof(r->revision), "%s", p->revs[spec->source - cfg->sources].id);
         memset(&ctx, 0, sizeof(ctx));
         ctx.limits = cfg->limits.doc;
         ctx.snapshot = render_ctx_snapshot;
@@ -235,8 +233,7 @@ int sl_pipeline_render(sl_pipeline *p, char *const *select, size_t nselect, sl_e
     }
     for (size_t i = 0; i < nselect; i++)
         if (!used[i]) {
-            rc = sl_error_set(err, SL_ENOTFOUND, "no app named \"%s\" in %s", select[i],
-                              cfg->file);
+            rc = sl_error_set(err, SL_ENOTFOUND, "no app named \"%s\" in %s", select[i], cfg->file);
             goto out;
         }
     rc = first;

@@ -12,11 +12,16 @@
 const char *sl_action_name(sl_action a)
 {
     switch (a) {
-    case SL_ACT_UNCHANGED: return "unchanged";
-    case SL_ACT_CREATE: return "create";
-    case SL_ACT_UPDATE: return "update";
-    case SL_ACT_PRUNE: return "prune";
-    default: return "unknown";
+    case SL_ACT_UNCHANGED:
+        return "unchanged";
+    case SL_ACT_CREATE:
+        return "create";
+    case SL_ACT_UPDATE:
+        return "update";
+    case SL_ACT_PRUNE:
+        return "prune";
+    default:
+        return "unknown";
     }
 }
 
@@ -46,8 +51,7 @@ static int plan_needs_normalize(const cJSON *obj)
         if (cJSON_GetObjectItemCaseSensitive(meta, plan_server_fields[i]))
             return 1;
     m = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
-    if (m && (plan_map_empty(m) ||
-              cJSON_GetObjectItemCaseSensitive(m, PLAN_ANN_LAST_APPLIED)))
+    if (m && (plan_map_empty(m) || cJSON_GetObjectItemCaseSensitive(m, PLAN_ANN_LAST_APPLIED)))
         return 1;
     m = cJSON_GetObjectItemCaseSensitive(meta, "labels");
     return m && plan_map_empty(m);
@@ -234,8 +238,8 @@ static int plan_id_cmp(const void *a, const void *b)
 
 /* Plan prunes: inventory entries not desired, still live and not opted
  * out with sluice.dev/prune: disabled. */
-static int plan_prunes(sl_plan *p, const sl_objset *desired, sl_target *t,
-                       const sl_plan_opts *opts, sl_error *err)
+static int plan_prunes(sl_plan *p, const sl_objset *desired, sl_target *t, const sl_plan_opts *opts,
+                       sl_error *err)
 {
     sl_objset *inv = NULL;
     size_t first = p->n, nprune;

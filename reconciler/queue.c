@@ -11,7 +11,7 @@
 typedef struct queue_key {
     int pending;
     int running;
-    int again;       /* triggered while running */
+    int again; /* triggered while running */
     double not_before;
     int failures;
 } queue_key;

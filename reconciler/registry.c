@@ -11,7 +11,8 @@ extern const sl_renderer_ops sl_renderer_manifests;
 extern const sl_applier_ops sl_applier_directory;
 
 const sl_source_ops *const sl_source_registry[] = {
-    &sl_source_git, &sl_source_dir,
+    &sl_source_git,
+    &sl_source_dir,
     NULL,
 };
 

@@ -19,8 +19,7 @@ static int render_add_doc(const sl_app *app, cJSON *doc, const char *file, const
                                "metadata)");
     }
     /* kind: List (and the typed XxxList forms kubectl prints) expand to their items. */
-    if (cJSON_IsString(kind) && api && !strcmp(api, "v1") &&
-        strlen(kind->valuestring) >= 4 &&
+    if (cJSON_IsString(kind) && api && !strcmp(api, "v1") && strlen(kind->valuestring) >= 4 &&
         !strcmp(kind->valuestring + strlen(kind->valuestring) - 4, "List")) {
         cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(doc, "items");
         cJSON *it;

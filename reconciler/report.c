@@ -128,8 +128,8 @@ static int rpt_item_diff(rpt_ctx *x, const sl_plan_item *it, int color, sl_buf *
     sl_objid_str(&it->id, id, sizeof(id));
     snprintf(la, sizeof(la), "live/%s", id);
     snprintf(lb, sizeof(lb), "desired/%s", id);
-    rc = sl_textdiff_unified(x->ya.ptr, x->ya.len, x->yb.ptr, x->yb.len, la, lb, RPT_CONTEXT,
-                             color, out);
+    rc = sl_textdiff_unified(x->ya.ptr, x->ya.len, x->yb.ptr, x->yb.len, la, lb, RPT_CONTEXT, color,
+                             out);
 out:
     cJSON_Delete(live);
     cJSON_Delete(want);
@@ -138,8 +138,7 @@ out:
 
 static int rpt_changed(const sl_plan_item *it)
 {
-    return it->action == SL_ACT_CREATE || it->action == SL_ACT_UPDATE ||
-           it->action == SL_ACT_PRUNE;
+    return it->action == SL_ACT_CREATE || it->action == SL_ACT_UPDATE || it->action == SL_ACT_PRUNE;
 }
 
 static int rpt_summary_line(sl_buf *out, sl_plan *const *plans, size_t n)
@@ -227,10 +226,9 @@ static int rpt_json(rpt_ctx *x, sl_buf *out, sl_plan *const *plans, size_t n)
                 goto out;
         }
     }
-    if (!(s = rpt_json_summary(rpt_count(plans, n, SL_ACT_CREATE),
-                               rpt_count(plans, n, SL_ACT_UPDATE),
-                               rpt_count(plans, n, SL_ACT_PRUNE),
-                               rpt_count(plans, n, SL_ACT_UNCHANGED))))
+    if (!(s = rpt_json_summary(
+              rpt_count(plans, n, SL_ACT_CREATE), rpt_count(plans, n, SL_ACT_UPDATE),
+              rpt_count(plans, n, SL_ACT_PRUNE), rpt_count(plans, n, SL_ACT_UNCHANGED))))
         goto out;
     cJSON_AddItemToObject(root, "summary", s);
     if (!(txt = cJSON_Print(root)))
@@ -267,11 +265,21 @@ static int rpt_html_text(sl_buf *out, const char *s)
 
     for (; *s && !rc; s++) {
         switch (*s) {
-        case '&': rc = sl_buf_puts(out, "&amp;"); break;
-        case '<': rc = sl_buf_puts(out, "&lt;"); break;
-        case '>': rc = sl_buf_puts(out, "&gt;"); break;
-        case '`': rc = sl_buf_puts(out, "&#96;"); break;
-        default: rc = sl_buf_putc(out, *s); break;
+        case '&':
+            rc = sl_buf_puts(out, "&amp;");
+            break;
+        case '<':
+            rc = sl_buf_puts(out, "&lt;");
+            break;
+        case '>':
+            rc = sl_buf_puts(out, "&gt;");
+            break;
+        case '`':
+            rc = sl_buf_puts(out, "&#96;");
+            break;
+        default:
+            rc = sl_buf_putc(out, *s);
+            break;
         }
     }
     return rc;
@@ -314,8 +322,7 @@ static int rpt_markdown(rpt_ctx *x, sl_buf *out, sl_plan *const *plans, size_t n
     for (size_t i = 0; i < n; i++) {
         const sl_plan *p = plans[i];
         if ((rc = sl_buf_puts(out, "| ")) || (rc = rpt_md_text(out, p->app ? p->app : "")) ||
-            (rc = sl_buf_puts(out, " | ")) ||
-            (rc = rpt_md_text(out, p->target ? p->target : "")) ||
+            (rc = sl_buf_puts(out, " | ")) || (rc = rpt_md_text(out, p->target ? p->target : "")) ||
             (rc = sl_buf_puts(out, " | ")) ||
             (rc = rpt_md_text(out, p->revision ? p->revision : "")) ||
             (rc = sl_buf_printf(out, " | %zu | %zu | %zu | %zu |\n", p->counts[SL_ACT_CREATE],
@@ -347,12 +354,13 @@ static int rpt_markdown(rpt_ctx *x, sl_buf *out, sl_plan *const *plans, size_t n
             if ((rc = rpt_item_diff(x, it, 0, &d)))
                 goto out;
             fence = rpt_fence_len(d.ptr);
-            if ((rc = sl_buf_printf(out, "\n<details><summary>`%s` ",
-                                    sl_action_name(it->action))) ||
+            if ((rc =
+                     sl_buf_printf(out, "\n<details><summary>`%s` ", sl_action_name(it->action))) ||
                 (rc = rpt_html_text(out, sl_objid_str(&it->id, id, sizeof(id)))) ||
                 (rc = sl_buf_puts(out, "</summary>\n\n")) || (rc = rpt_fence(out, fence)) ||
-                (rc = sl_buf_puts(out, "diff\n")) || (rc = sl_buf_put(out, d.ptr ? d.ptr : "", d.len)) ||
-                (rc = rpt_fence(out, fence)) || (rc = sl_buf_puts(out, "\n\n</details>\n")))
+                (rc = sl_buf_puts(out, "diff\n")) ||
+                (rc = sl_buf_put(out, d.ptr ? d.ptr : "", d.len)) || (rc = rpt_fence(out, fence)) ||
+                (rc = sl_buf_puts(out, "\n\n</details>\n")))
                 goto out;
         }
     }
@@ -371,9 +379,15 @@ int sl_report_write(sl_buf *out, sl_plan *const *plans, size_t nplans, sl_outfmt
     if (!plans)
         nplans = 0;
     switch (fmt) {
-    case SL_OUT_JSON: rc = rpt_json(&x, out, plans, nplans); break;
-    case SL_OUT_MARKDOWN: rc = rpt_markdown(&x, out, plans, nplans); break;
-    default: rc = rpt_text(&x, out, plans, nplans, color); break;
+    case SL_OUT_JSON:
+        rc = rpt_json(&x, out, plans, nplans);
+        break;
+    case SL_OUT_MARKDOWN:
+        rc = rpt_markdown(&x, out, plans, nplans);
+        break;
+    default:
+        rc = rpt_text(&x, out, plans, nplans, color);
+        break;
     }
     sl_buf_free(&x.ya);
     sl_buf_free(&x.yb);

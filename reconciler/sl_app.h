@@ -17,19 +17,19 @@ typedef struct sl_limits {
 
 /* One entry of apps: as written; with `each:` it generates one app per match. */
 typedef struct sl_appspec {
-    char *name;   /* may hold {{ var }} holes when each is set */
-    char *each;   /* glob over the source's tree, or NULL */
-    sl_source *source;                 /* borrowed from the config */
-    sl_target *target;                 /* borrowed from the config */
+    char *name;        /* may hold {{ var }} holes when each is set */
+    char *each;        /* glob over the source's tree, or NULL */
+    sl_source *source; /* borrowed from the config */
+    sl_target *target; /* borrowed from the config */
     const sl_renderer_ops *renderer;
-    cJSON *render_opts;                /* the renderer's options node (owned copy) or NULL */
-    void *opts;                        /* configured options for a spec without each */
-    char *namespace;                   /* default namespace for namespaced objects, or NULL */
-    int prune;                         /* default false */
-    int allow_empty;                   /* default false */
-    int suspend;                       /* default false */
-    int self_heal;                     /* default true */
-    sl_pos pos;                        /* where the spec starts */
+    cJSON *render_opts; /* the renderer's options node (owned copy) or NULL */
+    void *opts;         /* configured options for a spec without each */
+    char *namespace;    /* default namespace for namespaced objects, or NULL */
+    int prune;          /* default false */
+    int allow_empty;    /* default false */
+    int suspend;        /* default false */
+    int self_heal;      /* default true */
+    sl_pos pos;         /* where the spec starts */
 } sl_appspec;
 
 /* A concrete app, ready to render. */
@@ -41,7 +41,7 @@ struct sl_app {
     char *path;        /* the generator match if a folder, else its folder ("" for plain apps) */
     cJSON *vars;       /* generator variables (path, base, dir, dirpath) or NULL */
     const sl_renderer_ops *renderer;
-    void *opts;        /* owned when owns_opts */
+    void *opts; /* owned when owns_opts */
     int owns_opts;
     const char *namespace;
     int prune;
@@ -55,10 +55,10 @@ typedef struct sl_config {
     char *listen;    /* host:port or NULL */
     sl_limits limits;
     /* daemon: */
-    int concurrency;        /* apps reconciled at once, default 4 */
-    double drift_interval;  /* seconds between live-state re-checks, default 300 */
-    double backoff_max;     /* cap of the failure backoff, seconds, default 300 */
-    int history_keep;       /* reconcile records kept per app, default 1000 */
+    int concurrency;       /* apps reconciled at once, default 4 */
+    double drift_interval; /* seconds between live-state re-checks, default 300 */
+    double backoff_max;    /* cap of the failure backoff, seconds, default 300 */
+    int history_keep;      /* reconcile records kept per app, default 1000 */
     /* webhook: */
     size_t webhook_max_body; /* default 1 MiB */
     double webhook_rate;     /* deliveries per second per source, default 10 */

@@ -17,7 +17,10 @@ typedef struct sl_buf {
     size_t max; /* 0 = SL_BUF_DEFAULT_MAX */
 } sl_buf;
 
-#define SL_BUF_INIT {NULL, 0, 0, 0}
+#define SL_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void sl_buf_init(sl_buf *b, size_t max);
 int sl_buf_reserve(sl_buf *b, size_t extra);
@@ -38,7 +41,10 @@ typedef struct sl_strv {
     size_t n, cap;
 } sl_strv;
 
-#define SL_STRV_INIT {NULL, 0, 0}
+#define SL_STRV_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 int sl_strv_push(sl_strv *sv, const char *s);
 int sl_strv_pushn(sl_strv *sv, const char *s, size_t n);

@@ -43,8 +43,8 @@ void sl_error_clear(sl_error *err);
 int sl_error_set(sl_error *err, int code, const char *fmt, ...) SL_PRINTF(3, 4);
 
 /* As sl_error_set, with a source position. file may be NULL. */
-int sl_error_setpos(sl_error *err, int code, const char *file, int line, int col,
-                    const char *fmt, ...) SL_PRINTF(6, 7);
+int sl_error_setpos(sl_error *err, int code, const char *file, int line, int col, const char *fmt,
+                    ...) SL_PRINTF(6, 7);
 
 /* Prepend context to the message ("rendering app x: <old message>"). Returns err->code. */
 int sl_error_prefix(sl_error *err, const char *fmt, ...) SL_PRINTF(2, 3);

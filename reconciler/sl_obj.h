@@ -52,10 +52,10 @@ typedef struct sl_obj {
 typedef struct sl_objset {
     sl_obj *v;
     size_t n, cap;
-    sl_posmap *pm;   /* positions of every node of every object */
-    size_t bytes;    /* input bytes accounted with sl_objset_account */
-    size_t max_bytes;/* 0 = unlimited */
-    void *index_;    /* private hash index */
+    sl_posmap *pm;    /* positions of every node of every object */
+    size_t bytes;     /* input bytes accounted with sl_objset_account */
+    size_t max_bytes; /* 0 = unlimited */
+    void *index_;     /* private hash index */
 } sl_objset;
 
 int sl_objset_new(sl_objset **out);

@@ -29,7 +29,7 @@ typedef struct sl_pipeline {
     /* per-source state, index-aligned with cfg->sources */
     sl_snapshot **snaps;
     sl_revision *revs;
-    int *fetched;     /* 0 not yet, 1 ok, <0 the error code */
+    int *fetched; /* 0 not yet, 1 ok, <0 the error code */
     sl_error *fetch_err;
     sl_rendered *apps;
     size_t napps;
@@ -39,8 +39,8 @@ typedef struct sl_pipeline {
     const sl_revision *pinned;
 } sl_pipeline;
 
-int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *local,
-                     size_t nlocal, sl_error *err);
+int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *local, size_t nlocal,
+                     sl_error *err);
 void sl_pipeline_fini(sl_pipeline *p);
 
 /* Expand every spec and render the apps whose names are in select (all

@@ -14,7 +14,7 @@ typedef struct sl_render_ctx sl_render_ctx;
 
 /* What a renderer may use while rendering. */
 struct sl_render_ctx {
-    sl_doc_limits limits;  /* per-file caps */
+    sl_doc_limits limits; /* per-file caps */
     /* The snapshot of a named source (NULL or "" = the app's own source).
      * Borrowed: valid for the whole render. */
     int (*snapshot)(sl_render_ctx *ctx, const char *source, sl_snapshot **out, sl_error *err);

@@ -10,9 +10,9 @@
 
 /* A fetched revision. */
 typedef struct sl_revision {
-    char id[128];      /* commit id (hex) for git; "local" or a content hash for dir */
-    char ref[256];     /* what was asked for: branch, tag, commit id; "" for dir */
-    int64_t time;      /* commit time (unix seconds), 0 when unknown */
+    char id[128];  /* commit id (hex) for git; "local" or a content hash for dir */
+    char ref[256]; /* what was asked for: branch, tag, commit id; "" for dir */
+    int64_t time;  /* commit time (unix seconds), 0 when unknown */
 } sl_revision;
 
 typedef struct sl_source sl_source;

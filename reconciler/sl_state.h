@@ -12,16 +12,16 @@ typedef struct sl_state sl_state;
 /* One reconcile of one app. Strings are borrowed for the call. */
 typedef struct sl_run_record {
     const char *app;
-    const char *source;    /* source name */
-    const char *revision;  /* commit id (or "local") rendered */
-    const char *result;    /* "success", "failed", "skipped" */
-    const char *trigger;   /* "poll", "webhook", "drift", "startup", "manual", "inotify" */
+    const char *source;   /* source name */
+    const char *revision; /* commit id (or "local") rendered */
+    const char *result;   /* "success", "failed", "skipped" */
+    const char *trigger;  /* "poll", "webhook", "drift", "startup", "manual", "inotify" */
     int created, updated, pruned, unchanged;
-    int changed;           /* something was applied */
-    double started;        /* unix time, fractional */
-    double duration;       /* seconds */
-    int64_t commit_time;   /* commit time of revision (unix), 0 unknown */
-    const char *error;     /* NULL on success; never holds secrets */
+    int changed;         /* something was applied */
+    double started;      /* unix time, fractional */
+    double duration;     /* seconds */
+    int64_t commit_time; /* commit time of revision (unix), 0 unknown */
+    const char *error;   /* NULL on success; never holds secrets */
 } sl_run_record;
 
 /* Open (creating) <state_dir>/state.db with WAL, a busy timeout, and the

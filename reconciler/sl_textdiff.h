@@ -10,8 +10,7 @@
  * colour (red deletions, green additions, cyan hunk headers) when color is
  * non-zero. Identical inputs append nothing. A missing final newline is
  * shown as diff does ("\ No newline at end of file"). */
-int sl_textdiff_unified(const char *a, size_t alen, const char *b, size_t blen,
-                        const char *label_a, const char *label_b, int context, int color,
-                        sl_buf *out);
+int sl_textdiff_unified(const char *a, size_t alen, const char *b, size_t blen, const char *label_a,
+                        const char *label_b, int context, int color, sl_buf *out);
 
 #endif

@@ -44,15 +44,15 @@
 typedef struct td_side {
     const char *data;
     size_t len;
-    long n;          /* lines */
-    size_t *off;     /* n+1 line start offsets (off[n] == len) */
-    int incomplete;  /* last line has no newline */
-    long *eq;        /* equivalence class of each line */
-    char *chg_mem;   /* changed flags with one sentinel on each side */
-    char *chg;       /* chg[lo-1 .. hi] valid, indexed by absolute line */
-    long lo, hi;     /* analysed region [lo, hi) */
-    long *xv;        /* classes of undiscarded lines */
-    long *xidx;      /* absolute line of each undiscarded line */
+    long n;         /* lines */
+    size_t *off;    /* n+1 line start offsets (off[n] == len) */
+    int incomplete; /* last line has no newline */
+    long *eq;       /* equivalence class of each line */
+    char *chg_mem;  /* changed flags with one sentinel on each side */
+    char *chg;      /* chg[lo-1 .. hi] valid, indexed by absolute line */
+    long lo, hi;    /* analysed region [lo, hi) */
+    long *xv;       /* classes of undiscarded lines */
+    long *xidx;     /* absolute line of each undiscarded line */
     long nx;
 } td_side;
 
@@ -655,9 +655,8 @@ static int td_print(const td_ctx *c, const td_change *ch, size_t nch, const char
 
 /* Contract: appends the unified diff of a vs b to out (nothing when equal).
  * Returns 0, SL_ENOMEM, or SL_ELIMIT when out's cap or the line cap is hit. */
-int sl_textdiff_unified(const char *a, size_t alen, const char *b, size_t blen,
-                        const char *label_a, const char *label_b, int context, int color,
-                        sl_buf *out)
+int sl_textdiff_unified(const char *a, size_t alen, const char *b, size_t blen, const char *label_a,
+                        const char *label_b, int context, int color, sl_buf *out)
 {
     td_ctx c;
     td_change *ch = NULL;

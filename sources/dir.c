@@ -380,8 +380,7 @@ static int dir_fp_walk(EVP_MD_CTX *h, const char *dir, int depth, size_t *count,
             continue; /* vanished while we looked: the next fetch sees it */
         char rec[128];
         int len = snprintf(rec, sizeof(rec), "|%o|%lld|%lld.%09ld|", (unsigned)st.st_mode,
-                           (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-                           st.st_mtim.tv_nsec);
+                           (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
         EVP_DigestUpdate(h, path, strlen(path));
         EVP_DigestUpdate(h, rec, (size_t)len);
         if (S_ISDIR(st.st_mode))

@@ -82,27 +82,27 @@ static void test_every_problem_reported(void)
     sl_diags d = {0};
 
     unsetenv("SL_TEST_UNSET");
-    file = write_config(dir, "stateDir: state\n"                       /* 1 */
-                             "bogus: 1\n"                              /* 2 */
-                             "sources:\n"                              /* 3 */
-                             "  a: { dir: ./x, interval: soon }\n"     /* 4 */
-                             "  b: { nothing: here }\n"                /* 5 */
-                             "targets:\n"                              /* 6 */
+    file = write_config(dir, "stateDir: state\n"                            /* 1 */
+                             "bogus: 1\n"                                   /* 2 */
+                             "sources:\n"                                   /* 3 */
+                             "  a: { dir: ./x, interval: soon }\n"          /* 4 */
+                             "  b: { nothing: here }\n"                     /* 5 */
+                             "targets:\n"                                   /* 6 */
                              "  out: { directory: \"${SL_TEST_UNSET}\" }\n" /* 7 */
-                             "apps:\n"                                 /* 8 */
-                             "  - name: x\n"                           /* 9 */
-                             "    source: nope\n"                      /* 10 */
-                             "    target: out\n"                       /* 11 */
-                             "    render: manifests\n"                 /* 12 */
-                             "    prune: maybe\n"                      /* 13 */
-                             "  - name: \"{{ dir }}\"\n"               /* 14 */
-                             "    source: a\n"                         /* 15 */
-                             "    target: out\n"                       /* 16 */
+                             "apps:\n"                                      /* 8 */
+                             "  - name: x\n"                                /* 9 */
+                             "    source: nope\n"                           /* 10 */
+                             "    target: out\n"                            /* 11 */
+                             "    render: manifests\n"                      /* 12 */
+                             "    prune: maybe\n"                           /* 13 */
+                             "  - name: \"{{ dir }}\"\n"                    /* 14 */
+                             "    source: a\n"                              /* 15 */
+                             "    target: out\n"                            /* 16 */
                              "    render: { manifests: { path: ../up } }\n" /* 17 */
-                             "  - name: x\n"                           /* 18 */
-                             "    source: a\n"                         /* 19 */
-                             "    target: out\n"                       /* 20 */
-                             "    render: { helm: {} }\n");            /* 21 */
+                             "  - name: x\n"                                /* 18 */
+                             "    source: a\n"                              /* 19 */
+                             "    target: out\n"                            /* 20 */
+                             "    render: { helm: {} }\n");                 /* 21 */
     SL_CHECK(sl_config_load(file, &cfg, &d) != 0);
     SL_CHECK(cfg == NULL);
     SL_CHECK(has_diag(&d, 2, "unknown field \"bogus\""));
@@ -136,7 +136,8 @@ static void test_generator(void)
 
     asprintf(&tree, "%s/tree", dir);
     sl_test_sh("mkdir -p '%s/services/orders/k8s' '%s/services/billing/k8s' "
-               "'%s/services/empty'", tree, tree, tree);
+               "'%s/services/empty'",
+               tree, tree, tree);
     file = write_config(dir, "stateDir: state\n"
                              "sources:\n"
                              "  local: { dir: ./tree }\n"

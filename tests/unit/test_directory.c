@@ -54,7 +54,7 @@ static void test_apply_get_remove(void)
     SL_CHECK_INT(t->ops->remove(t, &id, &err), 0);
     SL_CHECK(access(path, F_OK) != 0);
     snprintf(path, sizeof(path), "%s/shop", root);
-    SL_CHECK(access(path, F_OK) != 0); /* empty folders go too */
+    SL_CHECK(access(path, F_OK) != 0);             /* empty folders go too */
     SL_CHECK_INT(t->ops->remove(t, &id, &err), 0); /* already gone is fine */
     sl_objid_clear(&id);
     sl_buf_free(&raw);

@@ -116,7 +116,8 @@ static void test_order_lists_namespace_exclude(void)
                      "- {apiVersion: v1, kind: ConfigMap, metadata: {name: l1}}\n"
                      "- {apiVersion: v1, kind: Namespace, metadata: {name: l2}}\n");
     snprintf(p, sizeof(p), "%s/a.json", dir);
-    sl_test_write(p, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"j\"}}");
+    sl_test_write(p,
+                  "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"j\"}}");
     snprintf(p, sizeof(p), "%s/a.yml", dir);
     sl_test_write(p, "---\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: "
                      "keep}\n---\n");
@@ -160,7 +161,8 @@ static void test_bad_documents(void)
     sl_error err;
 
     snprintf(p, sizeof(p), "%s/x.yaml", dir);
-    sl_test_write(p, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n- just\n- a list\n");
+    sl_test_write(p,
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n- just\n- a list\n");
     SL_CHECK_INT(render(dir, NULL, NULL, NULL, &out, &err), SL_EINVAL);
     SL_CHECK_STR(err.file, "x.yaml");
     SL_CHECK_INT(err.line, 5);
@@ -175,5 +177,6 @@ static void test_bad_documents(void)
     free(dir);
 }
 
-SL_TEST_MAIN(SL_TEST_ENTRY(test_golden_platform_config), SL_TEST_ENTRY(test_golden_inventory_service),
+SL_TEST_MAIN(SL_TEST_ENTRY(test_golden_platform_config),
+             SL_TEST_ENTRY(test_golden_inventory_service),
              SL_TEST_ENTRY(test_order_lists_namespace_exclude), SL_TEST_ENTRY(test_bad_documents))

@@ -251,8 +251,7 @@ static sl_objset *set_of(cJSON *const *objs, size_t n)
     return s;
 }
 
-static void add_inv(fake *f, const char *group, const char *ver, const char *kind,
-                    const char *name)
+static void add_inv(fake *f, const char *group, const char *ver, const char *kind, const char *name)
 {
     sl_objid id;
 
@@ -288,13 +287,13 @@ static void test_action_names(void)
 
 static void test_normalize(void)
 {
-    cJSON *o = cJSON_Parse(
-        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"status\":{\"x\":1},"
-        "\"metadata\":{\"name\":\"a\",\"managedFields\":[{}],\"resourceVersion\":\"7\","
-        "\"uid\":\"u\",\"generation\":3,\"creationTimestamp\":\"2024-01-01T00:00:00Z\","
-        "\"selfLink\":\"/x\",\"labels\":{},\"annotations\":{"
-        "\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\",\"keep\":\"me\"}},"
-        "\"data\":{\"status\":\"stays\"}}");
+    cJSON *o =
+        cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"status\":{\"x\":1},"
+                    "\"metadata\":{\"name\":\"a\",\"managedFields\":[{}],\"resourceVersion\":\"7\","
+                    "\"uid\":\"u\",\"generation\":3,\"creationTimestamp\":\"2024-01-01T00:00:00Z\","
+                    "\"selfLink\":\"/x\",\"labels\":{},\"annotations\":{"
+                    "\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\",\"keep\":\"me\"}},"
+                    "\"data\":{\"status\":\"stays\"}}");
     char *s;
 
     sl_normalize(o);
@@ -435,9 +434,10 @@ static void test_dry_run_defaults(void)
     fake f;
     sl_target t;
     sl_error err;
-    cJSON *objs[1], *live = cJSON_Parse(
-        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
-        "\"namespace\":\"shop\"},\"spec\":{\"template\":{},\"replicas\":1}}");
+    cJSON *objs[1],
+        *live = cJSON_Parse(
+            "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
+            "\"namespace\":\"shop\"},\"spec\":{\"template\":{},\"replicas\":1}}");
     sl_objset *d;
     sl_plan *p;
 
@@ -618,8 +618,7 @@ static void test_failed_delete_stays_in_inventory(void)
     /* Retried next time. */
     f.fail_remove = NULL;
     p = build(d, &t, 1, 0, 0, &err);
-    SL_CHECK(p && p->n == 2 && p->v[1].action == SL_ACT_PRUNE &&
-             !strcmp(p->v[1].id.name, "stuck"));
+    SL_CHECK(p && p->n == 2 && p->v[1].action == SL_ACT_PRUNE && !strcmp(p->v[1].id.name, "stuck"));
     SL_CHECK(p && p->v[0].action == SL_ACT_UNCHANGED);
     sl_error_clear(&err);
     SL_CHECK_INT(sl_plan_apply(p, d, &t, NULL, &err), 0);

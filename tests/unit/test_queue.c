@@ -59,7 +59,7 @@ static void test_backoff(void)
     SL_CHECK(w1 >= 1 && w1 < 1.2 + 1e-9);
     SL_CHECK_INT(sl_queue_failures(q, 0), 1);
     SL_CHECK(sl_queue_due(q, 0) > sl_now() + 0.5); /* retried later by itself */
-    sl_queue_add(q, 0, 0);                          /* a new trigger: now */
+    sl_queue_add(q, 0, 0);                         /* a new trigger: now */
     SL_CHECK_INT(sl_queue_take(q), 0);
     w2 = sl_queue_done(q, 0, 1, 1, 60);
     SL_CHECK(w2 >= 2 && w2 < 2.4 + 1e-9);

@@ -8,15 +8,14 @@
 #include "sl_test.h"
 
 /* Base64 values of the test Secret: they must never be printed. */
-#define OLD_PW "c3VwZXJzZWNyZXQtb2xk"  /* supersecret-old */
-#define NEW_PW "c3VwZXJzZWNyZXQtbmV3"  /* supersecret-new */
-#define SAME_USER "YWRtaW4tdXNlcg=="   /* admin-user */
+#define OLD_PW "c3VwZXJzZWNyZXQtb2xk"   /* supersecret-old */
+#define NEW_PW "c3VwZXJzZWNyZXQtbmV3"   /* supersecret-new */
+#define SAME_USER "YWRtaW4tdXNlcg=="    /* admin-user */
 #define ONLY_NEW "bmV3LWtleS12YWx1ZQ==" /* new-key-value */
 #define STRDATA "plain-text-token-42"
 
-static void add_item(sl_plan *p, sl_action a, const char *group, const char *ver,
-                     const char *kind, const char *ns, const char *name, const char *live,
-                     const char *want)
+static void add_item(sl_plan *p, sl_action a, const char *group, const char *ver, const char *kind,
+                     const char *ns, const char *name, const char *live, const char *want)
 {
     sl_plan_item *it;
 
@@ -45,16 +44,16 @@ static sl_plan *new_plan(const char *app, const char *target, const char *rev)
     return p;
 }
 
-#define DEPLOY(r)                                                                          \
-    "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"orders\"," \
-    "\"namespace\":\"shop\"},\"spec\":{\"replicas\":" #r ",\"template\":{\"spec\":{"        \
+#define DEPLOY(r)                                                                                  \
+    "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"orders\","       \
+    "\"namespace\":\"shop\"},\"spec\":{\"replicas\":" #r ",\"template\":{\"spec\":{"               \
     "\"containers\":[{\"name\":\"app\",\"image\":\"orders:1.2\"}]}}}}"
-#define CM(n, v)                                                                           \
-    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" n "\","      \
+#define CM(n, v)                                                                                   \
+    "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" n "\","              \
     "\"namespace\":\"shop\"},\"data\":{\"k\":\"" v "\"}}"
-#define SECRET(pw, extra)                                                                  \
-    "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"db\","            \
-    "\"namespace\":\"shop\"},\"type\":\"Opaque\",\"data\":{\"password\":\"" pw "\","       \
+#define SECRET(pw, extra)                                                                          \
+    "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"db\","                    \
+    "\"namespace\":\"shop\"},\"type\":\"Opaque\",\"data\":{\"password\":\"" pw "\","               \
     "\"username\":\"" SAME_USER "\"" extra "}}"
 
 /* Two apps: shop (create, update, prune, unchanged) and billing (a Secret
@@ -64,8 +63,7 @@ static void make_plans(sl_plan **plans)
     sl_plan *p = new_plan("shop", "staging", "abc123");
 
     add_item(p, SL_ACT_UNCHANGED, "", "v1", "ConfigMap", "shop", "same", NULL, NULL);
-    add_item(p, SL_ACT_UPDATE, "apps", "v1", "Deployment", "shop", "orders", DEPLOY(2),
-             DEPLOY(3));
+    add_item(p, SL_ACT_UPDATE, "apps", "v1", "Deployment", "shop", "orders", DEPLOY(2), DEPLOY(3));
     add_item(p, SL_ACT_CREATE, "", "v1", "ConfigMap", "shop", "fresh", NULL, CM("fresh", "hello"));
     add_item(p, SL_ACT_PRUNE, "", "v1", "ConfigMap", "shop", "stale", CM("stale", "bye"), NULL);
     plans[0] = p;
@@ -127,9 +125,11 @@ static void test_text(void)
     SL_CHECK_HAS(s, "--- live/apps/v1 Deployment shop/orders\n"
                     "+++ desired/apps/v1 Deployment shop/orders\n");
     SL_CHECK_HAS(s, "-  replicas: 2\n+  replicas: 3\n");
-    SL_CHECK_HAS(s, "--- live/v1 ConfigMap shop/fresh\n+++ desired/v1 ConfigMap shop/fresh\n@@ -0,0 ");
+    SL_CHECK_HAS(s,
+                 "--- live/v1 ConfigMap shop/fresh\n+++ desired/v1 ConfigMap shop/fresh\n@@ -0,0 ");
     SL_CHECK_HAS(s, "+  k: hello\n");
-    SL_CHECK_HAS(s, "--- live/v1 ConfigMap shop/stale\n+++ desired/v1 ConfigMap shop/stale\n@@ -1,");
+    SL_CHECK_HAS(s,
+                 "--- live/v1 ConfigMap shop/stale\n+++ desired/v1 ConfigMap shop/stale\n@@ -1,");
     SL_CHECK_HAS(s, "-  k: bye\n");
     SL_CHECK(!strstr(s, "shop/same")); /* unchanged objects are not shown */
     SL_CHECK(!strchr(s, '\033'));
@@ -196,8 +196,8 @@ static void test_json(void)
     SL_CHECK_HAS(sl_doc_str(c, "diff"), "-  replicas: 2\n+  replicas: 3\n");
     SL_CHECK_STR(sl_doc_str(cJSON_GetArrayItem(changes, 1), "action"), "create");
     SL_CHECK_STR(sl_doc_str(cJSON_GetArrayItem(changes, 2), "action"), "prune");
-    c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(apps, 1),
-                                                            "changes"), 0);
+    c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(apps, 1), "changes"),
+                           0);
     SL_CHECK_STR(sl_doc_str(c, "kind"), "Secret");
     SL_CHECK_HAS(sl_doc_str(c, "diff"), "*** (after)");
     cJSON_Delete(root);

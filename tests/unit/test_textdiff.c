@@ -213,12 +213,15 @@ static void mutate(const char *a, sl_buf *b, int alpha, int edits)
         uint32_t r = rnd((uint32_t)(n + 1));
         if ((int)r < edits) {
             switch (rnd(3)) {
-            case 0: break; /* delete */
+            case 0:
+                break; /* delete */
             case 1:
                 sl_buf_printf(b, "%c\n", 'a' + (int)rnd((uint32_t)alpha));
                 sl_buf_put(b, p, len);
                 break;
-            default: sl_buf_printf(b, "%c\n", 'a' + (int)rnd((uint32_t)alpha)); break;
+            default:
+                sl_buf_printf(b, "%c\n", 'a' + (int)rnd((uint32_t)alpha));
+                break;
             }
         } else {
             sl_buf_put(b, p, len);
@@ -271,8 +274,9 @@ static void test_random_against_gnu_diff(void)
         cases++;
         if (ours.len != gnu.len || memcmp(ours.ptr, gnu.ptr, ours.len)) {
             if (!mismatches)
-                fprintf(stderr, "case %d differs from diff -U%d:\n--a--\n%s\n--b--\n%s\n"
-                                "--diff--\n%s\n--ours--\n%s\n",
+                fprintf(stderr,
+                        "case %d differs from diff -U%d:\n--a--\n%s\n--b--\n%s\n"
+                        "--diff--\n%s\n--ours--\n%s\n",
                         it, ctx, a.ptr, b.ptr, gnu.ptr, ours.ptr);
             mismatches++;
         }
