@@ -56,6 +56,24 @@ static int render_add_doc(const sl_app *app, cJSON *doc, const char *file, const
     return sl_objset_add(out, doc, file, pos->line, pos->col, err);
 }
 
+int sl_render_add_docs(const sl_app *app, const char *file, sl_docv *docs, sl_objset *out,
+                       sl_error *err)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < docs->n; i++) {
+        cJSON *doc = docs->v[i];
+        docs->v[i] = NULL;
+        if (cJSON_IsNull(doc)) {
+            cJSON_Delete(doc);
+            continue;
+        }
+        if ((rc = render_add_doc(app, doc, file, &docs->pos[i], out, err)))
+            break;
+    }
+    return rc;
+}
+
 int sl_render_add_manifests(const sl_app *app, sl_render_ctx *ctx, const char *file,
                             const char *data, size_t len, sl_objset *out, sl_error *err)
 {
@@ -64,19 +82,8 @@ int sl_render_add_manifests(const sl_app *app, sl_render_ctx *ctx, const char *f
 
     if ((rc = sl_objset_account(out, len, file, err)))
         return rc;
-    if ((rc = sl_doc_parse(file, data, len, &ctx->limits, out->pm, &docs, err)))
-        goto out;
-    for (size_t i = 0; i < docs.n; i++) {
-        cJSON *doc = docs.v[i];
-        docs.v[i] = NULL;
-        if (cJSON_IsNull(doc)) {
-            cJSON_Delete(doc);
-            continue;
-        }
-        if ((rc = render_add_doc(app, doc, file, &docs.pos[i], out, err)))
-            goto out;
-    }
-out:
+    if (!(rc = sl_doc_parse(file, data, len, &ctx->limits, out->pm, &docs, err)))
+        rc = sl_render_add_docs(app, file, &docs, out, err);
     sl_docv_free(&docs);
     return rc;
 }

@@ -43,4 +43,10 @@ extern const sl_renderer_ops *const sl_renderer_registry[];
 int sl_render_add_manifests(const sl_app *app, sl_render_ctx *ctx, const char *file,
                             const char *data, size_t len, sl_objset *out, sl_error *err);
 
+/* The second half of sl_render_add_manifests, for renderers that parse on
+ * their own (in parallel): add the parsed documents of one file in order,
+ * taking them out of docs (positions must already be in out->pm). */
+int sl_render_add_docs(const sl_app *app, const char *file, sl_docv *docs, sl_objset *out,
+                       sl_error *err);
+
 #endif

@@ -1187,8 +1187,11 @@ static int y_make_scalar(y_ctx *c, const resolved *r, const char *text, char **s
     default:
         if (steal && *steal) {
             if ((n = cJSON_CreateNull())) {
+                /* libyaml grows its buffers by doubling: give back the slack. */
+                size_t len = strlen(*steal);
+                char *fit = len >= 24 ? realloc(*steal, len + 1) : NULL;
                 n->type = cJSON_String;
-                n->valuestring = *steal;
+                n->valuestring = fit ? fit : *steal;
                 *steal = NULL;
             }
         } else {
@@ -1246,6 +1249,11 @@ static int y_ev_scalar(y_ctx *c, yaml_event_t *ev)
         if (r.kind == RK_STR && !anchor) {
             keystr = (char *)ev->data.scalar.value; /* steal */
             ev->data.scalar.value = NULL;
+            if (ev->data.scalar.length >= 24) {
+                char *fit = realloc(keystr, ev->data.scalar.length + 1);
+                if (fit)
+                    keystr = fit;
+            }
         } else if ((rc = y_keystr(c, &r, text, line, col, &keystr))) {
             return rc;
         }

@@ -156,6 +156,21 @@ static int w_base60_like(const char *s, size_t n)
     return i == n;
 }
 
+/* 1 when every byte is in [A-Za-z0-9._/-] or an inner ':', the first is
+ * not '-', '.', ':' (indicators, "---", "...") and the last is not ':'. */
+static int w_simple_ascii(const unsigned char *u, size_t n)
+{
+    if (u[0] == '-' || u[0] == '.' || u[0] == ':' || u[n - 1] == ':')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = u[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '/' || c == '-' || c == ':'))
+            return 0;
+    }
+    return 1;
+}
+
 /* Choose how to write string s (valid UTF-8, n bytes). */
 static int w_style(const char *s, size_t n, int is_key)
 {
@@ -167,6 +182,15 @@ static int w_style(const char *s, size_t n, int is_key)
 
     if (n == 0)
         return ST_DOUBLE;
+    /* Fast path for the common case (names, images, paths, numbers): only
+     * [A-Za-z0-9._/-] and inner ':' (never before a space: there is none),
+     * not starting with an indicator. Such a string is plain unless it
+     * would resolve to something else. */
+    if (w_simple_ascii(u, n)) {
+        if (sl_yaml_plain_kind(s, n) != SL_YAML_STR || w_base60_like(s, n))
+            return ST_DOUBLE;
+        return ST_PLAIN;
+    }
     leading_space = s[0] == ' ';
     leading_break = s[0] == '\n';
     trailing_space = s[n - 1] == ' ';
@@ -367,6 +391,12 @@ static int w_string(w_ctx *w, const char *s, int is_key, int indent, int *ended)
     int rc;
 
     *ended = 0;
+    /* The common case in one pass: a short ASCII name, path or image. */
+    if (n && w_simple_ascii((const unsigned char *)s, n)) {
+        if (sl_yaml_plain_kind(s, n) == SL_YAML_STR && !w_base60_like(s, n))
+            return w_put(w, s, n);
+        return w_double(w, s, n);
+    }
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] >= 0x80) {
             unsigned cp;
@@ -427,6 +457,43 @@ static int w_keycmp(const void *a, const void *b)
     return strcmp(x->string ? x->string : "", y->string ? y->string : "");
 }
 
+/* Sort keys bytewise: insertion sort for the small mappings manifests are
+ * made of (and already-sorted ones cost n compares), qsort beyond. */
+static void w_sort(const cJSON **v, size_t n)
+{
+    if (n > 24) {
+        qsort(v, n, sizeof(*v), w_keycmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        const cJSON *x = v[i];
+        const char *kx = x->string ? x->string : "";
+        size_t j = i;
+        while (j > 0 && strcmp(v[j - 1]->string ? v[j - 1]->string : "", kx) > 0) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+/* 1 when a key must be written as an explicit "? key": too long, or
+ * holding a line break (also NEL, LS, PS). */
+static int w_key_explicit(const char *key, size_t klen)
+{
+    if (klen > W_SIMPLE_KEY_MAX)
+        return 1;
+    for (size_t i = 0; i < klen; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c == '\n' || c == '\r')
+            return 1;
+        if (c == 0xc2 || c == 0xe2)
+            return strstr(key, "\xc2\x85") || strstr(key, "\xe2\x80\xa8") ||
+                   strstr(key, "\xe2\x80\xa9") || strpbrk(key, "\n\r");
+    }
+    return 0;
+}
+
 /* A non-empty mapping, keys at ind; the first key goes where the cursor is
  * when first_inline. */
 static int w_map(w_ctx *w, const cJSON *obj, int ind, int first_inline)
@@ -448,7 +515,7 @@ static int w_map(w_ctx *w, const cJSON *obj, int ind, int first_inline)
         w->stack[w->nstack++] = c;
         n++;
     }
-    qsort(w->stack + base, n, sizeof(*w->stack), w_keycmp);
+    w_sort(w->stack + base, n);
     for (size_t i = 0; i < n; i++) {
         const cJSON *c = w->stack[base + i];
         const char *key = c->string ? c->string : "";
@@ -457,8 +524,7 @@ static int w_map(w_ctx *w, const cJSON *obj, int ind, int first_inline)
 
         if ((i > 0 || !first_inline) && (rc = w_indent(w, ind)))
             goto out;
-        if (klen > W_SIMPLE_KEY_MAX || strpbrk(key, "\n\r") || strstr(key, "\xc2\x85") ||
-            strstr(key, "\xe2\x80\xa8") || strstr(key, "\xe2\x80\xa9")) {
+        if (w_key_explicit(key, klen)) {
             /* explicit key: "? key" then ": value" like a sequence entry */
             if ((rc = w_puts(w, "? ")) || (rc = w_string(w, key, 1, ind + 2, &ended)) ||
                 (rc = w_put(w, "\n", 1)) || (rc = w_indent(w, ind)) || (rc = w_put(w, ":", 1)) ||

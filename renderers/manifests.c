@@ -1,6 +1,8 @@
 /* manifests.c: the `manifests` renderer: every .yaml, .yml and .json file
  * under a path of the source, in sorted path order. */
 #include <fnmatch.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,12 +90,118 @@ static int manifests_wanted(const char *file)
            (n > 5 && !strcmp(file + n - 5, ".json"));
 }
 
+/* Files are read in batches; the parsing of a batch is shared between the
+ * calling thread and one helper thread (each with its own position table,
+ * merged afterwards), and the documents are added in path order, so the
+ * result and the first error reported are those of a sequential run. */
+#define MF_BATCH 256
+#define MF_PARALLEL_MIN ((size_t)64 << 10) /* bytes in a batch worth a thread */
+
+typedef struct mf_job {
+    const char *path;
+    sl_buf data;
+    sl_docv docs;
+    sl_error err;
+    int rc;
+} mf_job;
+
+typedef struct mf_half {
+    mf_job *jobs;
+    size_t n;
+    size_t first; /* parse jobs first, first + 2, ... */
+    const sl_doc_limits *limits;
+    sl_posmap *pm;
+} mf_half;
+
+static void *mf_parse(void *arg)
+{
+    mf_half *h = arg;
+
+    for (size_t i = h->first; i < h->n; i += 2) {
+        mf_job *j = &h->jobs[i];
+        sl_error_clear(&j->err);
+        j->rc = sl_doc_parse(j->path, j->data.ptr ? j->data.ptr : "", j->data.len, h->limits,
+                             h->pm, &j->docs, &j->err);
+        sl_buf_free(&j->data);
+    }
+    return NULL;
+}
+
+static int manifests_parse_all(const sl_app *app, sl_render_ctx *ctx, sl_snapshot *snap,
+                               const sl_strv *files, sl_objset *out, sl_error *err)
+{
+    mf_job *jobs = calloc(MF_BATCH, sizeof(*jobs));
+    sl_posmap *side = NULL;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc = 0;
+
+    if (!jobs)
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    for (size_t base = 0; !rc && base < files->n; base += MF_BATCH) {
+        size_t n = files->n - base < MF_BATCH ? files->n - base : MF_BATCH, bytes = 0;
+        mf_half mine = {jobs, n, 0, &ctx->limits, out->pm}, other = mine;
+        pthread_t tid;
+        int threaded = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            mf_job *j = &jobs[i];
+            memset(j, 0, sizeof(*j));
+            j->path = files->v[base + i];
+            if ((rc = sl_snapshot_read(snap, j->path, ctx->limits.max_file_bytes, &j->data,
+                                       err)) ||
+                (rc = sl_objset_account(out, j->data.len, j->path, err))) {
+                n = i + 1;
+                break;
+            }
+            bytes += j->data.len;
+        }
+        if (!rc && ncpu > 1 && n > 1 && bytes >= MF_PARALLEL_MIN &&
+            (side || sl_posmap_new(&side) == 0)) {
+            other.first = 1;
+            other.pm = side;
+            mine.first = 0;
+            threaded = pthread_create(&tid, NULL, mf_parse, &other) == 0;
+        }
+        if (!rc) {
+            if (threaded) {
+                /* even jobs here, odd ones on the helper thread */
+                mine.n = n;
+                mf_parse(&mine);
+                pthread_join(tid, NULL);
+                if (sl_posmap_merge(out->pm, side))
+                    rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+                sl_posmap_free(side);
+                side = NULL;
+            } else {
+                for (size_t i = 0; i < n; i++) {
+                    mine.first = i;
+                    mine.n = i + 1;
+                    mf_parse(&mine);
+                }
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            mf_job *j = &jobs[i];
+            if (!rc && j->rc) {
+                rc = j->rc;
+                *err = j->err;
+            }
+            if (!rc)
+                rc = sl_render_add_docs(app, j->path, &j->docs, out, err);
+            sl_docv_free(&j->docs);
+            sl_buf_free(&j->data);
+        }
+    }
+    sl_posmap_free(side);
+    free(jobs);
+    return rc;
+}
+
 static int manifests_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, sl_error *err)
 {
     const manifests_opts *o = app->opts;
     sl_snapshot *snap;
     sl_strv files = SL_STRV_INIT;
-    sl_buf data = SL_BUF_INIT;
     sl_buf dir = SL_BUF_INIT;
     int rc;
 
@@ -129,19 +237,20 @@ static int manifests_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *ou
     }
     if (rc)
         goto out;
-    for (size_t i = 0; i < files.n; i++) {
-        const char *rel = files.v[i] + (dir.len ? dir.len + 1 : 0);
-        if (!manifests_wanted(files.v[i]) || manifests_excluded(o, rel))
-            continue;
-        sl_buf_reset(&data);
-        if ((rc = sl_snapshot_read(snap, files.v[i], ctx->limits.max_file_bytes, &data, err)))
-            goto out;
-        if ((rc = sl_render_add_manifests(app, ctx, files.v[i], data.ptr, data.len, out, err)))
-            goto out;
+    {
+        size_t nwant = 0;
+        for (size_t i = 0; i < files.n; i++) {
+            const char *rel = files.v[i] + (dir.len ? dir.len + 1 : 0);
+            if (manifests_wanted(files.v[i]) && !manifests_excluded(o, rel))
+                files.v[nwant++] = files.v[i];
+            else
+                free(files.v[i]);
+        }
+        files.n = nwant;
     }
+    rc = manifests_parse_all(app, ctx, snap, &files, out, err);
 out:
     sl_strv_free(&files);
-    sl_buf_free(&data);
     sl_buf_free(&dir);
     return rc;
 }
