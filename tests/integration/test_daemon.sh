@@ -213,4 +213,7 @@ wait_for 10 curl -fsS "$BASE/readyz" && ok "restarted" || fail "restart"
 wait_for 5 test ! -e "$T/out/demo/ConfigMap/cm3.yaml" && ok "the push made before SIGTERM is applied after restart" || fail "cm3 not pruned"
 kill -TERM "$DPID"; wait "$DPID" || true
 
+if [ "$FAILED" -gt 0 ]; then
+  echo "--- daemon log (last 60 lines)"; tail -n 60 "$T/daemon.log"
+fi
 finish
