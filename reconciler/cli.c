@@ -250,7 +250,7 @@ static void *cli_chunk_write(void *arg)
 static int cli_write_stream(const sl_objset *set, FILE *f)
 {
     cli_chunk a = {.set = set}, b = {.set = set};
-    int rc = 0;
+    int rc = 0, par = sl_threads() > 1;
 
     for (size_t base = 0; !rc && base < set->n; base += 2 * CLI_CHUNK) {
         pthread_t tid;
@@ -261,7 +261,7 @@ static int cli_write_stream(const sl_objset *set, FILE *f)
         b.to = a.to + CLI_CHUNK < set->n ? a.to + CLI_CHUNK : set->n;
         sl_buf_reset(&a.out);
         sl_buf_reset(&b.out);
-        threaded = b.from < b.to && pthread_create(&tid, NULL, cli_chunk_write, &b) == 0;
+        threaded = par && b.from < b.to && pthread_create(&tid, NULL, cli_chunk_write, &b) == 0;
         cli_chunk_write(&a);
         if (threaded)
             pthread_join(tid, NULL);

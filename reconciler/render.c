@@ -1,8 +1,23 @@
 /* render.c: helpers shared by renderers. */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sl_app.h"
 #include "sl_render.h"
+
+int sl_threads(void)
+{
+    const char *e = getenv("SLUICE_THREADS");
+    long n;
+
+    if (e && *e) {
+        n = strtol(e, NULL, 10);
+        return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    }
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 2 ? 2 : 1;
+}
 
 /* Add one document (an object or a List of objects) to out. Takes doc. */
 static int render_add_doc(const sl_app *app, cJSON *doc, const char *file, const sl_pos *pos,

@@ -43,6 +43,10 @@ extern const sl_renderer_ops *const sl_renderer_registry[];
 int sl_render_add_manifests(const sl_app *app, sl_render_ctx *ctx, const char *file,
                             const char *data, size_t len, sl_objset *out, sl_error *err);
 
+/* How many threads CPU-bound work may use: $SLUICE_THREADS when set (1
+ * turns parallelism off), else the online CPUs, at most 2. */
+int sl_threads(void);
+
 /* The second half of sl_render_add_manifests, for renderers that parse on
  * their own (in parallel): add the parsed documents of one file in order,
  * taking them out of docs (positions must already be in out->pm). */

@@ -132,7 +132,7 @@ static int manifests_parse_all(const sl_app *app, sl_render_ctx *ctx, sl_snapsho
 {
     mf_job *jobs = calloc(MF_BATCH, sizeof(*jobs));
     sl_posmap *side = NULL;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int ncpu = sl_threads();
     int rc = 0;
 
     if (!jobs)
