@@ -255,37 +255,57 @@ static void config_source_webhook(sl_confctx *c, const cJSON *node, sl_source *s
     }
 }
 
+/* Check one entry of sources: or targets: (what = "source"/"target") and
+ * return the kind it names, or NULL after reporting why not. */
+static const char *config_entry_kind(sl_confctx *c, const cJSON *it, const char *what,
+                                     const char *example, const char *(*lookup)(const char *),
+                                     const char *known)
+{
+    if (!name_ok(it->string)) {
+        sl_conf_error(c, it, "%s name \"%s\" may hold only letters, digits, - _ .", what,
+                      it->string);
+        return NULL;
+    }
+    if (!cJSON_IsObject(it)) {
+        sl_conf_error(c, it, "%s \"%s\" must be a mapping such as %s", what, it->string,
+                      example);
+        return NULL;
+    }
+    return config_kind(c, it, what, lookup, known);
+}
+
+/* Check that a sources:/targets: section is a mapping and allocate room for
+ * its entries (*out zeroed, one spare). 0 when there is nothing to read. */
+static size_t config_section(sl_confctx *c, const cJSON *node, const char *what, size_t size,
+                             void **out)
+{
+    *out = NULL;
+    if (!node)
+        return 0;
+    if (!cJSON_IsObject(node)) {
+        sl_conf_error(c, node, "%ss must be a mapping of name to %s", what, what);
+        return 0;
+    }
+    *out = calloc((size_t)cJSON_GetArraySize(node) + 1, size);
+    return *out ? (size_t)cJSON_GetArraySize(node) : 0;
+}
+
 static void config_sources(sl_config *cfg, sl_confctx *c, const cJSON *node)
 {
     const cJSON *it;
     char known[256];
-    size_t i = 0;
+    void *mem;
 
-    if (!node)
+    if (!config_section(c, node, "source", sizeof(*cfg->sources), &mem))
         return;
-    if (!cJSON_IsObject(node)) {
-        sl_conf_error(c, node, "sources must be a mapping of name to source");
-        return;
-    }
+    cfg->sources = mem;
     kinds_list(known, sizeof(known), 0);
-    cfg->sources = calloc((size_t)cJSON_GetArraySize(node) + 1, sizeof(*cfg->sources));
-    if (!cfg->sources)
-        return;
     cJSON_ArrayForEach(it, node)
     {
-        sl_source *src = &cfg->sources[i];
-        const char *kind;
-        if (!name_ok(it->string)) {
-            sl_conf_error(c, it, "source name \"%s\" may hold only letters, digits, - _ .",
-                          it->string);
-            continue;
-        }
-        if (!cJSON_IsObject(it)) {
-            sl_conf_error(c, it, "source \"%s\" must be a mapping such as { git: URL }",
-                          it->string);
-            continue;
-        }
-        if (!(kind = config_kind(c, it, "source", source_kind_name, known)))
+        sl_source *src = &cfg->sources[cfg->nsources];
+        const char *kind = config_entry_kind(c, it, "source", "{ git: URL }", source_kind_name,
+                                             known);
+        if (!kind)
             continue;
         src->ops = sl_source_lookup(kind);
         src->name = strdup(it->string);
@@ -293,9 +313,8 @@ static void config_sources(sl_config *cfg, sl_confctx *c, const cJSON *node)
         src->interval = 60;
         sl_conf_duration(c, it, "interval", &src->interval);
         config_source_webhook(c, cJSON_GetObjectItemCaseSensitive(it, "webhook"), src);
-        cfg->nsources = ++i;
-        if (src->ops->open(src, it, c))
-            continue;
+        cfg->nsources++;
+        src->ops->open(src, it, c); /* reports its own problems */
     }
 }
 
@@ -303,37 +322,22 @@ static void config_targets(sl_config *cfg, sl_confctx *c, const cJSON *node)
 {
     const cJSON *it;
     char known[256];
-    size_t i = 0;
+    void *mem;
 
-    if (!node)
+    if (!config_section(c, node, "target", sizeof(*cfg->targets), &mem))
         return;
-    if (!cJSON_IsObject(node)) {
-        sl_conf_error(c, node, "targets must be a mapping of name to target");
-        return;
-    }
+    cfg->targets = mem;
     kinds_list(known, sizeof(known), 1);
-    cfg->targets = calloc((size_t)cJSON_GetArraySize(node) + 1, sizeof(*cfg->targets));
-    if (!cfg->targets)
-        return;
     cJSON_ArrayForEach(it, node)
     {
-        sl_target *t = &cfg->targets[i];
-        const char *kind;
-        if (!name_ok(it->string)) {
-            sl_conf_error(c, it, "target name \"%s\" may hold only letters, digits, - _ .",
-                          it->string);
-            continue;
-        }
-        if (!cJSON_IsObject(it)) {
-            sl_conf_error(c, it, "target \"%s\" must be a mapping such as { directory: PATH }",
-                          it->string);
-            continue;
-        }
-        if (!(kind = config_kind(c, it, "target", applier_kind_name, known)))
+        sl_target *t = &cfg->targets[cfg->ntargets];
+        const char *kind = config_entry_kind(c, it, "target", "{ directory: PATH }",
+                                             applier_kind_name, known);
+        if (!kind)
             continue;
         t->ops = sl_applier_lookup(kind);
         t->name = strdup(it->string);
-        cfg->ntargets = ++i;
+        cfg->ntargets++;
         t->ops->open(t, it, c);
     }
 }
