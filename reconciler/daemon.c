@@ -994,9 +994,23 @@ int sl_daemon_run(const sl_daemon_opts *o)
     daemon_queue_all_fetches(&d, "startup");
 
     for (;;) {
-        struct timespec ts = {0, (long)(DAEMON_TICK * 1e9)};
-        int sig = sigtimedwait(&set, NULL, &ts);
-        double now = sl_now();
+        double wait = DAEMON_TICK, now;
+        struct timespec ts;
+        int sig;
+
+        /* Wake in time for a pending inotify debounce. */
+        pthread_mutex_lock(&d.mu);
+        now = sl_now();
+        for (size_t i = 0; i < d.nsrc; i++)
+            if (d.src[i].debounce_at && d.src[i].debounce_at - now < wait)
+                wait = d.src[i].debounce_at - now;
+        pthread_mutex_unlock(&d.mu);
+        if (wait < 0.005)
+            wait = 0.005;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)(wait * 1e9);
+        sig = sigtimedwait(&set, NULL, &ts);
+        now = sl_now();
 
         if (sig == SIGTERM || sig == SIGINT) {
             sl_log(SL_LOG_INFO, "%s: stopping after the work in flight",
