@@ -36,6 +36,10 @@
 #   KEEP=1              keep the work folder (daemon logs, results/*.json)
 #   STRICT=1            exit 1 when a goal is missed
 #   SKIP_SETUP=1        never apt-get install (wrk)
+#   PROFILE=1           perf record -e cpu-clock -g on the daemon during each
+#                       phase (needs perf; KEEP=1 keeps results/perf-*.data);
+#                       prints the hottest symbols. Timings are then a bit slower.
+#   PROFILE_HZ=999  PROFILE_TOP=25
 #
 # Exit status: 0 done (goals may be missed unless STRICT=1), 1 a
 # measurement failed or a goal was missed with STRICT=1, 2 setup error.
@@ -59,6 +63,9 @@ BUILD_DIR=${BUILD_DIR:-build-dbench}
 KEEP=${KEEP:-0}
 STRICT=${STRICT:-0}
 SKIP_SETUP=${SKIP_SETUP:-0}
+PROFILE=${PROFILE:-0}
+PROFILE_HZ=${PROFILE_HZ:-999}
+PROFILE_TOP=${PROFILE_TOP:-25}
 
 die() { echo "bench: $*" >&2; exit 2; }
 step() { echo "== $*"; }
@@ -69,8 +76,13 @@ done
 
 # ---------------------------------------------------------------- tools
 want() { case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
-command -v git >/dev/null && command -v python3 >/dev/null && command -v curl >/dev/null \
-  || die "git, python3 and curl are needed"
+for tool in git python3 curl openssl; do
+  command -v "$tool" >/dev/null || die "$tool is needed"
+done
+if [ "$PROFILE" = 1 ]; then
+  command -v perf >/dev/null || die "PROFILE=1 needs perf (Debian: linux-perf)"
+  perf record -q -e cpu-clock -o /dev/null true >/dev/null 2>&1 || die "perf record does not work here (perf_event_paranoid?)"
+fi
 if want throughput && ! command -v wrk >/dev/null; then
   [ "$SKIP_SETUP" = 1 ] && die "wrk is missing; install it (Debian: wrk) or unset SKIP_SETUP"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -92,10 +104,11 @@ else
   B=$(mktemp -d "${TMPDIR:-/tmp}/sluice-dbench.XXXXXX")
 fi
 R="$B/results"; mkdir -p "$R"
-DPID=""; PUSHER=""
+DPID=""; PUSHER=""; PERF=""
 cleanup() {
-  [ -n "$PUSHER" ] && kill "$PUSHER" 2>/dev/null || true
-  [ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null || true
+  if [ -n "$PUSHER" ]; then kill "$PUSHER" 2>/dev/null || true; fi
+  if [ -n "$PERF" ]; then kill -INT "$PERF" 2>/dev/null || true; fi
+  if [ -n "$DPID" ]; then kill "$DPID" 2>/dev/null || true; wait "$DPID" 2>/dev/null || true; fi
   if [ "$KEEP" = 1 ] || [ -n "${BENCH_DIR:-}" ]; then echo "bench: work folder kept: $B"; else rm -rf "$B"; fi
 }
 trap cleanup EXIT
@@ -105,12 +118,12 @@ export GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@sluice.invalid
 export GIT_CONFIG_NOSYSTEM=1 HOME="$B"   # no user config (hooks, signing) in the timing
 export SLUICE_LOG=${SLUICE_LOG:-info}
 
-openssl rand -hex 32 >"$B/secret" 2>/dev/null || python3 -c 'import secrets; print(secrets.token_hex(32))' >"$B/secret"
+openssl rand -hex 32 >"$B/secret"
 chmod 600 "$B/secret"
 
 # ---------------------------------------------------------------- helpers
 make_repo() { # make_repo NAME: bare $B/NAME.git, work clone $B/NAME
-  rm -rf "$B/$1.git" "$B/$1"
+  rm -rf "${B:?}/$1.git" "${B:?}/$1"
   git init -q --bare -b main "$B/$1.git"
   git init -q -b main "$B/$1"
   git -C "$B/$1" remote add origin "$B/$1.git"
@@ -143,6 +156,23 @@ start_daemon() { # start_daemon CONFIG LOG: sets DPID, BASE; waits for /readyz
   done
   cat "$2" >&2; die "the daemon never became ready (log above)"
 }
+# PROFILE=1: perf record (cpu-clock, call graphs) on the daemon for one phase.
+PERF=""
+profile_start() { # profile_start PHASE
+  [ "$PROFILE" = 1 ] || return 0
+  perf record -q -e cpu-clock -F "$PROFILE_HZ" -g -p "$DPID" -o "$R/perf-$1.data" >"$B/perf-$1.log" 2>&1 &
+  PERF=$!
+  sleep 0.5
+}
+profile_stop() { # profile_stop PHASE: prints the hottest symbols (self time)
+  [ -n "$PERF" ] || return 0
+  kill -INT "$PERF" 2>/dev/null || true
+  wait "$PERF" 2>/dev/null || true
+  PERF=""
+  echo "-- perf, $1: hottest symbols (self), $R/perf-$1.data"
+  perf report -i "$R/perf-$1.data" --stdio --no-children --sort dso,sym -g none 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | head -"$PROFILE_TOP" || true
+}
 stop_daemon() {
   kill -TERM "$DPID" 2>/dev/null || true
   wait "$DPID" 2>/dev/null || true
@@ -152,6 +182,7 @@ stop_daemon() {
 # The latency and throughput daemon: one git source (polling 1h: only
 # webhooks bring changes), one app of five ConfigMaps, a directory target.
 hook_setup() {
+  rm -rf "$B/state-hook" "$B/out"
   make_repo app
   mkdir -p "$B/app/deploy"
   for i in 1 2 3 4 5; do configmap "cm$i" 0 >"$B/app/deploy/cm$i.yaml"; done
@@ -189,10 +220,13 @@ if want latency; then
   hook_setup
   start_daemon "$B/hook.yaml" "$B/daemon-latency.log"
   [ -f "$B/out/bench/ConfigMap/cm1.yaml" ] || die "first reconcile did not write the target"
+  profile_start latency
   python3 "$PY" latency --base "$BASE" --secret "$B/secret" --work "$B/app" \
     --remote "file://$B/app.git" --target "$B/out/bench/ConfigMap/cm1.yaml" --app demo \
     --n "$PUSHES" --warmup "$LAT_WARMUP" --gap-ms "$LAT_GAP_MS" --out "$R/latency.json" \
     || { tail -20 "$B/daemon-latency.log" >&2; exit 1; }
+  profile_stop latency
+  echo "packs in the daemon's git cache after $((PUSHES + LAT_WARMUP + 1)) fetches: $(find "$B/state-hook/sources/app.git/objects/pack" -name '*.pack' | wc -l)"
   stop_daemon
 fi
 
@@ -217,11 +251,13 @@ if want throughput; then
       done ) &
     PUSHER=$!
   fi
+  profile_start throughput
   fetch0=$(python3 "$PY" metric --base "$BASE" --name sluice_source_fetches_total --label result=success)
   dep0=$(python3 "$PY" metric --base "$BASE" --name sluice_deployments_total)
   python3 "$PY" throughput --base "$BASE" --script "$B/hook.lua" --seconds "$WRK_SECONDS" \
-    --threads "$WRK_THREADS" --conns "$WRK_CONNS" --out "$R/throughput.json"
+    --threads "$WRK_THREADS" --conns "$WRK_CONNS" --pid "$DPID" --out "$R/throughput.json"
   [ -n "$PUSHER" ] && { kill "$PUSHER" 2>/dev/null; wait "$PUSHER" 2>/dev/null || true; PUSHER=""; }
+  profile_stop throughput
   fetch1=$(python3 "$PY" metric --base "$BASE" --name sluice_source_fetches_total --label result=success)
   dep1=$(python3 "$PY" metric --base "$BASE" --name sluice_deployments_total)
   echo "during the run: $((fetch1 - fetch0)) fetches, $((dep1 - dep0)) deployments (reconciles that changed the target)"
@@ -264,9 +300,14 @@ if want idle; then
   napps=$(curl -fsS "$BASE/api/v1/apps" | python3 -c 'import json,sys; print(sum(1 for a in json.load(sys.stdin)["apps"] if a.get("result")=="success"))')
   [ "$napps" = "$IDLE_APPS" ] || die "only $napps of $IDLE_APPS apps reconciled successfully"
   sleep "$IDLE_SETTLE"
+  profile_start idle
+  rec0=$(python3 "$PY" metric --base "$BASE" --name sluice_reconciles_total)
+  fetch0=$(python3 "$PY" metric --base "$BASE" --name sluice_source_fetches_total)
   python3 "$PY" idle --pid "$DPID" --seconds "$IDLE_SECONDS" --apps "$IDLE_APPS" --out "$R/idle.json"
-  polls=$(python3 "$PY" metric --base "$BASE" --name sluice_source_fetches_total)
-  echo "fetches since start (all sources): $polls"
+  rec1=$(python3 "$PY" metric --base "$BASE" --name sluice_reconciles_total)
+  fetch1=$(python3 "$PY" metric --base "$BASE" --name sluice_source_fetches_total)
+  echo "during the idle window: $((fetch1 - fetch0)) polls (fetches), $((rec1 - rec0)) reconciles (drift checks and skips)"
+  profile_stop idle
   stop_daemon
 fi
 

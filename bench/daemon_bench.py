@@ -178,7 +178,10 @@ def cmd_latency(a):
             file_ms.append((t_file - t0) * 1000)
             api_ms.append((t_api - t0) * 1000)
         time.sleep(a.gap_ms / 1000.0)
+    k = max(1, min(10, len(file_ms) // 2))
     out = {"pushes": a.n, "warmup": a.warmup, "poll_ms": a.poll_ms,
+           "first_pushes_p50_ms": summary(file_ms[:k])["p50"],
+           "last_pushes_p50_ms": summary(file_ms[-k:])["p50"], "trend_window": k,
            "webhook_reply_ms": summary(hook_ms), "applied_file_ms": summary(file_ms),
            "applied_api_ms": summary(api_ms), "samples_file_ms": file_ms}
     with open(a.out, "w") as f:
@@ -192,6 +195,8 @@ def cmd_latency(a):
     s = out["webhook_reply_ms"]
     print("                      webhook reply:  p50 %.2f ms, p99 %.2f, max %.2f"
           % (s["p50"], s["p99"], s["max"]))
+    print("                      trend: p50 of the first %d pushes %.1f ms, of the last %d %.1f ms"
+          % (k, out["first_pushes_p50_ms"], k, out["last_pushes_p50_ms"]))
 
 
 # ---------------------------------------------------------------- wrk
@@ -283,11 +288,13 @@ def cmd_throughput(a):
     how many deliveries it verified (accepted + duplicate + ignored): a
     request counts only when its HMAC checked out."""
     before = deliveries(a.base)
+    ticks0 = proc_sample(a.pid)[2] if a.pid else None
     cmd = ["wrk", "-t", str(a.threads), "-c", str(a.conns), "-d", "%ds" % a.seconds,
            "--latency", "-s", a.script, a.base + "/hooks/github"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("throughput: wrk failed (%d): %s" % (r.returncode, r.stderr.strip()))
+    ticks1 = proc_sample(a.pid)[2] if a.pid else None
     after = deliveries(a.base)
     text = r.stdout
     m = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", text)
@@ -305,6 +312,7 @@ def cmd_throughput(a):
            "requests": reqs, "seconds": dur, "requests_per_s": reqs / dur,
            "verified": verified, "verified_per_s": verified / dur,
            "non_2xx": non2xx, "socket_errors": sock, "by_result": delta,
+           "daemon_cpu_s": (ticks1 - ticks0) / os.sysconf("SC_CLK_TCK") if a.pid else None,
            "lat_p50": lat.get("50"), "lat_p90": lat.get("90"), "lat_p99": lat.get("99"),
            "wrk": text}
     with open(a.out, "w") as f:
@@ -313,6 +321,9 @@ def cmd_throughput(a):
     print("verified by sluice (accepted+duplicate+ignored): %d in %.2f s = %.0f /s; by result: %s"
           % (verified, dur, verified / dur,
              ", ".join("%s %d" % (k, v) for k, v in sorted(delta.items()) if v)))
+    if a.pid:
+        print("daemon CPU during the run: %.1f s in %.1f s (%.0f%% of one core; wrk shares the same cores)"
+              % (out["daemon_cpu_s"], dur, 100 * out["daemon_cpu_s"] / dur))
 
 
 # ---------------------------------------------------------------- idle
@@ -392,6 +403,10 @@ def cmd_table(a):
                      "%d, %d" % (thr["non_2xx"], thr["socket_errors"]), "0",
                      "PASS" if thr["non_2xx"] == 0 and thr["socket_errors"] == 0 else "MISS"))
         missed = missed or thr["non_2xx"] != 0 or thr["socket_errors"] != 0
+        if thr.get("daemon_cpu_s") is not None:
+            rows.append(("daemon CPU during it (%d fetches, %d deployments)"
+                         % (thr.get("fetches", 0), thr.get("deployments", 0)),
+                         "%.0f %% of a core" % (100 * thr["daemon_cpu_s"] / thr["seconds"]), "—", "—"))
         rows.append(("webhook latency under load, p50 / p99",
                      "%s / %s" % (thr.get("lat_p50", "?"), thr.get("lat_p99", "?")), "—", "—"))
     else:
@@ -438,6 +453,7 @@ def main():
     q.add_argument("--seconds", type=int, default=10)
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--conns", type=int, default=32)
+    q.add_argument("--pid", type=int, default=0)
     q.add_argument("--out", required=True)
     q = sub.add_parser("metric")
     q.add_argument("--base", required=True)

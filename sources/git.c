@@ -12,6 +12,7 @@
  * leaves this file is scrubbed of it. URLs carrying a password are refused
  * at open. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -899,6 +900,114 @@ static int git_open(sl_source *src, const cJSON *node, sl_confctx *c)
     return rc ? SL_EINVAL : 0;
 }
 
+/* ---- keeping the cache compact ---- */
+
+/* Every fetch that brings objects adds a pack to the cache; libgit2 never
+ * merges them, and every open and lookup scans them all, so a daemon that
+ * fetched a few thousand pushes gets slower with each one. Past this many
+ * packs the cache is repacked into one (as `git gc` does past
+ * gc.autoPackLimit). */
+#define GS_MAX_PACKS 32
+
+static int gs_is_pack_file(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+
+    return !strncmp(name, "pack-", 5) && n > 5 + k && !strcmp(name + n - k, suffix);
+}
+
+static int gs_count_packs(const char *packdir)
+{
+    DIR *d = opendir(packdir);
+    struct dirent *e;
+    int n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)))
+        n += gs_is_pack_file(e->d_name, ".pack");
+    closedir(d);
+    return n;
+}
+
+/* Add what ref points at: its commit history to walk, and an annotated tag
+ * object itself to pb (the walk only brings commits, trees and blobs). */
+static int gs_repack_ref(git_repository *repo, git_reference *ref, git_packbuilder *pb,
+                         git_revwalk *walk)
+{
+    git_reference *resolved = NULL;
+    git_object *obj = NULL, *peeled = NULL;
+    int rc = 0;
+
+    if (git_reference_resolve(&resolved, ref) < 0 || !git_reference_target(resolved))
+        goto out; /* a dangling symbolic ref: nothing to keep */
+    if (git_object_lookup(&obj, repo, git_reference_target(resolved), GIT_OBJECT_ANY) < 0)
+        goto out;
+    if (git_object_type(obj) == GIT_OBJECT_TAG &&
+        (rc = git_packbuilder_insert(pb, git_object_id(obj), NULL)) < 0)
+        goto out;
+    if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) == 0)
+        rc = git_revwalk_push(walk, git_object_id(peeled));
+out:
+    git_object_free(peeled);
+    git_object_free(obj);
+    git_reference_free(resolved);
+    return rc;
+}
+
+/* Repack the cache into one pack when it holds more than GS_MAX_PACKS.
+ * Called with the source's fetch lock held. Best effort: on failure the
+ * old packs stay and the next fetch tries again. */
+static void gs_maybe_repack(git_repository *repo)
+{
+    git_packbuilder *pb = NULL;
+    git_revwalk *walk = NULL;
+    git_reference_iterator *it = NULL;
+    git_reference *ref = NULL;
+    char packdir[4096], keep[128];
+    const char *newname;
+    DIR *d = NULL;
+    struct dirent *e;
+    int npacks;
+
+    snprintf(packdir, sizeof(packdir), "%sobjects/pack", git_repository_path(repo));
+    if ((npacks = gs_count_packs(packdir)) <= GS_MAX_PACKS)
+        return;
+    if (git_packbuilder_new(&pb, repo) < 0 || git_revwalk_new(&walk, repo) < 0 ||
+        git_reference_iterator_new(&it, repo) < 0)
+        goto out;
+    while (git_reference_next(&ref, it) == 0) {
+        int rc = gs_repack_ref(repo, ref, pb, walk);
+        git_reference_free(ref);
+        if (rc < 0)
+            goto out;
+    }
+    if (git_packbuilder_insert_walk(pb, walk) < 0 ||
+        git_packbuilder_write(pb, packdir, 0, NULL, NULL) < 0 ||
+        !(newname = git_packbuilder_name(pb)))
+        goto out;
+    /* Drop every other pack (and its index and reverse index). */
+    snprintf(keep, sizeof(keep), "pack-%s.", newname);
+    if (!(d = opendir(packdir)))
+        goto out;
+    while ((e = readdir(d))) {
+        char path[4096 + 512];
+        if (strncmp(e->d_name, keep, strlen(keep)) == 0 ||
+            !(gs_is_pack_file(e->d_name, ".pack") || gs_is_pack_file(e->d_name, ".idx") ||
+              gs_is_pack_file(e->d_name, ".rev")))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", packdir, e->d_name);
+        unlink(path);
+    }
+out:
+    if (d)
+        closedir(d);
+    git_reference_iterator_free(it);
+    git_revwalk_free(walk);
+    git_packbuilder_free(pb);
+    git_error_clear();
+}
+
 static int git_fetch(sl_source *src, sl_revision *out, sl_error *err)
 {
     git_source *gs = src->priv;
@@ -955,6 +1064,8 @@ static int git_fetch(sl_source *src, sl_revision *out, sl_error *err)
     git_oid_tostr(out->id, sizeof(out->id), &oid);
     snprintf(out->ref, sizeof(out->ref), "%s", ref);
     out->time = (int64_t)git_commit_time(commit);
+    if (!pinned)
+        gs_maybe_repack(repo);
 out:
     git_commit_free(commit);
     git_repository_free(repo);

@@ -405,6 +405,56 @@ static void test_update_reuses_cache(void)
     sl_diags_free(&d);
 }
 
+/* A daemon fetches after every push; each fetch adds a pack to the cache.
+ * Past 32 packs the cache is repacked into one, and every branch, tag
+ * (annotated too) and old revision still reads. */
+static void test_repack(void)
+{
+    sl_source src;
+    sl_diags d = {0};
+    sl_revision rev, first;
+    sl_error err;
+    char packdir[4300], count[64], tagrev[64];
+
+    setup();
+    snprintf(packdir, sizeof(packdir), "%s/sources/packs.git/objects/pack", state);
+    SL_CHECK_INT(sl_test_sh("set -e; cd '%s'; git init -q --bare -b main many.git; "
+                            "git clone -q many.git many 2>/dev/null; cd many; "
+                            "echo 0 > f.txt; git add f.txt; git commit -q -m c0; "
+                            "git tag -a rel -m release; git push -q origin main rel",
+                            tmp),
+                 0);
+    SL_CHECK_INT(open_src(&src, "packs", &d, "{\"git\": \"file://%s/many.git\", \"ref\": \"main\"}",
+                          tmp),
+                 0);
+    SL_CHECK_INT(sl_source_fetch(&src, &first, &err), 0);
+    for (int i = 1; i <= 40; i++) {
+        SL_CHECK_INT(sl_test_sh("set -e; cd '%s/many'; echo %d > f.txt; git commit -q -am c%d; "
+                                "git push -q origin main",
+                                tmp, i, i),
+                     0);
+        SL_CHECK_INT(sl_source_fetch(&src, &rev, &err), 0);
+    }
+    sh_line(count, sizeof(count), "ls '%s' | grep -c '\\.pack$'", packdir);
+    SL_CHECK(atoi(count) >= 1 && atoi(count) <= 32);
+    SL_CHECK_STR(read_at(&src, &rev, "f.txt"), "40\n");
+    SL_CHECK_STR(read_at(&src, &first, "f.txt"), "0\n");
+    close_src(&src);
+    /* The annotated tag survived the repack. */
+    SL_CHECK_INT(open_src(&src, "packs", &d, "{\"git\": \"file://%s/many.git\", \"ref\": \"rel\"}",
+                          tmp),
+                 0);
+    SL_CHECK_INT(sl_source_fetch(&src, &rev, &err), 0);
+    sh_line(tagrev, sizeof(tagrev), "git -C '%s/many' rev-parse rel^{commit}", tmp);
+    SL_CHECK_STR(rev.id, tagrev);
+    SL_CHECK_STR(read_at(&src, &rev, "f.txt"), "0\n");
+    SL_CHECK_INT(sl_test_sh("git --git-dir='%s/sources/packs.git' fsck --connectivity-only "
+                            ">/dev/null 2>&1", state),
+                 0);
+    close_src(&src);
+    sl_diags_free(&d);
+}
+
 static void test_prune(void)
 {
     sl_source src;
@@ -911,7 +961,7 @@ static void test_cleanup(void)
 }
 
 SL_TEST_MAIN(SL_TEST_ENTRY(test_branch), SL_TEST_ENTRY(test_default_branch),
-             SL_TEST_ENTRY(test_tags_and_ids), SL_TEST_ENTRY(test_update_reuses_cache),
+             SL_TEST_ENTRY(test_tags_and_ids), SL_TEST_ENTRY(test_update_reuses_cache), SL_TEST_ENTRY(test_repack),
              SL_TEST_ENTRY(test_prune), SL_TEST_ENTRY(test_unknown_ref),
              SL_TEST_ENTRY(test_unreachable), SL_TEST_ENTRY(test_symlink_not_followed),
              SL_TEST_ENTRY(test_cache_is_bare), SL_TEST_ENTRY(test_open_validation),
