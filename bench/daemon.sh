@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/daemon.sh: the daemon benchmark (see docs/performance-daemon.md).
+# bench/daemon.sh: the daemon benchmark (see docs/performance.md, "The daemon").
 #
 # Three measurements of `sluice run`, each against its own daemon on
 # 127.0.0.1:<ephemeral>, with local bare repositories (file://) and a
