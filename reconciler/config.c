@@ -275,7 +275,8 @@ static const char *config_entry_kind(sl_confctx *c, const cJSON *it, const char 
 }
 
 /* Check that a sources:/targets: section is a mapping and allocate room for
- * its entries (*out zeroed, one spare). 0 when there is nothing to read. */
+ * its entries (*out zeroed, one spare; NULL when there is no section or it
+ * is not a mapping). Returns the number of entries. */
 static size_t config_section(sl_confctx *c, const cJSON *node, const char *what, size_t size,
                              void **out)
 {
@@ -296,9 +297,9 @@ static void config_sources(sl_config *cfg, sl_confctx *c, const cJSON *node)
     char known[256];
     void *mem;
 
-    if (!config_section(c, node, "source", sizeof(*cfg->sources), &mem))
+    config_section(c, node, "source", sizeof(*cfg->sources), &mem);
+    if (!(cfg->sources = mem))
         return;
-    cfg->sources = mem;
     kinds_list(known, sizeof(known), 0);
     cJSON_ArrayForEach(it, node)
     {
@@ -324,9 +325,9 @@ static void config_targets(sl_config *cfg, sl_confctx *c, const cJSON *node)
     char known[256];
     void *mem;
 
-    if (!config_section(c, node, "target", sizeof(*cfg->targets), &mem))
+    config_section(c, node, "target", sizeof(*cfg->targets), &mem);
+    if (!(cfg->targets = mem))
         return;
-    cfg->targets = mem;
     kinds_list(known, sizeof(known), 1);
     cJSON_ArrayForEach(it, node)
     {

@@ -20,8 +20,9 @@ for f in build-fuzz/fuzz_*; do
   case $f in *_replay) continue ;; esac
   name=$(basename "$f"); corpus=tests/fuzz/corpus/${name#fuzz_}
   work=$(mktemp -d); cp -R "$corpus/." "$work/"
-  "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 "$work" >"$work.log" 2>&1 \
-    || { echo "FAIL $name"; tail -n 40 "$work.log"; exit 1; }
+  "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -artifact_prefix="$work.artifact-" \
+    "$work" >"$work.log" 2>&1 \
+    || { echo "FAIL $name"; tail -n 40 "$work.log"; ls "$work".artifact-* 2>/dev/null; exit 1; }
   echo "ok   $name ($(grep -o 'Done [0-9]* runs' "$work.log" | head -1))"
   rm -rf "$work" "$work.log"
 done
