@@ -16,8 +16,9 @@ typedef struct sl_snapshot_ops {
      * when path is a directory, SL_ECONFINE when path is (or passes through)
      * a symlink leaving the root, SL_ELIMIT past max bytes. */
     int (*read)(sl_snapshot *s, const char *path, size_t max, sl_buf *out, sl_error *err);
-    /* Append the entries of a directory, names only, sorted bytewise;
-     * sub-directories carry a trailing '/'. Symlinks are listed as files
+    /* Append the entries of a directory, names only, in any order (the
+     * sl_snapshot_list wrapper sorts them bytewise); sub-directories carry
+     * a trailing '/'. Symlinks are listed as files
      * (git) or resolved within the root (dir); never followed out. */
     int (*list)(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *err);
     void (*free)(sl_snapshot *s);

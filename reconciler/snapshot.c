@@ -87,7 +87,16 @@ int sl_snapshot_list(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *er
 
     if ((rc = snapshot_check(s, err)) || (rc = sl_path_normalize(dir, &norm, err)))
         goto out;
-    rc = s->ops->list(s, norm.ptr, out, err);
+    {
+        /* Back ends append in any order; the order every caller sees is
+         * bytewise, so listings do not depend on the filesystem or git. */
+        size_t first = out->n;
+        rc = s->ops->list(s, norm.ptr, out, err);
+        if (!rc && out->n - first > 1) {
+            sl_strv tail = {out->v + first, out->n - first, out->n - first};
+            sl_strv_sort(&tail);
+        }
+    }
 out:
     sl_buf_free(&norm);
     return rc;

@@ -1214,7 +1214,6 @@ static int gs_snap_list(sl_snapshot *s, const char *path, sl_strv *out, sl_error
             goto out;
         }
     }
-    sl_strv_sort(&names);
     for (size_t i = 0; i < names.n; i++) {
         rc = sl_strv_take(out, names.v[i]);
         names.v[i] = NULL; /* owned by out now, or freed by sl_strv_take */
