@@ -80,6 +80,20 @@ out:
     return rc;
 }
 
+/* Back ends append in any order; every listing callers see is bytewise
+ * sorted, so results never depend on the filesystem or on git. */
+static int snapshot_list_sorted(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *err)
+{
+    size_t first = out->n;
+    int rc = s->ops->list(s, dir, out, err);
+
+    if (!rc && out->n - first > 1) {
+        sl_strv tail = {out->v + first, out->n - first, out->n - first};
+        sl_strv_sort(&tail);
+    }
+    return rc;
+}
+
 int sl_snapshot_list(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *err)
 {
     sl_buf norm = SL_BUF_INIT;
@@ -87,16 +101,7 @@ int sl_snapshot_list(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *er
 
     if ((rc = snapshot_check(s, err)) || (rc = sl_path_normalize(dir, &norm, err)))
         goto out;
-    {
-        /* Back ends append in any order; the order every caller sees is
-         * bytewise, so listings do not depend on the filesystem or git. */
-        size_t first = out->n;
-        rc = s->ops->list(s, norm.ptr, out, err);
-        if (!rc && out->n - first > 1) {
-            sl_strv tail = {out->v + first, out->n - first, out->n - first};
-            sl_strv_sort(&tail);
-        }
-    }
+    rc = snapshot_list_sorted(s, norm.ptr, out, err);
 out:
     sl_buf_free(&norm);
     return rc;
@@ -117,7 +122,7 @@ static int walk_rec(sl_snapshot *s, const char *dir, int depth, size_t *count, s
                           SL_WALK_MAX_DEPTH);
         goto out;
     }
-    if ((rc = s->ops->list(s, dir, &names, err)))
+    if ((rc = snapshot_list_sorted(s, dir, &names, err)))
         goto out;
     for (size_t i = 0; i < names.n; i++) {
         size_t len = strlen(names.v[i]);
@@ -197,7 +202,7 @@ static int glob_rec(sl_snapshot *s, const char *dir, char **segs, size_t nseg, s
     int last = idx + 1 == nseg;
     int rc;
 
-    rc = s->ops->list(s, dir, &names, err);
+    rc = snapshot_list_sorted(s, dir, &names, err);
     if (rc == SL_ENOTFOUND || rc == SL_EINVAL) {
         sl_error_clear(err);
         rc = 0;
@@ -301,7 +306,7 @@ int sl_snapshot_isdir(sl_snapshot *s, const char *path, sl_error *err)
         base = norm.ptr;
         parent[0] = '\0';
     }
-    rc = s->ops->list(s, parent, &names, err);
+    rc = snapshot_list_sorted(s, parent, &names, err);
     if (rc == SL_ENOTFOUND || rc == SL_EINVAL) {
         rc = sl_error_set(err, SL_ENOTFOUND, "\"%s\" not found", norm.ptr);
         goto out;
