@@ -439,3 +439,22 @@ int sl_doc_parse(const char *file, const char *data, size_t len, const sl_doc_li
         return sl_json_parse(file, data, len, limits, pm, out, err);
     return sl_yaml_parse(file, data, len, limits, pm, out, err);
 }
+
+void sl_doc_offset_pos(const char *data, size_t len, size_t off, int *line, int *col)
+{
+    int l = 1, c = 1;
+
+    if (off > len)
+        off = len;
+    for (size_t i = 0; i < off; i++) {
+        unsigned char ch = (unsigned char)data[i];
+        if (ch == '\n') {
+            l++;
+            c = 1;
+        } else if ((ch & 0xc0) != 0x80) {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}

@@ -9,26 +9,6 @@
 
 #define J_MAX_DEPTH_CLAMP 1000 /* CJSON_NESTING_LIMIT */
 
-/* 1-based line and column (in characters) of byte offset off. */
-static void j_offset_pos(const char *data, size_t len, size_t off, int *line, int *col)
-{
-    int l = 1, c = 1;
-
-    if (off > len)
-        off = len;
-    for (size_t i = 0; i < off; i++) {
-        unsigned char ch = (unsigned char)data[i];
-        if (ch == '\n') {
-            l++;
-            c = 1;
-        } else if ((ch & 0xc0) != 0x80) {
-            c++;
-        }
-    }
-    *line = l;
-    *col = c;
-}
-
 /* Offset of the first bracket nested deeper than max_depth, or len when
  * none. Strings are skipped so brackets inside them do not count. */
 static size_t j_depth_scan(const char *s, size_t len, int max_depth)
@@ -129,7 +109,7 @@ int sl_json_parse(const char *file, const char *data, size_t len, const sl_doc_l
     if (start == len)
         return 0; /* nothing but blanks: no document */
     if ((off = j_depth_scan(data, len, max_depth)) < len) {
-        j_offset_pos(data, len, off, &line, &col);
+        sl_doc_offset_pos(data, len, off, &line, &col);
         return sl_error_setpos(err, SL_ELIMIT, file, line, col,
                                "nesting deeper than %d levels (limits.maxDepth)", max_depth);
     }
@@ -151,7 +131,7 @@ int sl_json_parse(const char *file, const char *data, size_t len, const sl_doc_l
                 free(tmp);
             }
         }
-        j_offset_pos(data, len, off, &line, &col);
+        sl_doc_offset_pos(data, len, off, &line, &col);
         if (off >= len)
             return sl_error_setpos(err, SL_EINVAL, file, line, col,
                                    "invalid JSON: unexpected end of input");
@@ -162,13 +142,13 @@ int sl_json_parse(const char *file, const char *data, size_t len, const sl_doc_l
     while (off < len && strchr(" \t\r\n", data[off]))
         off++;
     if (off < len) {
-        j_offset_pos(data, len, off, &line, &col);
+        sl_doc_offset_pos(data, len, off, &line, &col);
         rc = sl_error_setpos(err, SL_EINVAL, file, line, col,
                              "invalid JSON: unexpected '%c' after the document",
                              data[off] >= 0x20 && data[off] < 0x7f ? data[off] : '?');
         goto out;
     }
-    j_offset_pos(data, len, start, &line, &col);
+    sl_doc_offset_pos(data, len, start, &line, &col);
     if ((rc = j_check(root, &count, max_nodes, &what, &dupkey))) {
         if (rc == SL_ENOMEM)
             rc = sl_error_set(err, SL_ENOMEM, "out of memory");

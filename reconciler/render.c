@@ -33,7 +33,8 @@ static int render_add_doc(const sl_app *app, cJSON *doc, const char *file, const
                                "expected a Kubernetes object (a mapping with apiVersion, kind, "
                                "metadata)");
     }
-    /* kind: List (and the typed XxxList forms kubectl prints) expand to their items. */
+    /* kind: List (and typed lists such as ConfigMapList, as kubectl prints them) expand to their
+     * items. */
     if (cJSON_IsString(kind) && api && !strcmp(api, "v1") && strlen(kind->valuestring) >= 4 &&
         !strcmp(kind->valuestring + strlen(kind->valuestring) - 4, "List")) {
         cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(doc, "items");

@@ -108,6 +108,10 @@ int sl_yaml_write(sl_buf *out, const cJSON *node);
 /* Deep copy that also copies position entries (pm may be NULL). *out is the caller's. */
 int sl_doc_copy(const cJSON *node, sl_posmap *pm, cJSON **out);
 
+/* Line and column (1-based, columns in characters) of byte offset off in
+ * data, for parsers that report errors by offset. */
+void sl_doc_offset_pos(const char *data, size_t len, size_t off, int *line, int *col);
+
 /* Small accessors. The returned pointers are borrowed. */
 const char *sl_doc_str(const cJSON *obj, const char *key);      /* NULL unless a string */
 const cJSON *sl_doc_path(const cJSON *obj, const char *dotted); /* "metadata.name" */

@@ -1457,26 +1457,6 @@ static int y_ev_doc_end(y_ctx *c, sl_docv *out)
     return rc;
 }
 
-/* Line and column (1-based, in characters) of a byte offset. */
-static void y_offset_pos(const char *data, size_t len, size_t off, int *line, int *col)
-{
-    int l = 1, cc = 1;
-
-    if (off > len)
-        off = len;
-    for (size_t i = 0; i < off; i++) {
-        unsigned char ch = (unsigned char)data[i];
-        if (ch == '\n') {
-            l++;
-            cc = 1;
-        } else if ((ch & 0xc0) != 0x80) {
-            cc++;
-        }
-    }
-    *line = l;
-    *col = cc;
-}
-
 static int y_parser_error(y_ctx *c, const yaml_parser_t *p, const char *data, size_t len,
                           size_t chunk_start)
 {
@@ -1487,7 +1467,7 @@ static int y_parser_error(y_ctx *c, const yaml_parser_t *p, const char *data, si
     case YAML_MEMORY_ERROR:
         return sl_error_setpos(c->err, SL_ENOMEM, c->file, 0, 0, "out of memory reading YAML");
     case YAML_READER_ERROR:
-        y_offset_pos(data, len, chunk_start + p->problem_offset, &line, &col);
+        sl_doc_offset_pos(data, len, chunk_start + p->problem_offset, &line, &col);
         if (p->problem_value != -1)
             return Y_ERR(c, SL_EINVAL, line, col, "%s (byte 0x%02x)", problem,
                          (unsigned)p->problem_value & 0xff);

@@ -162,7 +162,7 @@ grep -q 'app broken: retrying in' "$T/daemon.log" && ok "backoff logged" || fail
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer generic-token-123' "$BASE/hooks/generic/app")" = 202 ] && ok "generic hook: 202" || fail "generic hook"
 
 # Drift: edit the target by hand; selfHeal puts it back.
-sed -i 's/version: "3"/version: "hacked"/' "$T/out/demo/ConfigMap/cm2.yaml"
+sed -i 's/version: "3"/version: "edited-by-hand"/' "$T/out/demo/ConfigMap/cm2.yaml"
 wait_for 8 grep -q 'version: "3"' "$T/out/demo/ConfigMap/cm2.yaml" && ok "drift repaired (selfHeal)" || fail "drift not repaired"
 [ "$(metric 'sluice_drift_detected_total{app="demo"}')" != 0 ] && ok "drift counted in metrics" || fail "drift metric"
 
