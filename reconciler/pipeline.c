@@ -179,6 +179,7 @@ static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t 
         snprintf(r->revision, sizeof(r->revision), "%s", p->revs[spec->source - cfg->sources].id);
         memset(&ctx, 0, sizeof(ctx));
         ctx.limits = cfg->limits.doc;
+        ctx.state_dir = cfg->state_dir;
         ctx.snapshot = render_ctx_snapshot;
         ctx.priv = &rp;
         if ((rc = sl_objset_new(&r->objects))) {

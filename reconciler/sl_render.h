@@ -15,6 +15,10 @@ typedef struct sl_render_ctx sl_render_ctx;
 /* What a renderer may use while rendering. */
 struct sl_render_ctx {
     sl_doc_limits limits; /* per-file caps */
+    /* The config's stateDir (absolute), for renderers that keep state
+     * between renders (the score renderer's provisioner state); NULL when
+     * there is none (tests). Borrowed. */
+    const char *state_dir;
     /* The snapshot of a named source (NULL or "" = the app's own source).
      * Borrowed: valid for the whole render. */
     int (*snapshot)(sl_render_ctx *ctx, const char *source, sl_snapshot **out, sl_error *err);
