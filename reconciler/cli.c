@@ -11,6 +11,7 @@
 #include "sl_status.h"
 #include "sl_pipeline.h"
 #include "sl_plan.h"
+#include "sl_scaffold.h"
 
 /* Exit codes. diff follows kubectl diff: 0 no changes, 1 changes, 2+ error. */
 enum { EXIT_OK = 0, EXIT_CHANGES = 1, EXIT_ERROR = 2 };
@@ -37,6 +38,7 @@ static const char *const usage_main =
     "  validate   check the configuration file, reporting every problem\n"
     "  run        keep every app reconciled (the daemon)\n"
     "  status     show each app's last reconcile (from the daemon, or its state file)\n"
+    "  scaffold   run a Backstage software template or a cookiecutter skeleton\n"
     "  version    print the version\n"
     "\n"
     "Run 'sluice <command> --help' for a command's options.\n";
@@ -553,6 +555,8 @@ int sl_cli_main(int argc, char **argv)
         return cli_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "status"))
         return sl_status_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "scaffold"))
+        return sl_scaffold_main(argc - 1, argv + 1);
     fprintf(stderr, "error: unknown command \"%s\"\n\n", cmd);
     cli_usage("", stderr);
     return EXIT_ERROR;
