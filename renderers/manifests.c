@@ -72,8 +72,8 @@ static int manifests_configure(const cJSON *node, sl_confctx *c, void **out)
 }
 
 /* A file is excluded when a pattern matches its path, its base name, or
- * one of the folders it is in (as .gitignore does: "templates" and
- * "templates/x*" both keep everything below templates/ out). */
+ * one of the folders it is in, as in .gitignore: "templates" keeps
+ * everything below templates/ out. */
 static int manifests_excluded(const manifests_opts *o, const char *rel)
 {
     const char *base = strrchr(rel, '/');
