@@ -6,6 +6,9 @@
 // b64encode.
 //
 // usage: node peer_nunjucks.js [--backstage] [--times N] TEMPLATE CONTEXT.json
+//        node peer_nunjucks.js --batch JOBS
+// JOBS has lines "plain|backstage TEMPLATE CONTEXT OUTPREFIX": writes
+// OUTPREFIX.out, .err and .rc for each, in one process.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -68,19 +71,7 @@ function pick(obj, key) {
   return cur;
 }
 
-function main() {
-  const args = process.argv.slice(2);
-  let backstage = false;
-  let times = 1;
-  const rest = [];
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--backstage') backstage = true;
-    else if (args[i] === '--times') times = parseInt(args[++i], 10);
-    else rest.push(args[i]);
-  }
-  const [tpath, cpath] = rest;
-  const src = fs.readFileSync(tpath, 'utf8');
-  const ctx = JSON.parse(fs.readFileSync(cpath, 'utf8'));
+function makeEnv(backstage) {
   const opts = { autoescape: false, throwOnUndefined: true };
   if (backstage) opts.tags = { variableStart: '${{', variableEnd: '}}' };
   const env = new nunjucks.Environment(null, opts);
@@ -93,6 +84,49 @@ function main() {
   });
   env.addFilter('split', (s, sep) => String(s).split(sep));
   env.addFilter('b64encode', (s) => Buffer.from(String(s)).toString('base64'));
+  return env;
+}
+
+function batch(jobs) {
+  const envs = { plain: makeEnv(false), backstage: makeEnv(true) };
+  for (const line of fs.readFileSync(jobs, 'utf8').split('\n')) {
+    if (!line) continue;
+    const [mode, tpath, cpath, prefix] = line.split(' ');
+    let out = '';
+    let err = '';
+    let rc = 0;
+    try {
+      const src = fs.readFileSync(tpath, 'utf8');
+      const ctx = JSON.parse(fs.readFileSync(cpath, 'utf8'));
+      out = nunjucks.compile(src, envs[mode]).render(ctx);
+    } catch (e) {
+      err = `${e.name}: ${e.message}\n`;
+      rc = 1;
+    }
+    fs.writeFileSync(`${prefix}.out`, out);
+    fs.writeFileSync(`${prefix}.err`, err);
+    fs.writeFileSync(`${prefix}.rc`, `${rc}\n`);
+  }
+}
+
+function main() {
+  const args = process.argv.slice(2);
+  if (args[0] === '--batch') {
+    batch(args[1]);
+    return;
+  }
+  let backstage = false;
+  let times = 1;
+  const rest = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--backstage') backstage = true;
+    else if (args[i] === '--times') times = parseInt(args[++i], 10);
+    else rest.push(args[i]);
+  }
+  const [tpath, cpath] = rest;
+  const src = fs.readFileSync(tpath, 'utf8');
+  const ctx = JSON.parse(fs.readFileSync(cpath, 'utf8'));
+  const env = makeEnv(backstage);
   let out;
   try {
     const t = nunjucks.compile(src, env);
