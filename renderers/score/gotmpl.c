@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,12 +20,15 @@
 #define GT_MAX_CALLS 200    /* nested {{template}} calls at exec */
 #define GT_MAX_VARS 100000  /* live variables at exec */
 #define GT_ARENA_BLOCK 8192 /* arena block size */
+#define GT_MAX_STEPS 10000000 /* nodes executed + functions called per execution */
+#define GT_MAX_ARENA ((size_t)256 << 20) /* temporary bytes per execution */
 
 /* ---------------------------------------------------------------- arena */
 
 typedef struct gt_blk {
     struct gt_blk *next;
     size_t used, cap;
+    int borrowed; /* not malloc'd (the executor's first block) */
     _Alignas(16) unsigned char data[];
 } gt_blk;
 
@@ -46,6 +50,7 @@ static void *arena_alloc(gt_arena *a, size_t n)
             return NULL;
         nb->used = 0;
         nb->cap = cap;
+        nb->borrowed = 0;
         if (b && n > GT_ARENA_BLOCK) {
             /* keep filling the current block after a big allocation */
             nb->next = b->next;
@@ -67,7 +72,8 @@ static void arena_free(gt_arena *a)
 
     while (b) {
         gt_blk *n = b->next;
-        free(b);
+        if (!b->borrowed)
+            free(b);
         b = n;
     }
     a->head = NULL;
@@ -1297,15 +1303,27 @@ struct gt_ctx {
     gt_var *vars;
     size_t nvars, capvars;
     int calls;
+    long steps;
+    size_t arena_bytes;
     int brk; /* 1 break, 2 continue */
     const char *tname;
     char fmsg[512]; /* message of a failed function call */
     int fcode;
+    gt_var vars0[32]; /* first variables, without malloc */
 };
+
+#define GT_FIRST_BLOCK 4096
 
 void *gt_alloc(gt_ctx *x, size_t n)
 {
-    void *p = arena_alloc(&x->arena, n);
+    void *p;
+
+    if (n > GT_MAX_ARENA - x->arena_bytes) {
+        gt_fail(x, "execution needs more than %zu MiB of temporary memory", GT_MAX_ARENA >> 20);
+        return NULL;
+    }
+    x->arena_bytes += n;
+    p = arena_alloc(&x->arena, n);
     if (!p)
         x->fcode = SL_ENOMEM;
     return p;
@@ -1503,6 +1521,14 @@ int gt_fail(gt_ctx *x, const char *fmt, ...)
     va_end(ap);
     x->fcode = SL_EINVAL;
     return SL_EINVAL;
+}
+
+void gt_fail_clear(gt_ctx *x)
+{
+    if (x->fcode == SL_EINVAL) {
+        x->fcode = 0;
+        x->fmsg[0] = 0;
+    }
 }
 
 int gt_nomem(gt_ctx *x)
@@ -2276,13 +2302,16 @@ static int lookup_var(gt_ctx *x, const gt_arg *a, const char *name, gt_val *out)
 static int push_var(gt_ctx *x, const char *name, const gt_val *v)
 {
     if (x->nvars == x->capvars) {
-        size_t nc = x->capvars ? x->capvars * 2 : 32;
+        size_t nc = x->capvars * 2;
         gt_var *nv;
         if (nc > GT_MAX_VARS)
             return sl_error_set(x->err, SL_ELIMIT, "template: too many variables");
-        nv = realloc(x->vars, nc * sizeof(*nv));
+        nv = malloc(nc * sizeof(*nv));
         if (!nv)
             return sl_error_set(x->err, SL_ENOMEM, "template: out of memory");
+        memcpy(nv, x->vars, x->nvars * sizeof(*nv));
+        if (x->vars != x->vars0)
+            free(x->vars);
         x->vars = nv;
         x->capvars = nc;
     }
@@ -2373,6 +2402,8 @@ static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_ar
     int argc = nargs + (final ? 1 : 0), rc = 0, i = 0, missing;
 
     memset(res, 0, sizeof(*res));
+    if (++x->steps > GT_MAX_STEPS)
+        return x_error(x, cmd->pos, cmd->end, "execution took more than %d steps", GT_MAX_STEPS);
     if (argc < fn->min || (fn->max >= 0 && argc > fn->max)) {
         if (fn->max == fn->min)
             return x_error(x, cmd->pos, cmd->end, "wrong number of args for %s: want %d got %d",
@@ -2404,7 +2435,7 @@ static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_ar
     x->fmsg[0] = 0;
     rc = fn->fn(x, argv, argc, res);
     if (rc || x->fcode) {
-        if (x->fcode == SL_ENOMEM || rc == SL_ENOMEM) {
+        if (x->fcode != SL_EINVAL && (x->fcode == SL_ENOMEM || rc == SL_ENOMEM)) {
             x->fcode = SL_ENOMEM;
             return x_error(x, cmd->pos, cmd->end, "out of memory");
         }
@@ -2580,6 +2611,8 @@ static int exec_node(gt_ctx *x, const gt_node *n, const gt_val *dot)
     int rc = 0;
     size_t mark;
 
+    if (++x->steps > GT_MAX_STEPS)
+        return x_error(x, n->pos, n->end, "execution took more than %d steps", GT_MAX_STEPS);
     switch (n->type) {
     case N_TEXT:
         rc = sl_buf_put(x->out, n->text, n->len);
@@ -2664,8 +2697,19 @@ int sl_gotmpl_exec(const sl_gotmpl *t, const cJSON *data, sl_buf *out, sl_error 
     gt_ctx x;
     gt_val dot;
     int rc;
+    union {
+        gt_blk b;
+        unsigned char bytes[sizeof(gt_blk) + GT_FIRST_BLOCK];
+    } first;
 
-    memset(&x, 0, sizeof(x));
+    memset(&x, 0, offsetof(gt_ctx, vars0));
+    x.vars = x.vars0;
+    x.capvars = sizeof(x.vars0) / sizeof(x.vars0[0]);
+    first.b.next = NULL;
+    first.b.used = 0;
+    first.b.cap = GT_FIRST_BLOCK;
+    first.b.borrowed = 1;
+    x.arena.head = &first.b;
     x.t = t;
     x.out = out;
     x.err = err;
@@ -2683,7 +2727,8 @@ int sl_gotmpl_exec(const sl_gotmpl *t, const cJSON *data, sl_buf *out, sl_error 
     for (size_t i = 0; i < x.nowned; i++)
         cJSON_Delete(x.owned[i]);
     free(x.owned);
-    free(x.vars);
+    if (x.vars != x.vars0)
+        free(x.vars);
     arena_free(&x.arena);
     return rc;
 }

@@ -69,6 +69,8 @@ cJSON *gt_to_json_copy(const gt_val *v);
 
 /* Fail the current function call with a message (returns SL_EINVAL). */
 int gt_fail(gt_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Forget a failure recorded by gt_fail (for functions that recover). */
+void gt_fail_clear(gt_ctx *x);
 /* Mark out of memory (returns SL_ENOMEM). */
 int gt_nomem(gt_ctx *x);
 /* The cap on list sizes a function may build. */

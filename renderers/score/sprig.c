@@ -797,22 +797,15 @@ F(s_toStrings)
 
 /* ------------------------------------------------------------- random */
 
-/* Uniform random index below n from the CSPRNG. */
-static int rand_below(gt_ctx *x, unsigned n, unsigned *out)
-{
-    unsigned r, lim = UINT32_MAX - UINT32_MAX % n;
-    do {
-        if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-            return gt_fail(x, "random generator failed");
-    } while (r >= lim);
-    *out = r % n;
-    return 0;
-}
-
+/* cnt characters drawn uniformly from set with the CSPRNG (one RAND_bytes
+ * call per 256 draws; rejection sampling keeps the draw unbiased). */
 static int rand_from(gt_ctx *x, gt_val *argv, gt_val *res, const char *set)
 {
     int64_t cnt;
-    unsigned n = (unsigned)strlen(set), r = 0;
+    unsigned n = (unsigned)strlen(set);
+    unsigned lim = 256 - 256 % n;
+    unsigned char pool[256];
+    size_t avail = 0;
     INT(0, cnt);
     if (cnt < 0)
         return gt_fail(x, "count must be non-negative");
@@ -821,10 +814,18 @@ static int rand_from(gt_ctx *x, gt_val *argv, gt_val *res, const char *set)
     char *d = gt_alloc(x, (size_t)cnt + 1);
     if (!d)
         return SL_ENOMEM;
-    for (int64_t i = 0; i < cnt; i++) {
-        if (rand_below(x, n, &r))
-            return SL_EINVAL;
-        d[i] = set[r];
+    for (int64_t i = 0; i < cnt;) {
+        if (!avail) {
+            size_t want = (size_t)(cnt - i) * 2 + 8;
+            if (want > sizeof(pool))
+                want = sizeof(pool);
+            if (RAND_bytes(pool, (int)want) != 1)
+                return gt_fail(x, "random generator failed");
+            avail = want;
+        }
+        unsigned r = pool[--avail];
+        if (r < lim)
+            d[i++] = set[r % n];
     }
     d[cnt] = 0;
     res->k = GT_STR;
@@ -1051,7 +1052,8 @@ F(s_regexMatchSoft)
     int rc = s_regexMatch(x, argv, argc, res);
     if (rc == SL_EINVAL && argv[0].k == GT_STR && argv[1].k == GT_STR) {
         *res = gt_mkbool(0);
-        return gt_fail(x, "%s", ""), 0;
+        gt_fail_clear(x);
+        return 0;
     }
     return rc;
 }
