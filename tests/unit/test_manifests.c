@@ -86,8 +86,14 @@ static void test_golden_platform_config(void)
     sl_error err;
     const char *src = getenv("SL_SRC_DIR");
 
+    /* The plain-manifest folders of the platform repo; environments/,
+     * modules/, provisioners/ and templates/ belong to other renderers. */
     snprintf(root, sizeof(root), "%s/examples/platform-config", src ? src : ".");
-    SL_CHECK_INT(render(root, NULL, NULL, NULL, &out, &err), 0);
+    SL_CHECK_INT(render(root,
+                        "exclude: [\"environments/*\", \"modules/*\", \"provisioners/*\", "
+                        "\"templates/*\"]\n",
+                        NULL, NULL, &out, &err),
+                 0);
     check_golden("platform-config.yaml", &out);
     sl_buf_free(&out);
 }
