@@ -508,6 +508,101 @@ static void test_exec_throughput(void)
     cJSON_Delete(data);
 }
 
+/* Every template:// provisioner of the score renderer's default
+ * provisioners file runs through its stages the way score-k8s runs them
+ * (init, state, shared, outputs, manifests, each stage's YAML output fed to
+ * the next as .Init/.State/.Shared), and every stage's output is YAML of
+ * the expected shape. */
+static void test_default_provisioners(void)
+{
+    const char *src = getenv("SL_SRC_DIR");
+    char path[4096];
+    sl_buf file = SL_BUF_INIT;
+    sl_docv dv = {0};
+    sl_posmap *pm = NULL;
+    sl_error err;
+    static const char *const stages[] = {"init", "state", "shared", "outputs", "manifests"};
+    int ran = 0;
+
+    snprintf(path, sizeof(path), "%s/renderers/score/default.provisioners.yaml", src ? src : ".");
+    if (sl_file_read(path, 0, &file, &err)) {
+        fprintf(stderr, "skipped: %s not found\n", path);
+        return;
+    }
+    SL_CHECK_INT(sl_posmap_new(&pm), 0);
+    SL_CHECK_INT(sl_yaml_parse(path, file.ptr, file.len, NULL, pm, &dv, &err), 0);
+    SL_CHECK(dv.n == 1 && cJSON_IsArray(dv.v[0]));
+    cJSON *p, *all = dv.n ? dv.v[0] : NULL;
+    cJSON_ArrayForEach(p, all)
+    {
+        const char *uri = sl_doc_str(p, "uri");
+        if (!uri || strncmp(uri, "template://", 11))
+            continue;
+        cJSON *ctx = cJSON_Parse(
+            "{\"Type\":\"t\",\"Class\":\"default\",\"Id\":\"orders.db\",\"Uid\":\"t.default#orders.db\","
+            "\"Guid\":\"3F2504E0-4F89-11D3-9A0C-0305E82C3301\",\"SourceWorkload\":\"orders\","
+            "\"Params\":{\"workload\":\"orders\",\"port\":\"web\",\"host\":\"orders.example.com\","
+            "\"path\":\"/api\"},\"Metadata\":{\"name\":\"orders\"},"
+            "\"WorkloadServices\":{\"orders\":{\"ServiceName\":\"orders\",\"Ports\":{\"web\":"
+            "{\"Name\":\"web\",\"Port\":80,\"TargetPort\":8080}}}},"
+            "\"Init\":{},\"State\":{},\"Shared\":{}}");
+        cJSON_ReplaceItemInObjectCaseSensitive(ctx, "Type", cJSON_CreateString(sl_doc_str(p, "type")));
+        for (size_t s = 0; s < sizeof(stages) / sizeof(stages[0]); s++) {
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(p, stages[s]);
+            sl_gotmpl *t = NULL;
+            sl_buf out = SL_BUF_INIT;
+            sl_docv res = {0};
+            sl_pos pos;
+            char eb[2048];
+            if (!cJSON_IsString(st))
+                continue;
+            sl_posmap_get(pm, st, &pos);
+            int rc = sl_gotmpl_parse(path, pos.line + 1, 5, st->valuestring,
+                                     strlen(st->valuestring), &t, &err);
+            if (!rc)
+                rc = sl_gotmpl_exec(t, ctx, &out, &err);
+            if (rc)
+                fprintf(stderr, "%s %s: %s\n", uri, stages[s], sl_error_format(&err, eb, sizeof(eb)));
+            SL_CHECK_INT(rc, 0);
+            if (!rc) {
+                rc = sl_yaml_parse("stage.yaml", out.ptr ? out.ptr : "", out.len, NULL, NULL, &res, &err);
+                if (rc)
+                    fprintf(stderr, "%s %s: output is not YAML: %s\n%s\n", uri, stages[s],
+                            sl_error_format(&err, eb, sizeof(eb)), out.ptr);
+                SL_CHECK_INT(rc, 0);
+                cJSON *v = res.n ? res.v[0] : NULL;
+                if (s == 4) {
+                    SL_CHECK(cJSON_IsArray(v));
+                    const cJSON *o;
+                    cJSON_ArrayForEach(o, v)
+                    {
+                        SL_CHECK(sl_doc_str(o, "apiVersion") && sl_doc_str(o, "kind"));
+                        SL_CHECK(sl_doc_path(o, "metadata.name") != NULL);
+                    }
+                } else if (v) {
+                    SL_CHECK(cJSON_IsObject(v));
+                }
+                if (s < 3 && cJSON_IsObject(v)) {
+                    static const char *const keys[] = {"Init", "State", "Shared"};
+                    res.v[0] = NULL;
+                    cJSON_ReplaceItemInObjectCaseSensitive(ctx, keys[s], v);
+                }
+                if (s == 3)
+                    SL_CHECK(cJSON_IsObject(v) && v->child);
+                ran++;
+            }
+            sl_docv_free(&res);
+            sl_buf_free(&out);
+            sl_gotmpl_free(t);
+        }
+        cJSON_Delete(ctx);
+    }
+    SL_CHECK(ran >= 20);
+    sl_docv_free(&dv);
+    sl_posmap_free(pm);
+    sl_buf_free(&file);
+}
+
 SL_TEST_MAIN(SL_TEST_ENTRY(test_text_and_actions), SL_TEST_ENTRY(test_control),
              SL_TEST_ENTRY(test_variables), SL_TEST_ENTRY(test_define_template_block),
              SL_TEST_ENTRY(test_pipelines_and_builtins), SL_TEST_ENTRY(test_printf),
@@ -516,4 +611,5 @@ SL_TEST_MAIN(SL_TEST_ENTRY(test_text_and_actions), SL_TEST_ENTRY(test_control),
              SL_TEST_ENTRY(test_sprig_lists), SL_TEST_ENTRY(test_sprig_dicts),
              SL_TEST_ENTRY(test_sprig_defaults), SL_TEST_ENTRY(test_sprig_conversions),
              SL_TEST_ENTRY(test_sprig_encoding_crypto), SL_TEST_ENTRY(test_sprig_math_dates),
-             SL_TEST_ENTRY(test_provisioner_shapes), SL_TEST_ENTRY(test_exec_throughput))
+             SL_TEST_ENTRY(test_provisioner_shapes), SL_TEST_ENTRY(test_exec_throughput),
+             SL_TEST_ENTRY(test_default_provisioners))
