@@ -1781,12 +1781,31 @@ static cJSON **sorted_children(const cJSON *m, size_t *n)
     return v;
 }
 
+static int tree_walk(const cJSON *j, int depth, long *nodes)
+{
+    if (depth > GT_WALK_MAX_DEPTH)
+        return 0;
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+        if (++*nodes > GT_WALK_MAX_NODES)
+            return 0;
+        if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !tree_walk(c, depth + 1, nodes))
+            return 0;
+    }
+    return 1;
+}
+
+int gt_tree_ok(const cJSON *j)
+{
+    long nodes = 0;
+    return tree_walk(j, 0, &nodes);
+}
+
 static int fmt_v_depth(sl_buf *b, const gt_val *v, int depth)
 {
     int rc = 0;
 
-    if (depth > 1000)
-        return sl_buf_puts(b, "...");
+    if (depth == 0 && (v->k == GT_MAP || v->k == GT_LIST) && !gt_tree_ok(v->j))
+        return SL_ELIMIT;
     switch (v->k) {
     case GT_NIL: return sl_buf_puts(b, "<nil>");
     case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
@@ -2038,6 +2057,8 @@ static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, i
                 }
                 sl_buf_free(&q);
             }
+        } else if (v->k == GT_LIST && !gt_tree_ok(v->j)) {
+            rc = SL_ELIMIT;
         } else if (v->k == GT_LIST) {
             rc = sl_buf_putc(&t, '[');
             for (cJSON *c = v->j->child; c && !rc; c = c->next) {
@@ -2509,7 +2530,9 @@ static int print_val(gt_ctx *x, const gt_node *n, const gt_val *v)
         rc = gt_fmt_v(x->out, v);
     if (rc)
         return x_error(x, n->pos, n->end,
-                       rc == SL_ELIMIT ? "output larger than the buffer's cap" : "out of memory");
+                       rc == SL_ELIMIT ? "output larger than the buffer's cap, or a value nested "
+                                         "deeper than 200 levels or with more than 1,000,000 nodes"
+                                       : "out of memory");
     return 0;
 }
 

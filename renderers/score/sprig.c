@@ -1362,7 +1362,7 @@ static int deep_equal(const gt_val *a, const gt_val *b)
     case GT_INT: return a->i == b->i;
     case GT_FLOAT: return a->f == b->f;
     case GT_STR: return a->n == b->n && !memcmp(a->s, b->s, a->n);
-    default: return cJSON_Compare(a->j, b->j, 1);
+    default: return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
     }
 }
 
@@ -1762,6 +1762,8 @@ static int merge_impl(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int overri
     for (int i = 1; i < argc; i++) {
         if (need_map(x, &argv[i]))
             return SL_EINVAL;
+        if (!gt_tree_ok(argv[i].j))
+            return gt_fail(x, "value nested too deep or too large (cyclic?)");
         if (merge_into(x, argv[0].j, argv[i].j, override, 0))
             return SL_EINVAL;
     }
@@ -1785,6 +1787,8 @@ F(d_deepCopy)
         *res = argv[0];
         return 0;
     }
+    if (!gt_tree_ok(argv[0].j))
+        return gt_fail(x, "value nested too deep or too large (cyclic?)");
     cJSON *j = gt_to_json_copy(&argv[0]);
     if (gt_own(x, j))
         return SL_ENOMEM;
@@ -2041,6 +2045,8 @@ static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, in
 
 int gt_json_encode(sl_buf *b, const gt_val *v, const char *indent, int escape_html)
 {
+    if ((v->k == GT_MAP || v->k == GT_LIST) && !gt_tree_ok(v->j))
+        return SL_ELIMIT;
     return json_enc(b, v, indent, escape_html, 0);
 }
 
@@ -2112,9 +2118,11 @@ F(c_mustFromJson)
 F(c_toYaml)
 {
     sl_buf b = SL_BUF_INIT;
-    cJSON *j = gt_to_json_copy(&argv[0]);
+    cJSON *j;
     int rc;
-    if (!j)
+    if ((argv[0].k == GT_MAP || argv[0].k == GT_LIST) && !gt_tree_ok(argv[0].j))
+        return gt_fail(x, "value nested too deep or too large (cyclic?)");
+    if (!(j = gt_to_json_copy(&argv[0])))
         return gt_nomem(x);
     rc = sl_yaml_write(&b, j);
     cJSON_Delete(j);

@@ -348,6 +348,12 @@ static void test_sprig_dicts(void)
     R("{{ dig \"a\" \"b\" \"def\" . }} {{ dig \"a\" \"x\" \"def\" . }} {{ dig \"q\" \"d\" .State }}",
       "{\"a\":{\"b\":\"found\"},\"State\":{}}", "found def d");
     R("{{ dict \"odd\" }}", NULL, "map[odd:]");
+    /* a map that holds itself (Go would overflow its stack) */
+    RERR("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"x\" $d }}{{ $_ := set $d \"y\" $d }}{{ $d }}", NULL,
+         "nested deeper than 200 levels");
+    RERR("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"x\" $d }}{{ deepCopy $d }}", NULL,
+         "error calling deepCopy: value nested too deep or too large (cyclic?)");
+    R("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"x\" $d }}{{ toJson $d }}|", NULL, "|");
     RERR("{{ set . \"k\" 1 }}", "{}", "error calling set: set: cannot modify the template's input data");
     RERR("{{ get 1 \"a\" }}", NULL, "expected map[string]interface {}; got int");
 }
