@@ -1939,12 +1939,65 @@ static int bad_verb(sl_buf *b, char verb, const gt_val *v)
     return rc ? rc : sl_buf_putc(b, ')');
 }
 
+static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
+                   int zero, int spacef, int width, int prec);
+
+/* Maps and lists: fmt applies the verb (and flags) to every key and
+ * element; a nil element prints <nil> whatever the verb. */
+static int fmt_compound(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
+                        int zero, int spacef, int width, int prec)
+{
+    int rc;
+    size_t n = 0;
+    cJSON **kids = NULL;
+
+    if (v->k == GT_MAP) {
+        kids = sorted_children(v->j, &n);
+        if (n == (size_t)-1)
+            return SL_ENOMEM;
+        rc = sl_buf_puts(b, "map[");
+        for (size_t i = 0; i < n && !rc; i++) {
+            gt_val key = {0}, e = gt_from_json(kids[i]);
+            key.k = GT_STR;
+            key.s = kids[i]->string;
+            key.n = strlen(key.s);
+            if (i)
+                rc = sl_buf_putc(b, ' ');
+            if (!rc)
+                rc = fmt_one(b, verb, &key, plus, minus, sharp, zero, spacef, width, prec);
+            if (!rc)
+                rc = sl_buf_putc(b, ':');
+            if (!rc)
+                rc = e.k == GT_NIL ? sl_buf_puts(b, "<nil>")
+                                   : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
+        }
+        free(kids);
+    } else {
+        rc = sl_buf_putc(b, '[');
+        for (cJSON *c = v->j->child; c && !rc; c = c->next) {
+            gt_val e = gt_from_json(c);
+            if (c != v->j->child)
+                rc = sl_buf_putc(b, ' ');
+            if (!rc)
+                rc = e.k == GT_NIL ? sl_buf_puts(b, "<nil>")
+                                   : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
+        }
+    }
+    return rc ? rc : sl_buf_putc(b, ']');
+}
+
 /* Format one operand for verb with flags into b. */
 static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
                    int zero, int spacef, int width, int prec)
 {
     sl_buf t = SL_BUF_INIT;
     int rc = 0;
+
+    if ((v->k == GT_LIST || v->k == GT_MAP) && verb != 'T') {
+        if (!gt_tree_ok(v->j))
+            return SL_ELIMIT;
+        return fmt_compound(b, verb, v, plus, minus, sharp, zero, spacef, width, prec);
+    }
 
     switch (verb) {
     case 'v':
