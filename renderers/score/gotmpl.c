@@ -1864,6 +1864,22 @@ int gt_sprint(sl_buf *b, const gt_val *argv, int argc)
     return rc;
 }
 
+/* An approximation of Go's unicode.IsPrint for the code points that come
+ * up in text: controls, separators other than ' ', format characters,
+ * surrogates, private use and non-characters are not printable. */
+static int go_isprint(unsigned cp)
+{
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xa0 || cp == 0xad)
+        return 0;
+    if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+        (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff)
+        return 0;
+    if ((cp >= 0xd800 && cp <= 0xf8ff) || (cp >= 0xfff0 && cp <= 0xfffb) || cp == 0xfffe ||
+        cp == 0xffff || cp >= 0xf0000)
+        return 0;
+    return 1;
+}
+
 int gt_quote(sl_buf *b, const char *s, size_t n)
 {
     int rc = sl_buf_putc(b, '"');
@@ -1889,9 +1905,8 @@ int gt_quote(sl_buf *b, const char *s, size_t n)
             case '\v': rc = sl_buf_puts(b, "\\v"); break;
             default: rc = sl_buf_printf(b, "\\x%02x", cp);
             }
-        } else if ((cp >= 0x80 && cp < 0xa0) || cp == 0xad || (cp >= 0x2028 && cp <= 0x202f) ||
-                   cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f)) {
-            rc = sl_buf_printf(b, "\\u%04x", cp);
+        } else if (!go_isprint(cp)) {
+            rc = cp < 0x10000 ? sl_buf_printf(b, "\\u%04x", cp) : sl_buf_printf(b, "\\U%08x", cp);
         } else {
             rc = sl_buf_put(b, s + i, l);
         }
@@ -3157,7 +3172,7 @@ static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         case '&': rc = sl_buf_puts(&b, "\\u0026"); break;
         case '=': rc = sl_buf_puts(&b, "\\u003D"); break;
         default:
-            if (cp < 0x20)
+            if (cp < 0x20 || !go_isprint(cp))
                 rc = sl_buf_printf(&b, "\\u%04X", cp);
             else
                 rc = sl_buf_put(&b, in.ptr + i, l);
