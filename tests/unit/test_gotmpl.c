@@ -609,6 +609,26 @@ static void test_default_provisioners(void)
     sl_buf_free(&file);
 }
 
+static void test_sprig_types_and_aliases(void)
+{
+    R("{{ typeOf 1 }}|{{ typeOf 1.5 }}|{{ typeOf \"s\" }}|{{ typeOf .m }}|{{ typeOf .l }}|{{ typeOf .n }}|"
+      "{{ kindOf .m }}|{{ kindOf .l }}|{{ kindIs \"map\" .m }}|{{ typeIs \"string\" 1 }}",
+      "{\"m\":{},\"l\":[],\"n\":null}",
+      "int|float64|string|map[string]interface {}|[]interface {}|<nil>|map|slice|true|false");
+    R("{{ sha512sum \"abc\" | trunc 16 }} {{ regexQuoteMeta \"a.b*c\" }} {{ title \"don't stop\" }}",
+      NULL, "ddaf35a193617aba a\\.b\\*c Don'T Stop");
+    R("{{ sortAlpha (list \"b\" nil \"a\") }} {{ tuple 1 2 }} {{ mustFirst (list 3) }} {{ biggest 1 5 2 }}",
+      NULL, "[a b] [1 2] 3 5");
+    R("{{ $d := dict \"a\" 1 }}{{ merge $d (dict \"a\" nil \"b\" nil \"c\" 2) }}", NULL, "map[a:1 c:2]");
+    R("{{ $d := dict \"a\" 1 }}{{ mergeOverwrite $d (dict \"a\" 0 \"b\" (list)) }}", NULL,
+      "map[a:0 b:[]]");
+    R("{{ mustToPrettyJson (list 1) }} {{ mustToRawJson \"<\" }}", NULL, "[\n  1\n] \"<\"");
+    RERR("{{ b64enc 5 }}", NULL, "error calling b64enc: wrong type for value; expected string; got int");
+    RERR("{{ append 5 1 }}", NULL, "error calling append: Cannot push on type int");
+    RERR("{{ concat (list 1) \"x\" }}", NULL, "error calling concat: Cannot concat type string as list");
+    RERR("{{ mustPush .missing 1 }}", "{}", "Cannot push on type invalid");
+}
+
 SL_TEST_MAIN(SL_TEST_ENTRY(test_text_and_actions), SL_TEST_ENTRY(test_control),
              SL_TEST_ENTRY(test_variables), SL_TEST_ENTRY(test_define_template_block),
              SL_TEST_ENTRY(test_pipelines_and_builtins), SL_TEST_ENTRY(test_printf),
@@ -618,4 +638,4 @@ SL_TEST_MAIN(SL_TEST_ENTRY(test_text_and_actions), SL_TEST_ENTRY(test_control),
              SL_TEST_ENTRY(test_sprig_defaults), SL_TEST_ENTRY(test_sprig_conversions),
              SL_TEST_ENTRY(test_sprig_encoding_crypto), SL_TEST_ENTRY(test_sprig_math_dates),
              SL_TEST_ENTRY(test_provisioner_shapes), SL_TEST_ENTRY(test_exec_throughput),
-             SL_TEST_ENTRY(test_default_provisioners))
+             SL_TEST_ENTRY(test_default_provisioners), SL_TEST_ENTRY(test_sprig_types_and_aliases))
