@@ -247,6 +247,15 @@ static int cli_render_all(sl_pipeline *p, sl_config *cfg, cli_opts *o)
     return rc;
 }
 
+/* Print the renderers' notices ("note: app x: ..."), one per line. */
+static void cli_print_notes(const sl_pipeline *p, FILE *f, int markdown)
+{
+    for (size_t i = 0; i < p->napps; i++)
+        for (size_t j = 0; j < p->apps[i].notes.n; j++)
+            fprintf(f, "%snote: app %s: %s\n", markdown ? "> " : "", p->apps[i].app->name,
+                    p->apps[i].notes.v[j]);
+}
+
 /* Writing YAML is a fifth of a big render: objects go out in chunks, the
  * odd chunks rendered on a helper thread while this one renders the even
  * ones, and written in order (memory stays at two chunks). */
@@ -320,6 +329,7 @@ static int cli_render(int argc, char **argv)
         goto out;
     if (cli_render_all(&p, cfg, &o))
         goto out;
+    cli_print_notes(&p, stderr, 0);
     if (json) {
         cJSON *list = cJSON_CreateObject(), *items;
         char *text;
@@ -429,6 +439,7 @@ static int cli_diff_apply(int argc, char **argv, int apply)
         goto out;
     }
     fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+    cli_print_notes(&p, fmt == SL_OUT_JSON ? stderr : stdout, fmt == SL_OUT_MARKDOWN);
     fflush(stdout);
     if (apply) {
         size_t pi = 0;
