@@ -264,12 +264,12 @@ int sl_hcl_diag_format(const sl_hcl_diag *dg, sl_buf *out)
         if (!rc && dg->src &&
             !find_line(dg->src, dg->src_len, dg->subject.start.line, &ls, &le)) {
             char num[32];
-            int w = snprintf(num, sizeof(num), "%d", dg->subject.start.line);
+            int w = snprintf(num, sizeof(num), "%4d", dg->subject.start.line);
             int c = 1, from = dg->subject.start.col, to;
-            rc = sl_buf_printf(out, "  %s: %.*s\n", num, (int)(le - ls), dg->src + ls);
+            rc = sl_buf_printf(out, "%s: %.*s\n", num, (int)(le - ls), dg->src + ls);
             to = dg->subject.end.line == dg->subject.start.line ? dg->subject.end.col : 1 << 30;
             if (!rc)
-                rc = sl_buf_printf(out, "  %*s  ", w, "");
+                rc = sl_buf_printf(out, "%*s  ", w, "");
             for (size_t i = ls; !rc && i < le && c < to; i++) {
                 if (((unsigned char)dg->src[i] & 0xC0) == 0x80)
                     continue;

@@ -52,6 +52,9 @@ int hcl_utf8_valid(const char *s, size_t n);
 int hcl_utf8_decode(const char *s, size_t n, uint32_t *cp);
 int hcl_utf8_encode(uint32_t cp, char *out);
 int hcl_is_unicode_space(uint32_t cp);
+/* Unicode NFC of s; *out is NULL when s is already normalised, else a
+ * malloc'd string of *outn bytes. */
+int hcl_nfc(const char *s, size_t n, char **out, size_t *outn);
 
 /* Evaluation helpers shared by eval and funcs. */
 int hcl_eval_error(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const char *summary, const char *fmt,

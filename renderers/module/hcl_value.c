@@ -313,6 +313,18 @@ const sl_hcl_value *sl_hcl_string(sl_hcl_arena *a, const char *s, size_t n)
     v = val_new(a, SL_HCL_STRING, &sl_hcl_t_string);
     if (!v)
         return NULL;
+    {
+        char *norm = NULL;
+        size_t nn = 0;
+        if (hcl_nfc(s, n, &norm, &nn))
+            return NULL;
+        if (norm) {
+            v->u.str.s = sl_hcl_strndup(a, norm, nn);
+            v->u.str.len = nn;
+            free(norm);
+            return v->u.str.s ? v : NULL;
+        }
+    }
     v->u.str.s = sl_hcl_strndup(a, s, n);
     v->u.str.len = n;
     return v->u.str.s ? v : NULL;

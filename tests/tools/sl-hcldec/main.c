@@ -860,6 +860,8 @@ static int cmd_spec(const char *specp, const char *input)
     if (!rc && sl_hcl_diags_has_errors(&d))
         rc = SL_EINVAL;
     if (rc) {
+        if (f)
+            sl_hcl_diags_attach_src(&d, f);
         sl_hcl_diags_print(&d, stderr);
     } else {
         sl_buf b = SL_BUF_INIT;
