@@ -424,11 +424,12 @@ static void test_golden(void)
         char cdir[1400], p[1700];
         sl_buf opts = SL_BUF_INIT, out = SL_BUF_INIT, want_err = SL_BUF_INIT;
         sl_error err;
-        char *state = sl_test_tmpdir();
+        char *state;
         int rc;
 
         if (e->d_name[0] == '.')
             continue;
+        state = sl_test_tmpdir();
         cases++;
         snprintf(cdir, sizeof(cdir), "%s/%s", root, e->d_name);
         snprintf(p, sizeof(p), "%s/opts.yaml", cdir);
