@@ -407,8 +407,8 @@ static void check_golden(const char *dir, const sl_buf *got)
 }
 
 /* Each tests/golden/score/<case>/ holds score*.yaml (the app's folder),
- * optional opts.yaml (renderer options), state.json (provisioner state to
- * start from, so output is deterministic) and expected.yaml, or
+ * optional opts.yaml (renderer options), state.json and shared.json
+ * (provisioner state to start from, so output is deterministic) and expected.yaml, or
  * expected-error.txt (lines that must all be in the error message, the
  * first with its position). */
 static void test_golden(void)
@@ -438,6 +438,9 @@ static void test_golden(void)
         if (access(p, R_OK) == 0)
             sl_test_sh("mkdir -p '%s/score/apps' && cp '%s' '%s/score/apps/test.json'", state, p,
                        state);
+        snprintf(p, sizeof(p), "%s/shared.json", cdir);
+        if (access(p, R_OK) == 0)
+            sl_test_sh("mkdir -p '%s/score' && cp '%s' '%s/score/shared.json'", state, p, state);
         rc = render(cdir, ".", opts.ptr, state, &out, &err);
         snprintf(p, sizeof(p), "%s/expected-error.txt", cdir);
         if (sl_file_read(p, 0, &want_err, &err) == 0) {
