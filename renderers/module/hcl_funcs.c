@@ -385,7 +385,8 @@ static int fmt_value(const sl_hcl_value *v, sl_buf *b)
 static int do_format(sl_hcl_ctx *ctx, const sl_hcl_call *c, const char *f, size_t fn,
                      const sl_hcl_value *const *args, size_t nargs, sl_buf *b)
 {
-    size_t ai = 0;
+    size_t ai = 0, used = 0;
+    int any_explicit = 0;
 
     for (size_t i = 0; i < fn; i++) {
         char flags[8] = "", spec[64];
@@ -417,6 +418,7 @@ static int do_format(sl_hcl_ctx *ctx, const sl_hcl_call *c, const char *f, size_
             i++;
             ai = k - 1;
             explicit_idx = 1;
+            any_explicit = 1;
         }
         (void)explicit_idx;
         if (i < fn && isdigit((unsigned char)f[i])) {
@@ -436,6 +438,8 @@ static int do_format(sl_hcl_ctx *ctx, const sl_hcl_call *c, const char *f, size_
         if (ai >= nargs)
             FAIL(0, "not enough arguments for \"%%%c\" at %zu", verb, i);
         v = args[ai++];
+        if (ai > used)
+            used = ai;
         if (v->is_null && verb != 'v')
             FAIL(-1, "unsupported value for \"%%%c\" at %zu: null value cannot be formatted",
                  verb, i);
@@ -546,8 +550,8 @@ static int do_format(sl_hcl_ctx *ctx, const sl_hcl_call *c, const char *f, size_
             FAIL(0, "unrecognized format verb '%c' at %zu", verb, i);
         }
     }
-    if (ai < nargs)
-        FAIL(-1, "too many arguments; only %zu used by format string", ai);
+    if (!any_explicit && used < nargs)
+        FAIL(-1, "too many arguments; only %zu used by format string", used);
     return 0;
 }
 
