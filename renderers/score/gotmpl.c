@@ -20,7 +20,7 @@
 #define GT_MAX_CALLS 200    /* nested {{template}} calls at exec */
 #define GT_MAX_VARS 100000  /* live variables at exec */
 #define GT_ARENA_BLOCK 8192 /* arena block size */
-#define GT_MAX_STEPS 10000000 /* nodes executed + functions called per execution */
+#define GT_MAX_STEPS 2000000 /* nodes executed + functions called per execution */
 #define GT_MAX_ARENA ((size_t)256 << 20) /* temporary bytes per execution */
 
 /* ---------------------------------------------------------------- arena */
@@ -1304,6 +1304,7 @@ struct gt_ctx {
     size_t nvars, capvars;
     int calls;
     long steps;
+    long nodes; /* values created (GT_MAX_NODES) */
     size_t arena_bytes;
     int brk; /* 1 break, 2 continue */
     const char *tname;
@@ -1411,6 +1412,12 @@ int gt_own(gt_ctx *x, cJSON *j)
     }
     x->owned[x->nowned++] = j;
     if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+        long n = 0;
+        for (cJSON *c = j->child; c; c = c->next)
+            n++;
+        x->nodes += n + 1;
+        if (x->nodes > GT_MAX_NODES)
+            return gt_fail(x, "the template built more than %ld values", GT_MAX_NODES);
         j->type |= GT_OWNED;
         mark_owned(j->child);
     }
@@ -1476,6 +1483,11 @@ gt_val gt_from_json(const cJSON *j)
 cJSON *gt_to_json(gt_ctx *x, const gt_val *v)
 {
     cJSON *j = NULL;
+
+    if (x && ++x->nodes > GT_MAX_NODES) {
+        gt_fail(x, "the template built more than %ld values", GT_MAX_NODES);
+        return NULL;
+    }
 
     switch (v->k) {
     case GT_NIL: j = cJSON_CreateNull(); break;
@@ -2658,6 +2670,11 @@ static int exec_range(gt_ctx *x, const gt_node *n, const gt_val *dot)
                 key = elem = gt_mkint((int64_t)i);
             }
             count++;
+            if (++x->steps > GT_MAX_STEPS) {
+                free(kids);
+                return x_error(x, n->pos, n->end, "execution took more than %d steps",
+                               GT_MAX_STEPS);
+            }
             x->nvars = base;
             if (pp->nvars == 1) {
                 rc = set_var(x, pp->vars[0], v.k == GT_INT ? &key : &elem);
