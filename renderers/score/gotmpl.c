@@ -2367,10 +2367,8 @@ static int walk_fields(gt_ctx *x, const gt_arg *a, gt_val *v, int *missing, int 
     for (int i = 0; i < nf; i++) {
         const char *f = a->fields[i];
         if (v->k == GT_NIL) {
-            if (*missing || i == 0 ? *missing : 0)
-                continue;
             if (*missing)
-                continue;
+                continue; /* Go: a field of "no value" is again no value */
             return x_error(x, a->pos, a->end, "nil pointer evaluating interface {}.%s", f);
         }
         if (v->k != GT_MAP)
@@ -2467,10 +2465,6 @@ static int eval_arg(gt_ctx *x, const gt_arg *a, const gt_val *dot, gt_val *v, in
     case A_FIELD:
         *v = *dot;
         *missing = dot->k == GT_NIL && dot->b;
-        if (dot->k == GT_NIL && !*missing && 0)
-            return 0;
-        if (dot->k == GT_NIL)
-            *missing = 1; /* Execute with nil data: fields give <no value> */
         return walk_fields(x, a, v, missing, a->nfields, 0);
     case A_VAR:
         if ((rc = lookup_var(x, a, a->name, v)))
