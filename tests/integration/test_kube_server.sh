@@ -10,7 +10,9 @@ set -e
 command -v kubectl >/dev/null || { echo "kubectl not installed"; exit 1; }
 K() { run kubectl "$@"; }
 # jq-like checks with Debian's python3: pyj 'expression over d' < json
-pyj() { python3 -c "import json,sys; d=json.load(sys.stdin); print(($1))"; }
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+pyj() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(($1))"; }
 
 kube_start
 mkdir -p "$T/m"
@@ -315,4 +317,9 @@ K get widgets -A
 expect_rc 0 "the CRD's kind is served once Established"
 kube_stop
 
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$T/kube-server.err"; then
+  fail "kube-server reported errors:"; head -40 "$T/kube-server.err"
+else
+  ok "kube-server wrote no sanitizer reports"
+fi
 finish

@@ -741,7 +741,8 @@ static void do_list(const ks_req *r, const ks_kind *k, ks_resp *out)
         fail(out, 500, "InternalError", NULL, NULL, "out of memory");
         goto out;
     }
-    qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
+    if (c.n > 1)
+        qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
     list = cJSON_CreateObject();
     cJSON_AddStringToObject(list, "kind", k->list_kind);
     cJSON_AddStringToObject(list, "apiVersion", gv_str(k, gv, sizeof(gv)));

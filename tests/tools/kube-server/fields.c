@@ -907,19 +907,19 @@ static int print_manager(const mentry *e, sl_buf *b)
     return rc;
 }
 
-typedef struct conflict {
+typedef struct fconflict {
     size_t entry;
     const char *path;
-} conflict;
+} fconflict;
 
 static int conflict_cmp(const void *a, const void *b)
 {
-    const conflict *x = a, *y = b;
+    const fconflict *x = a, *y = b;
     return x->entry != y->entry ? (x->entry < y->entry ? -1 : 1) : strcmp(x->path, y->path);
 }
 
 /* The 409 Status for conflicts (grouped per manager, managers sorted). */
-static cJSON *conflict_status(const mlist *l, conflict *cv, size_t n)
+static cJSON *conflict_status(const mlist *l, fconflict *cv, size_t n)
 {
     sl_buf msg = SL_BUF_INIT, field = SL_BUF_INIT, who = SL_BUF_INIT;
     cJSON *st = cJSON_CreateObject(), *details, *causes;
@@ -1004,7 +1004,7 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
     sl_strv newset = SL_STRV_INIT, others = SL_STRV_INIT, removed = SL_STRV_INIT;
     sl_buf path = SL_BUF_INIT;
     mlist l = {0};
-    conflict *cv = NULL;
+    fconflict *cv = NULL;
     size_t ncv = 0, capcv = 0;
     mentry *me;
     int rc = SL_ENOMEM;
@@ -1042,7 +1042,7 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
                 continue;
             if (ncv == capcv) {
                 size_t cap = capcv ? capcv * 2 : 8;
-                conflict *v = realloc(cv, cap * sizeof(*v));
+                fconflict *v = realloc(cv, cap * sizeof(*v));
                 if (!v)
                     goto out;
                 cv = v;
@@ -1087,7 +1087,8 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
             goto out;
         }
         sl_strv_free(&tmp);
-        for (size_t i = removed.n; i-- > 0;)
+        /* parents first: a list item goes before its key fields would be */
+        for (size_t i = 0; i < removed.n; i++)
             ks_fields_remove(merged, removed.v[i]);
     }
     if (!me && !(me = mlist_add(&l, m->manager, "Apply", m->api_version, m->now, NULL)))

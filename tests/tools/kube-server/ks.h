@@ -119,6 +119,8 @@ void ks_lock(void);
 void ks_unlock(void);
 
 int ks_store_init(void);
+/* Free every kind, object and event (for leak-checked tests). */
+void ks_store_free(void);
 double ks_now(void);
 /* RFC 3339 UTC ("2026-01-02T03:04:05Z") into buf (>= 32 bytes). */
 const char *ks_time_str(double t, char *buf, size_t n);

@@ -60,6 +60,7 @@ unsigned long long ks_current_rv(void)
 
 static ks_kind **g_kinds;
 static size_t g_nkinds, g_capkinds;
+static unsigned g_kinds_gen; /* bumped when CRDs change the kinds */
 
 static const struct {
     const char *group, *version, *kind, *plural, *shorts;
@@ -575,6 +576,10 @@ cJSON *ks_discovery_resources(const char *group, const char *version)
 cJSON *ks_openapi_v3_index(void)
 {
     cJSON *d = cJSON_CreateObject(), *paths = cJSON_AddObjectToObject(d, "paths");
+    unsigned nserved = 0;
+
+    for (size_t i = 0; i < g_nkinds; i++)
+        nserved += served(g_kinds[i]);
 
     for (size_t i = 0; i < g_nkinds; i++) {
         const ks_kind *k = g_kinds[i];
@@ -588,7 +593,7 @@ cJSON *ks_openapi_v3_index(void)
             snprintf(p, sizeof(p), "api/%s", k->version);
         if (cJSON_GetObjectItemCaseSensitive(paths, p))
             continue;
-        snprintf(url, sizeof(url), "/openapi/v3/%s?hash=%llu", p, ks_current_rv());
+        snprintf(url, sizeof(url), "/openapi/v3/%s?hash=%08X%04X", p, g_kinds_gen, nserved);
         e = cJSON_AddObjectToObject(paths, p);
         cJSON_AddStringToObject(e, "serverRelativeURL", url);
     }
@@ -1123,6 +1128,7 @@ int ks_crd_changed(const char *name, const cJSON *obj)
             break;
         }
     unregister_crd(name);
+    g_kinds_gen++;
     if (!obj) {
         return 0;
     }
@@ -1191,6 +1197,34 @@ static int add_namespace(const char *name)
         ks_status_init(k, e, NULL);
     free(key);
     return rc;
+}
+
+void ks_store_free(void)
+{
+    for (size_t i = 0; i < g_nkinds; i++)
+        kind_free(g_kinds[i]);
+    free(g_kinds);
+    g_kinds = NULL;
+    g_nkinds = g_capkinds = 0;
+    for (size_t i = 0; i < g_tabcap; i++) {
+        ks_entry *e = g_tab[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            cJSON_Delete(e->obj);
+            free(e->key);
+            free(e);
+        }
+    }
+    free(g_tab);
+    g_tab = NULL;
+    g_tabn = g_tabcap = 0;
+    for (size_t i = 0; i < KS_EVENTS; i++) {
+        free(g_ev[i].key);
+        cJSON_Delete(g_ev[i].obj);
+        memset(&g_ev[i], 0, sizeof(g_ev[i]));
+    }
+    g_ev_head = g_ev_n = 0;
+    g_ev_dropped = 0;
 }
 
 int ks_store_init(void)
