@@ -196,6 +196,7 @@ typedef struct wstream {
     sl_buf buf;
     size_t off;
     int done;
+    double last; /* when something was last written */
 } wstream;
 
 static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -211,10 +212,17 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
         if (!s->buf.len) {
             if (s->done)
                 return MHD_CONTENT_READER_END_OF_STREAM;
-            /* nothing yet: libmicrohttpd calls again; pace it */
-            usleep(20000);
-            return 0;
+            if (ks_now() - s->last < 1.0) {
+                /* nothing yet: libmicrohttpd calls again; pace it */
+                usleep(20000);
+                return 0;
+            }
+            /* a newline now and then (JSON whitespace between events) lets a
+             * closed connection be noticed, so its watch ends */
+            if (sl_buf_putc(&s->buf, '\n'))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
         }
+        s->last = ks_now();
     }
     {
         size_t n = s->buf.len - s->off;
@@ -247,6 +255,7 @@ static enum MHD_Result send_watch(struct MHD_Connection *conn, const char *metho
         return MHD_NO;
     }
     s->w = w;
+    s->last = ks_now();
     sl_buf_init(&s->buf, (size_t)256 << 20);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, watch_reader, s, watch_done);
     if (!r) {

@@ -14,6 +14,7 @@
 #include <time.h>
 
 double ks_delay_ready;
+static long g_pending; /* entries whose status is not ready yet */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long g_rv = 1000;
@@ -286,6 +287,8 @@ int ks_put(const char *key, cJSON *obj, ks_entry **out)
 static void emit_deleted(ks_entry *e)
 {
     char rv[32];
+
+    ks_status_cancel(e);
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(e->obj, "metadata");
 
     snprintf(rv, sizeof(rv), "%llu", ks_next_rv());
@@ -1070,17 +1073,31 @@ void ks_status_init(const ks_kind *k, ks_entry *e, const cJSON *old)
         if (strcmp(k->kind, "Deployment") && strcmp(k->kind, "StatefulSet"))
             return;
         /* a replica count change is a new spec: refresh the counts */
-        if (cJSON_Compare(sl_doc_path(old, "spec.replicas"), sl_doc_path(e->obj, "spec.replicas"),
-                          1))
+        if (ks_json_equal(sl_doc_path(old, "spec.replicas"), sl_doc_path(e->obj, "spec.replicas")))
             return;
     }
     if (ks_delay_ready > 0) {
         make_status(k, e->obj, 0);
+        if (!e->ready_at)
+            g_pending++;
         e->ready_at = ks_now() + ks_delay_ready;
     } else {
         make_status(k, e->obj, 1);
-        e->ready_at = 0;
+        ks_status_cancel(e);
     }
+}
+
+void ks_status_cancel(ks_entry *e)
+{
+    if (e->ready_at) {
+        e->ready_at = 0;
+        g_pending--;
+    }
+}
+
+long ks_status_pending(void)
+{
+    return g_pending;
 }
 
 void ks_status_refresh(const ks_kind *k, ks_entry *e)
@@ -1090,7 +1107,7 @@ void ks_status_refresh(const ks_kind *k, ks_entry *e)
 
     if (!e->ready_at || ks_now() < e->ready_at)
         return;
-    e->ready_at = 0;
+    ks_status_cancel(e);
     make_status(k, e->obj, 1);
     meta = cJSON_GetObjectItemCaseSensitive(e->obj, "metadata");
     snprintf(rv, sizeof(rv), "%llu", ks_next_rv());
@@ -1225,6 +1242,7 @@ void ks_store_free(void)
     }
     g_ev_head = g_ev_n = 0;
     g_ev_dropped = 0;
+    g_pending = 0;
 }
 
 int ks_store_init(void)
