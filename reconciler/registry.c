@@ -8,6 +8,7 @@
 
 extern const sl_source_ops sl_source_git, sl_source_dir;
 extern const sl_renderer_ops sl_renderer_manifests, sl_renderer_score;
+extern const sl_renderer_ops sl_renderer_module;
 extern const sl_applier_ops sl_applier_directory;
 
 const sl_source_ops *const sl_source_registry[] = {
@@ -19,6 +20,7 @@ const sl_source_ops *const sl_source_registry[] = {
 const sl_renderer_ops *const sl_renderer_registry[] = {
     &sl_renderer_manifests,
     &sl_renderer_score,
+    &sl_renderer_module,
     NULL,
 };
 
