@@ -42,6 +42,21 @@ else fail "deployment.yaml values"; cat "$T/payments/deploy/k8s/deployment.yaml"
 if grep -qF 'ghcr.io/${{ github.repository }}:${{ github.sha }}' "$T/payments/.github/workflows/ci.yaml"; then
   ok "copyWithoutTemplating keeps GitHub Actions expressions"
 else fail "ci.yaml was templated"; fi
+# golden: the rendered workspace, with the temp folder name replaced by @T@
+GOLD=$SRC/tests/golden/scaffold
+cp -a "$T/ws" "$T/ws-norm"
+grep -rlF "$T" "$T/ws-norm" | xargs -r sed -i "s|$T|@T@|g"
+if [ -n "${SL_UPDATE_GOLDEN:-}" ]; then rm -rf "$GOLD/nodejs-service"; cp -a "$T/ws-norm" "$GOLD/nodejs-service"; fi
+if diff -r --no-dereference "$GOLD/nodejs-service" "$T/ws-norm"; then ok "workspace equals tests/golden/scaffold/nodejs-service"
+else fail "workspace differs from the golden tree"; fi
+# the peer: Nunjucks renders the same skeleton with the same values
+if command -v node >/dev/null && [ -d "$SRC/tests/node/node_modules/nunjucks" ]; then
+  node "$SRC/tests/scaffold/nunjucks_skeleton.js" "$TPL/skeleton" "$T/nj" \
+    "{\"name\":\"payments-service\",\"description\":\"A Node.js service.\",\"owner\":\"team-checkout\",\"system\":\"commerce\",\"port\":9090,\"namespace\":\"apps\",\"remoteUrl\":\"file://$T/payments.git\"}" \
+    .github/workflows/
+  if diff -r "$T/nj" "$T/ws"; then ok "workspace equals Nunjucks' rendering of the skeleton"
+  else fail "workspace differs from Nunjucks' rendering"; fi
+else fail "node and tests/node/node_modules/nunjucks are required (scripts/setup.sh installs them)"; fi
 if diff -r -x .git "$T/payments" "$T/ws" >/dev/null; then ok "-o workspace equals the pushed tree"
 else fail "-o workspace differs from the pushed tree"; fi
 [ "$(git -C "$T/payments" log --format=%s)" = "Create payments-service from the nodejs-service template" ] &&
@@ -258,6 +273,26 @@ run "$SLUICE" scaffold "$T/gt/template.yaml" --github-url-base "http://127.0.0.1
 expect_rc 2 "unreachable https remote fails"
 expect_no "s3cr3t-t0ken" "the token is never printed"
 
+# ---- every fetch option, conditional names, typed inputs: golden tree and stdout ----
+run "$SLUICE" scaffold "$SRC/tests/scaffold/bs-features" -o "$T/bsf" --set name=demo --set user.ref=user:default/jane
+expect_rc 0 "the features template"
+if [ -n "${SL_UPDATE_GOLDEN:-}" ]; then rm -rf "$GOLD/bs-features"; cp -a "$T/bsf" "$GOLD/bs-features"; echo "$OUT" >"$GOLD/bs-features.stdout"; fi
+if diff -r --no-dereference "$GOLD/bs-features" "$T/bsf"; then ok "features: tree equals tests/golden/scaffold/bs-features"
+else fail "features: tree differs from the golden"; fi
+if [ "$OUT" = "$(cat "$GOLD/bs-features.stdout")" ]; then ok "features: stdout (debug:log types, output links and text) equals the golden"
+else fail "features: stdout differs"; diff <(echo "$OUT") "$GOLD/bs-features.stdout"; fi
+[ -x "$T/bsf/bin/run.sh" ] && [ ! -x "$T/bsf/README.md" ] && ok "features: the executable bit is kept" || fail "features: modes"
+[ "$(readlink "$T/bsf/docs/readme-link.md")" = ../README.md ] && ok "features: an inside symlink stays a symlink" || fail "features: symlink"
+cmp -s "$T/bsf/logo.png" "$SRC/tests/scaffold/bs-features/skel/logo.png" && ok "features: a binary file is copied as is" || fail "features: binary"
+run "$SLUICE" scaffold "$SRC/tests/scaffold/bs-features" -o "$T/bsf2" --set name=demo --set extra=true
+expect_rc 0 "the features template with extra=true"
+[ -f "$T/bsf2/extra.txt" ] && [ -f "$T/bsf2/opt/inner.txt" ] && [ ! -e "$T/bsf/extra.txt" ] && [ ! -e "$T/bsf/opt" ] &&
+  ok "conditional file and folder names: present when true, skipped when empty" || fail "conditional names"
+run "$SLUICE" scaffold "$SRC/tests/scaffold/bs-features" -o "$T/bsf3" --set name=demo --set count=0
+expect_rc 2 "count below its minimum"
+expect_err "parameters.count: .*minimum" "minimum names the field"
+[ ! -e "$T/bsf3" ] && ok "nothing written (minimum)" || fail "written on a refused answer"
+
 # ---- cookiecutter: byte-identical to Debian's cookiecutter ----
 run cookiecutter --no-input -o "$T/cc-ref" "$CCT"
 expect_rc 0 "cookiecutter renders the example skeleton"
@@ -272,6 +307,24 @@ expect_out "Created ledger" "--allow-hooks runs the rendered post_gen_project ho
 if diff -r "$T/cc-ref2" "$T/cc-sl2"; then ok "identical trees (answers, choice)"; else fail "trees differ (answers)"; fi
 run "$SLUICE" scaffold "$CCT" -o "$T/cc-sl2" service_name=ledger
 expect_rc 2 "an existing project folder is refused"
+
+# a skeleton using every cookiecutter feature sluice supports
+CCF=$SRC/tests/scaffold/cc-features
+run cookiecutter --no-input -o "$T/ccf-ref" "$CCF"
+run "$SLUICE" scaffold "$CCF" -o "$T/ccf-sl"
+expect_rc 0 "the cookiecutter features skeleton"
+if diff -r "$T/ccf-ref" "$T/ccf-sl"; then ok "features skeleton: identical trees (defaults)"; else fail "features skeleton differs (defaults)"; fi
+run cookiecutter --no-input -o "$T/ccf-ref2" "$CCF" "project_name=Other Name" license=Apache-2.0 use_docker=no replicas=1
+run "$SLUICE" scaffold "$CCF" -o "$T/ccf-sl2" "project_name=Other Name" license=Apache-2.0 use_docker=no replicas=1
+if diff -r "$T/ccf-ref2" "$T/ccf-sl2"; then ok "features skeleton: identical trees (answers)"; else fail "features skeleton differs (answers)"; fi
+[ "$(stat -c %a "$T/ccf-sl2/other-name/bin/run.sh")" = "$(stat -c %a "$T/ccf-ref2/other-name/bin/run.sh")" ] &&
+  ok "features skeleton: file modes as cookiecutter" || fail "features skeleton: modes"
+printf 'name: from-values\nlicense: BSD-3-Clause\n' >"$T/ccv.yaml"
+printf 'default_context:\n  project_name: from-values\n  license: BSD-3-Clause\n' >"$T/ccrc.yaml"
+run cookiecutter --no-input --config-file "$T/ccrc.yaml" -o "$T/ccf-ref3" "$CCF"
+printf 'project_name: from-values\nlicense: BSD-3-Clause\n' >"$T/ccv.yaml"
+run "$SLUICE" scaffold "$CCF" -o "$T/ccf-sl3" --values "$T/ccv.yaml"
+if diff -r "$T/ccf-ref3" "$T/ccf-sl3"; then ok "--values is cookiecutter's default_context"; else fail "--values differs from default_context"; fi
 
 # cookiecutter path escape: nothing written
 mkdir -p "$T/cce/{{cookiecutter.name}}"
