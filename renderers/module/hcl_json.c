@@ -71,8 +71,14 @@ static int string_part(jconv *c, const sl_hcl_expr *e, sl_buf *out)
         rc = sl_hcl_arena_new(0, &a);
         if (!rc)
             rc = sl_hcl_value_to_string(a, e->lit, &s);
-        if (!rc)
-            rc = sl_buf_put(out, s->u.str.s, s->u.str.len);
+        /* Literal "${" and "%{" are written escaped, as hcl2json does. */
+        for (size_t i = 0; !rc && i < s->u.str.len; i++) {
+            char ch = s->u.str.s[i];
+            if ((ch == '$' || ch == '%') && i + 1 < s->u.str.len && s->u.str.s[i + 1] == '{')
+                rc = sl_buf_putc(out, ch);
+            if (!rc)
+                rc = sl_buf_putc(out, ch);
+        }
         sl_hcl_arena_free(a);
         return rc;
     }

@@ -434,10 +434,16 @@ static int lex_quoted(lexer *lx)
         return lex_seq(lx, 0);
     if (left >= 2 && s[0] == '%' && s[1] == '{')
         return lex_seq(lx, 1);
-    if (s[0] == '\n')
-        return lex_emit(lx, T_QNEWLINE, 1);
-    if (left >= 2 && s[0] == '\r' && s[1] == '\n')
-        return lex_emit(lx, T_QNEWLINE, 2);
+    if (s[0] == '\n' || (left >= 2 && s[0] == '\r' && s[1] == '\n')) {
+        if (lex_emit(lx, T_QNEWLINE, s[0] == '\n' ? 1 : 2))
+            return lx->rc;
+        sl_hcl_diag_error(lx->diags, &lx->out->v[lx->out->n - 1].range,
+                          "Invalid multi-line string",
+                          "Quoted strings may not be split over multiple lines. To produce a "
+                          "multi-line string, either use the \\n escape to represent a newline "
+                          "character or use the \"heredoc\" multi-line template syntax.");
+        return 0;
+    }
     n = lit_len(lx, 1, 1);
     if (!n)
         n = 1;

@@ -86,6 +86,32 @@ static int compose_value(const score_wl *w, const cJSON *node, const char *s, in
     return rc;
 }
 
+/* Decode standard base64 into out; fails unless the bytes are text (no
+ * NUL, valid UTF-8 is not checked beyond that). */
+static int b64_decode_text(const char *in, sl_buf *out)
+{
+    unsigned v = 0;
+    int bits = 0;
+
+    for (const char *p = in; *p && *p != '='; p++) {
+        const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *q = strchr(a, *p);
+        if (*p == '\n' || *p == '\r' || *p == ' ')
+            continue;
+        if (!q)
+            return -1;
+        v = (v << 6) | (unsigned)(q - a);
+        bits += 6;
+        if (bits >= 8) {
+            char c = (char)((v >> (bits - 8)) & 0xff);
+            bits -= 8;
+            if (!c || sl_buf_putc(out, c))
+                return -1;
+        }
+    }
+    return sl_buf_puts(out, "");
+}
+
 static int compose_workload(const score_wl *w, cJSON *services, cJSON *configs, cJSON *volumes,
                             sl_error *err)
 {
@@ -166,6 +192,7 @@ static int compose_workload(const score_wl *w, cJSON *services, cJSON *configs, 
                 const char *content = sl_doc_str(f, "content"), *src = sl_doc_str(f, "source");
                 sl_buf raw = SL_BUF_INIT, b = SL_BUF_INIT;
                 char cname[600];
+                int noexpand = 0;
                 cJSON *cfg, *ref;
                 snprintf(cname, sizeof(cname), "%s-files-%zu", sname, j);
                 if (content) {
@@ -181,17 +208,21 @@ static int compose_workload(const score_wl *w, cJSON *services, cJSON *configs, 
                     }
                     sl_buf_free(&path);
                     sl_buf_free(&norm);
+                } else if (sl_doc_str(f, "binaryContent") &&
+                           !b64_decode_text(sl_doc_str(f, "binaryContent"), &raw)) {
+                    noexpand = 1; /* binary content is never expanded */
                 } else {
                     rc = sl_error_set(err, SL_EINVAL,
-                                      "containers.%s.files.%s: binaryContent is not supported "
-                                      "by the compose output",
+                                      "containers.%s.files.%s: the compose output can only "
+                                      "inline text (binaryContent that is not UTF-8 text)",
                                       ck[i], k2[j]);
                     score_err_at(err, w->pm, f);
                 }
                 if (!rc)
-                    rc = compose_value(w, f, raw.ptr ? raw.ptr : "",
-                                       !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "noExpand")),
-                                       &b, err);
+                    rc = compose_value(
+                        w, f, raw.ptr ? raw.ptr : "",
+                        !noexpand && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "noExpand")),
+                        &b, err);
                 if (!rc) {
                     cfg = cJSON_AddObjectToObject(configs, cname);
                     cJSON_AddStringToObject(cfg, "content", b.ptr ? b.ptr : "");

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,12 +20,15 @@
 #define GT_MAX_CALLS 200    /* nested {{template}} calls at exec */
 #define GT_MAX_VARS 100000  /* live variables at exec */
 #define GT_ARENA_BLOCK 8192 /* arena block size */
+#define GT_MAX_STEPS 10000000 /* nodes executed + functions called per execution */
+#define GT_MAX_ARENA ((size_t)256 << 20) /* temporary bytes per execution */
 
 /* ---------------------------------------------------------------- arena */
 
 typedef struct gt_blk {
     struct gt_blk *next;
     size_t used, cap;
+    int borrowed; /* not malloc'd (the executor's first block) */
     _Alignas(16) unsigned char data[];
 } gt_blk;
 
@@ -46,6 +50,7 @@ static void *arena_alloc(gt_arena *a, size_t n)
             return NULL;
         nb->used = 0;
         nb->cap = cap;
+        nb->borrowed = 0;
         if (b && n > GT_ARENA_BLOCK) {
             /* keep filling the current block after a big allocation */
             nb->next = b->next;
@@ -67,7 +72,8 @@ static void arena_free(gt_arena *a)
 
     while (b) {
         gt_blk *n = b->next;
-        free(b);
+        if (!b->borrowed)
+            free(b);
         b = n;
     }
     a->head = NULL;
@@ -1297,15 +1303,27 @@ struct gt_ctx {
     gt_var *vars;
     size_t nvars, capvars;
     int calls;
+    long steps;
+    size_t arena_bytes;
     int brk; /* 1 break, 2 continue */
     const char *tname;
     char fmsg[512]; /* message of a failed function call */
     int fcode;
+    gt_var vars0[32]; /* first variables, without malloc */
 };
+
+#define GT_FIRST_BLOCK 4096
 
 void *gt_alloc(gt_ctx *x, size_t n)
 {
-    void *p = arena_alloc(&x->arena, n);
+    void *p;
+
+    if (n > GT_MAX_ARENA - x->arena_bytes) {
+        gt_fail(x, "execution needs more than %zu MiB of temporary memory", GT_MAX_ARENA >> 20);
+        return NULL;
+    }
+    x->arena_bytes += n;
+    p = arena_alloc(&x->arena, n);
     if (!p)
         x->fcode = SL_ENOMEM;
     return p;
@@ -1503,6 +1521,14 @@ int gt_fail(gt_ctx *x, const char *fmt, ...)
     va_end(ap);
     x->fcode = SL_EINVAL;
     return SL_EINVAL;
+}
+
+void gt_fail_clear(gt_ctx *x)
+{
+    if (x->fcode == SL_EINVAL) {
+        x->fcode = 0;
+        x->fmsg[0] = 0;
+    }
 }
 
 int gt_nomem(gt_ctx *x)
@@ -1755,12 +1781,31 @@ static cJSON **sorted_children(const cJSON *m, size_t *n)
     return v;
 }
 
+static int tree_walk(const cJSON *j, int depth, long *nodes)
+{
+    if (depth > GT_WALK_MAX_DEPTH)
+        return 0;
+    for (const cJSON *c = j ? j->child : NULL; c; c = c->next) {
+        if (++*nodes > GT_WALK_MAX_NODES)
+            return 0;
+        if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !tree_walk(c, depth + 1, nodes))
+            return 0;
+    }
+    return 1;
+}
+
+int gt_tree_ok(const cJSON *j)
+{
+    long nodes = 0;
+    return tree_walk(j, 0, &nodes);
+}
+
 static int fmt_v_depth(sl_buf *b, const gt_val *v, int depth)
 {
     int rc = 0;
 
-    if (depth > 1000)
-        return sl_buf_puts(b, "...");
+    if (depth == 0 && (v->k == GT_MAP || v->k == GT_LIST) && !gt_tree_ok(v->j))
+        return SL_ELIMIT;
     switch (v->k) {
     case GT_NIL: return sl_buf_puts(b, "<nil>");
     case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
@@ -1819,6 +1864,22 @@ int gt_sprint(sl_buf *b, const gt_val *argv, int argc)
     return rc;
 }
 
+/* An approximation of Go's unicode.IsPrint for the code points that come
+ * up in text: controls, separators other than ' ', format characters,
+ * surrogates, private use and non-characters are not printable. */
+static int go_isprint(unsigned cp)
+{
+    if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0xa0 || cp == 0xad)
+        return 0;
+    if (cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202f) ||
+        (cp >= 0x205f && cp <= 0x206f) || cp == 0x3000 || cp == 0xfeff)
+        return 0;
+    if ((cp >= 0xd800 && cp <= 0xf8ff) || (cp >= 0xfff0 && cp <= 0xfffb) || cp == 0xfffe ||
+        cp == 0xffff || cp >= 0xf0000)
+        return 0;
+    return 1;
+}
+
 int gt_quote(sl_buf *b, const char *s, size_t n)
 {
     int rc = sl_buf_putc(b, '"');
@@ -1844,9 +1905,8 @@ int gt_quote(sl_buf *b, const char *s, size_t n)
             case '\v': rc = sl_buf_puts(b, "\\v"); break;
             default: rc = sl_buf_printf(b, "\\x%02x", cp);
             }
-        } else if ((cp >= 0x80 && cp < 0xa0) || cp == 0xad || (cp >= 0x2028 && cp <= 0x202f) ||
-                   cp == 0xfeff || (cp >= 0x200b && cp <= 0x200f)) {
-            rc = sl_buf_printf(b, "\\u%04x", cp);
+        } else if (!go_isprint(cp)) {
+            rc = cp < 0x10000 ? sl_buf_printf(b, "\\u%04x", cp) : sl_buf_printf(b, "\\U%08x", cp);
         } else {
             rc = sl_buf_put(b, s + i, l);
         }
@@ -1894,12 +1954,65 @@ static int bad_verb(sl_buf *b, char verb, const gt_val *v)
     return rc ? rc : sl_buf_putc(b, ')');
 }
 
+static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
+                   int zero, int spacef, int width, int prec);
+
+/* Maps and lists: fmt applies the verb (and flags) to every key and
+ * element; a nil element prints <nil> whatever the verb. */
+static int fmt_compound(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
+                        int zero, int spacef, int width, int prec)
+{
+    int rc;
+    size_t n = 0;
+    cJSON **kids = NULL;
+
+    if (v->k == GT_MAP) {
+        kids = sorted_children(v->j, &n);
+        if (n == (size_t)-1)
+            return SL_ENOMEM;
+        rc = sl_buf_puts(b, "map[");
+        for (size_t i = 0; i < n && !rc; i++) {
+            gt_val key = {0}, e = gt_from_json(kids[i]);
+            key.k = GT_STR;
+            key.s = kids[i]->string;
+            key.n = strlen(key.s);
+            if (i)
+                rc = sl_buf_putc(b, ' ');
+            if (!rc)
+                rc = fmt_one(b, verb, &key, plus, minus, sharp, zero, spacef, width, prec);
+            if (!rc)
+                rc = sl_buf_putc(b, ':');
+            if (!rc)
+                rc = e.k == GT_NIL ? sl_buf_puts(b, "<nil>")
+                                   : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
+        }
+        free(kids);
+    } else {
+        rc = sl_buf_putc(b, '[');
+        for (cJSON *c = v->j->child; c && !rc; c = c->next) {
+            gt_val e = gt_from_json(c);
+            if (c != v->j->child)
+                rc = sl_buf_putc(b, ' ');
+            if (!rc)
+                rc = e.k == GT_NIL ? sl_buf_puts(b, "<nil>")
+                                   : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
+        }
+    }
+    return rc ? rc : sl_buf_putc(b, ']');
+}
+
 /* Format one operand for verb with flags into b. */
 static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
                    int zero, int spacef, int width, int prec)
 {
     sl_buf t = SL_BUF_INIT;
     int rc = 0;
+
+    if ((v->k == GT_LIST || v->k == GT_MAP) && verb != 'T') {
+        if (!gt_tree_ok(v->j))
+            return SL_ELIMIT;
+        return fmt_compound(b, verb, v, plus, minus, sharp, zero, spacef, width, prec);
+    }
 
     switch (verb) {
     case 'v':
@@ -2012,6 +2125,8 @@ static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, i
                 }
                 sl_buf_free(&q);
             }
+        } else if (v->k == GT_LIST && !gt_tree_ok(v->j)) {
+            rc = SL_ELIMIT;
         } else if (v->k == GT_LIST) {
             rc = sl_buf_putc(&t, '[');
             for (cJSON *c = v->j->child; c && !rc; c = c->next) {
@@ -2276,13 +2391,16 @@ static int lookup_var(gt_ctx *x, const gt_arg *a, const char *name, gt_val *out)
 static int push_var(gt_ctx *x, const char *name, const gt_val *v)
 {
     if (x->nvars == x->capvars) {
-        size_t nc = x->capvars ? x->capvars * 2 : 32;
+        size_t nc = x->capvars * 2;
         gt_var *nv;
         if (nc > GT_MAX_VARS)
             return sl_error_set(x->err, SL_ELIMIT, "template: too many variables");
-        nv = realloc(x->vars, nc * sizeof(*nv));
+        nv = malloc(nc * sizeof(*nv));
         if (!nv)
             return sl_error_set(x->err, SL_ENOMEM, "template: out of memory");
+        memcpy(nv, x->vars, x->nvars * sizeof(*nv));
+        if (x->vars != x->vars0)
+            free(x->vars);
         x->vars = nv;
         x->capvars = nc;
     }
@@ -2373,6 +2491,8 @@ static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_ar
     int argc = nargs + (final ? 1 : 0), rc = 0, i = 0, missing;
 
     memset(res, 0, sizeof(*res));
+    if (++x->steps > GT_MAX_STEPS)
+        return x_error(x, cmd->pos, cmd->end, "execution took more than %d steps", GT_MAX_STEPS);
     if (argc < fn->min || (fn->max >= 0 && argc > fn->max)) {
         if (fn->max == fn->min)
             return x_error(x, cmd->pos, cmd->end, "wrong number of args for %s: want %d got %d",
@@ -2404,7 +2524,7 @@ static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_ar
     x->fmsg[0] = 0;
     rc = fn->fn(x, argv, argc, res);
     if (rc || x->fcode) {
-        if (x->fcode == SL_ENOMEM || rc == SL_ENOMEM) {
+        if (x->fcode != SL_EINVAL && (x->fcode == SL_ENOMEM || rc == SL_ENOMEM)) {
             x->fcode = SL_ENOMEM;
             return x_error(x, cmd->pos, cmd->end, "out of memory");
         }
@@ -2478,7 +2598,9 @@ static int print_val(gt_ctx *x, const gt_node *n, const gt_val *v)
         rc = gt_fmt_v(x->out, v);
     if (rc)
         return x_error(x, n->pos, n->end,
-                       rc == SL_ELIMIT ? "output larger than the buffer's cap" : "out of memory");
+                       rc == SL_ELIMIT ? "output larger than the buffer's cap, or a value nested "
+                                         "deeper than 200 levels or with more than 1,000,000 nodes"
+                                       : "out of memory");
     return 0;
 }
 
@@ -2580,6 +2702,8 @@ static int exec_node(gt_ctx *x, const gt_node *n, const gt_val *dot)
     int rc = 0;
     size_t mark;
 
+    if (++x->steps > GT_MAX_STEPS)
+        return x_error(x, n->pos, n->end, "execution took more than %d steps", GT_MAX_STEPS);
     switch (n->type) {
     case N_TEXT:
         rc = sl_buf_put(x->out, n->text, n->len);
@@ -2664,8 +2788,19 @@ int sl_gotmpl_exec(const sl_gotmpl *t, const cJSON *data, sl_buf *out, sl_error 
     gt_ctx x;
     gt_val dot;
     int rc;
+    union {
+        gt_blk b;
+        unsigned char bytes[sizeof(gt_blk) + GT_FIRST_BLOCK];
+    } first;
 
-    memset(&x, 0, sizeof(x));
+    memset(&x, 0, offsetof(gt_ctx, vars0));
+    x.vars = x.vars0;
+    x.capvars = sizeof(x.vars0) / sizeof(x.vars0[0]);
+    first.b.next = NULL;
+    first.b.used = 0;
+    first.b.cap = GT_FIRST_BLOCK;
+    first.b.borrowed = 1;
+    x.arena.head = &first.b;
     x.t = t;
     x.out = out;
     x.err = err;
@@ -2683,7 +2818,8 @@ int sl_gotmpl_exec(const sl_gotmpl *t, const cJSON *data, sl_buf *out, sl_error 
     for (size_t i = 0; i < x.nowned; i++)
         cJSON_Delete(x.owned[i]);
     free(x.owned);
-    free(x.vars);
+    if (x.vars != x.vars0)
+        free(x.vars);
     arena_free(&x.arena);
     return rc;
 }
@@ -3036,7 +3172,7 @@ static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         case '&': rc = sl_buf_puts(&b, "\\u0026"); break;
         case '=': rc = sl_buf_puts(&b, "\\u003D"); break;
         default:
-            if (cp < 0x20)
+            if (cp < 0x20 || !go_isprint(cp))
                 rc = sl_buf_printf(&b, "\\u%04X", cp);
             else
                 rc = sl_buf_put(&b, in.ptr + i, l);

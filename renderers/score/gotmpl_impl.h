@@ -67,8 +67,16 @@ cJSON *gt_to_json(gt_ctx *x, const gt_val *v);
 /* A deep copy of v as a standalone cJSON tree. NULL on ENOMEM. */
 cJSON *gt_to_json_copy(const gt_val *v);
 
+/* Whether the tree under j is small and shallow enough to walk recursively
+ * (a template can build cyclic maps: `set $d "self" $d`). */
+#define GT_WALK_MAX_NODES 1000000L
+#define GT_WALK_MAX_DEPTH 200
+int gt_tree_ok(const cJSON *j);
+
 /* Fail the current function call with a message (returns SL_EINVAL). */
 int gt_fail(gt_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Forget a failure recorded by gt_fail (for functions that recover). */
+void gt_fail_clear(gt_ctx *x);
 /* Mark out of memory (returns SL_ENOMEM). */
 int gt_nomem(gt_ctx *x);
 /* The cap on list sizes a function may build. */

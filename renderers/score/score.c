@@ -889,8 +889,10 @@ static int score_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, s
         cJSON_AddItemToArray(objs, project);
         rc = add_objects(&r, objs, &r.wl[0], NULL, err);
     } else {
+        /* catalog labels go on every object of the app: the resources'
+         * workloads belong to the component's team as much as its own */
         cJSON *cl = catalog_labels(&r);
-        rc = add_objects(&r, r.manifests, &r.wl[0], NULL, err);
+        rc = add_objects(&r, r.manifests, &r.wl[0], cl, err);
         for (size_t i = 0; !rc && i < r.nwl; i++) {
             if ((rc = score_k8s_convert(&r.wl[i], objs, err)))
                 break;

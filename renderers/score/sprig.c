@@ -220,7 +220,7 @@ static int title_impl(gt_ctx *x, gt_val *argv, gt_val *res, int up)
     int prev_letter = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)d[i];
-        int letter = isalnum(c) || c == '_' || c == '\'' || c >= 0x80;
+        int letter = isalnum(c) || c == '_' || c >= 0x80;
         if (up) {
             if (letter && !prev_letter && c < 0x80)
                 d[i] = (char)toupper(c);
@@ -797,22 +797,15 @@ F(s_toStrings)
 
 /* ------------------------------------------------------------- random */
 
-/* Uniform random index below n from the CSPRNG. */
-static int rand_below(gt_ctx *x, unsigned n, unsigned *out)
-{
-    unsigned r, lim = UINT32_MAX - UINT32_MAX % n;
-    do {
-        if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
-            return gt_fail(x, "random generator failed");
-    } while (r >= lim);
-    *out = r % n;
-    return 0;
-}
-
+/* cnt characters drawn uniformly from set with the CSPRNG (one RAND_bytes
+ * call per 256 draws; rejection sampling keeps the draw unbiased). */
 static int rand_from(gt_ctx *x, gt_val *argv, gt_val *res, const char *set)
 {
     int64_t cnt;
-    unsigned n = (unsigned)strlen(set), r = 0;
+    unsigned n = (unsigned)strlen(set);
+    unsigned lim = 256 - 256 % n;
+    unsigned char pool[256];
+    size_t avail = 0;
     INT(0, cnt);
     if (cnt < 0)
         return gt_fail(x, "count must be non-negative");
@@ -821,10 +814,18 @@ static int rand_from(gt_ctx *x, gt_val *argv, gt_val *res, const char *set)
     char *d = gt_alloc(x, (size_t)cnt + 1);
     if (!d)
         return SL_ENOMEM;
-    for (int64_t i = 0; i < cnt; i++) {
-        if (rand_below(x, n, &r))
-            return SL_EINVAL;
-        d[i] = set[r];
+    for (int64_t i = 0; i < cnt;) {
+        if (!avail) {
+            size_t want = (size_t)(cnt - i) * 2 + 8;
+            if (want > sizeof(pool))
+                want = sizeof(pool);
+            if (RAND_bytes(pool, (int)want) != 1)
+                return gt_fail(x, "random generator failed");
+            avail = want;
+        }
+        unsigned r = pool[--avail];
+        if (r < lim)
+            d[i++] = set[r % n];
     }
     d[cnt] = 0;
     res->k = GT_STR;
@@ -1051,7 +1052,8 @@ F(s_regexMatchSoft)
     int rc = s_regexMatch(x, argv, argc, res);
     if (rc == SL_EINVAL && argv[0].k == GT_STR && argv[1].k == GT_STR) {
         *res = gt_mkbool(0);
-        return gt_fail(x, "%s", ""), 0;
+        gt_fail_clear(x);
+        return 0;
     }
     return rc;
 }
@@ -1230,16 +1232,31 @@ F(l_list)
     return 0;
 }
 
-static int need_list(gt_ctx *x, const char *fn, const gt_val *v)
+/* Go's reflect.Kind name of a value. */
+static const char *kind_name(const gt_val *v)
+{
+    switch (v->k) {
+    case GT_BOOL: return "bool";
+    case GT_INT: return "int";
+    case GT_FLOAT: return "float64";
+    case GT_STR: return "string";
+    case GT_MAP: return "map";
+    case GT_LIST: return "slice";
+    default: return "invalid";
+    }
+}
+
+/* Sprig's list functions fail with "Cannot <what> on type <kind>". */
+static int need_list(gt_ctx *x, const char *what, const gt_val *v)
 {
     if (v->k == GT_LIST)
         return 0;
-    return gt_fail(x, "Cannot find %s on type %s", fn, gt_type_name(v));
+    return gt_fail(x, "Cannot %s on type %s", what, kind_name(v));
 }
 
 F(l_first)
 {
-    if (need_list(x, "first", &argv[0]))
+    if (need_list(x, "find first", &argv[0]))
         return SL_EINVAL;
     *res = gt_from_json(argv[0].j->child);
     return 0;
@@ -1247,7 +1264,7 @@ F(l_first)
 
 F(l_last)
 {
-    if (need_list(x, "last", &argv[0]))
+    if (need_list(x, "find last", &argv[0]))
         return SL_EINVAL;
     cJSON *c = argv[0].j->child;
     *res = gt_from_json(c ? c->prev : NULL);
@@ -1273,7 +1290,7 @@ static int sublist(gt_ctx *x, const gt_val *v, long lo, long hi, gt_val *res)
 
 F(l_rest)
 {
-    if (need_list(x, "rest", &argv[0]))
+    if (need_list(x, "find rest", &argv[0]))
         return SL_EINVAL;
     long n = gt_len(&argv[0]);
     if (!n) {
@@ -1285,7 +1302,7 @@ F(l_rest)
 
 F(l_initial)
 {
-    if (need_list(x, "initial", &argv[0]))
+    if (need_list(x, "find initial", &argv[0]))
         return SL_EINVAL;
     long n = gt_len(&argv[0]);
     if (!n) {
@@ -1297,7 +1314,7 @@ F(l_initial)
 
 F(l_append)
 {
-    if (need_list(x, "append", &argv[0]))
+    if (need_list(x, "push", &argv[0]))
         return SL_EINVAL;
     if (sublist(x, &argv[0], 0, gt_len(&argv[0]), res))
         return SL_ENOMEM;
@@ -1323,8 +1340,8 @@ F(l_concat)
     if (gt_newlist(x, res))
         return SL_ENOMEM;
     for (int i = 0; i < argc; i++) {
-        if (need_list(x, "concat", &argv[i]))
-            return SL_EINVAL;
+        if (argv[i].k != GT_LIST)
+            return gt_fail(x, "Cannot concat type %s as list", kind_name(&argv[i]));
         for (cJSON *c = argv[i].j->child; c; c = c->next) {
             gt_val e = gt_from_json(c);
             if (list_push(x, res, &e))
@@ -1336,7 +1353,7 @@ F(l_concat)
 
 F(l_reverse)
 {
-    if (need_list(x, "reverse", &argv[0]))
+    if (need_list(x, "find reverse", &argv[0]))
         return SL_EINVAL;
     if (gt_newlist(x, res))
         return SL_ENOMEM;
@@ -1360,7 +1377,7 @@ static int deep_equal(const gt_val *a, const gt_val *b)
     case GT_INT: return a->i == b->i;
     case GT_FLOAT: return a->f == b->f;
     case GT_STR: return a->n == b->n && !memcmp(a->s, b->s, a->n);
-    default: return cJSON_Compare(a->j, b->j, 1);
+    default: return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
     }
 }
 
@@ -1376,7 +1393,7 @@ static int list_has(const gt_val *l, const gt_val *v)
 
 F(l_uniq)
 {
-    if (need_list(x, "uniq", &argv[0]))
+    if (need_list(x, "find uniq", &argv[0]))
         return SL_EINVAL;
     if (gt_newlist(x, res))
         return SL_ENOMEM;
@@ -1390,7 +1407,7 @@ F(l_uniq)
 
 F(l_without)
 {
-    if (need_list(x, "without", &argv[0]))
+    if (need_list(x, "find without", &argv[0]))
         return SL_EINVAL;
     if (gt_newlist(x, res))
         return SL_ENOMEM;
@@ -1411,7 +1428,7 @@ F(l_has)
         *res = gt_mkbool(0);
         return 0;
     }
-    if (need_list(x, "has", &argv[1]))
+    if (need_list(x, "find has", &argv[1]))
         return SL_EINVAL;
     *res = gt_mkbool(list_has(&argv[1], &argv[0]));
     return 0;
@@ -1525,11 +1542,14 @@ F(l_sortAlpha)
     if (!v)
         return SL_ENOMEM;
     long i = 0;
-    for (cJSON *c = argv[0].j->child; c; c = c->next, i++) {
+    for (cJSON *c = argv[0].j->child; c; c = c->next) {
         gt_val e = gt_from_json(c);
-        if (gt_cast_str(x, &e, &v[i]))
+        if (e.k == GT_NIL)
+            continue; /* Sprig's strslice drops nils */
+        if (gt_cast_str(x, &e, &v[i++]))
             return SL_ENOMEM;
     }
+    n = i;
     qsort(v, (size_t)n, sizeof(*v), cmp_str);
     if (gt_newlist(x, res))
         return SL_ENOMEM;
@@ -1735,6 +1755,8 @@ static int merge_into(gt_ctx *x, cJSON *dst, const cJSON *src, int override, int
                 return SL_EINVAL;
             continue;
         }
+        if (sv.k == GT_NIL && !override)
+            continue; /* mergo: a nil source value only replaces with override */
         if (d) {
             gt_val dv = gt_from_json(d);
             if (!override && !is_empty(&dv))
@@ -1760,6 +1782,8 @@ static int merge_impl(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int overri
     for (int i = 1; i < argc; i++) {
         if (need_map(x, &argv[i]))
             return SL_EINVAL;
+        if (!gt_tree_ok(argv[i].j))
+            return gt_fail(x, "value nested too deep or too large (cyclic?)");
         if (merge_into(x, argv[0].j, argv[i].j, override, 0))
             return SL_EINVAL;
     }
@@ -1783,6 +1807,8 @@ F(d_deepCopy)
         *res = argv[0];
         return 0;
     }
+    if (!gt_tree_ok(argv[0].j))
+        return gt_fail(x, "value nested too deep or too large (cyclic?)");
     cJSON *j = gt_to_json_copy(&argv[0]);
     if (gt_own(x, j))
         return SL_ENOMEM;
@@ -2039,6 +2065,8 @@ static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, in
 
 int gt_json_encode(sl_buf *b, const gt_val *v, const char *indent, int escape_html)
 {
+    if ((v->k == GT_MAP || v->k == GT_LIST) && !gt_tree_ok(v->j))
+        return SL_ELIMIT;
     return json_enc(b, v, indent, escape_html, 0);
 }
 
@@ -2110,9 +2138,11 @@ F(c_mustFromJson)
 F(c_toYaml)
 {
     sl_buf b = SL_BUF_INIT;
-    cJSON *j = gt_to_json_copy(&argv[0]);
+    cJSON *j;
     int rc;
-    if (!j)
+    if ((argv[0].k == GT_MAP || argv[0].k == GT_LIST) && !gt_tree_ok(argv[0].j))
+        return gt_fail(x, "value nested too deep or too large (cyclic?)");
+    if (!(j = gt_to_json_copy(&argv[0])))
         return gt_nomem(x);
     rc = sl_yaml_write(&b, j);
     cJSON_Delete(j);
@@ -2164,8 +2194,8 @@ F(e_b64enc)
 {
     gt_val s;
     sl_buf b = SL_BUF_INIT;
-    if (gt_cast_str(x, &argv[0], &s))
-        return SL_ENOMEM;
+    if (gt_arg_str(x, &argv[0], &s.s, &s.n))
+        return SL_EINVAL;
     return put_res_buf(x, &b, b64_encode(&b, (const unsigned char *)s.s, s.n), res);
 }
 
@@ -2191,8 +2221,8 @@ F(e_b64dec)
     unsigned acc = 0;
     int bits = 0, rc = 0;
     size_t i, n;
-    if (gt_cast_str(x, &argv[0], &s))
-        return SL_ENOMEM;
+    if (gt_arg_str(x, &argv[0], &s.s, &s.n))
+        return SL_EINVAL;
     n = s.n;
     while (n && s.s[n - 1] == '=')
         n--;
@@ -2225,8 +2255,8 @@ F(e_b32enc)
     gt_val s;
     sl_buf b = SL_BUF_INIT;
     int rc = 0;
-    if (gt_cast_str(x, &argv[0], &s))
-        return SL_ENOMEM;
+    if (gt_arg_str(x, &argv[0], &s.s, &s.n))
+        return SL_EINVAL;
     const unsigned char *p = (const unsigned char *)s.s;
     for (size_t i = 0; i < s.n && !rc; i += 5) {
         unsigned char blk[5] = {0};
@@ -2251,8 +2281,8 @@ F(e_b32dec)
     uint64_t acc = 0;
     int bits = 0, rc = 0;
     size_t n;
-    if (gt_cast_str(x, &argv[0], &s))
-        return SL_ENOMEM;
+    if (gt_arg_str(x, &argv[0], &s.s, &s.n))
+        return SL_EINVAL;
     n = s.n;
     while (n && s.s[n - 1] == '=')
         n--;
@@ -2589,6 +2619,79 @@ F(t_unixEpoch)
     return put_res_buf(x, &b, sl_buf_printf(&b, "%lld", (long long)t), res);
 }
 
+/* ------------------------------------------------------------ types */
+
+F(y_typeOf)
+{
+    const char *t = gt_type_name(&argv[0]);
+    *res = gt_mkstr(x, t, strlen(t));
+    return 0;
+}
+
+F(y_kindOf)
+{
+    const char *t = kind_name(&argv[0]);
+    *res = gt_mkstr(x, t, strlen(t));
+    return 0;
+}
+
+F(y_typeIs)
+{
+    const char *t;
+    size_t n;
+    STR(0, t, n);
+    *res = gt_mkbool(!strcmp(t, gt_type_name(&argv[1])));
+    return 0;
+}
+
+F(y_kindIs)
+{
+    const char *t;
+    size_t n;
+    STR(0, t, n);
+    *res = gt_mkbool(!strcmp(t, kind_name(&argv[1])));
+    return 0;
+}
+
+F(h_sha512sum)
+{
+    const char *s;
+    size_t n;
+    unsigned char d[SHA512_DIGEST_LENGTH];
+    STR(0, s, n);
+    SHA512((const unsigned char *)s, n, d);
+    return hexdigest(x, d, sizeof(d), res);
+}
+
+/* regexp.QuoteMeta */
+F(s_regexQuoteMeta)
+{
+    const char *s;
+    size_t n;
+    sl_buf b = SL_BUF_INIT;
+    int rc = 0;
+    STR(0, s, n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (strchr("\\.+*?()|[]{}^$", s[i]) && s[i])
+            rc = sl_buf_putc(&b, '\\');
+        if (!rc)
+            rc = sl_buf_putc(&b, s[i]);
+    }
+    if (!rc && !b.ptr)
+        rc = sl_buf_puts(&b, "");
+    return put_res_buf(x, &b, rc, res);
+}
+
+F(c_mustToPrettyJson)
+{
+    return tojson_impl(x, argv, res, "  ", 1, 1);
+}
+
+F(c_mustToRawJson)
+{
+    return tojson_impl(x, argv, res, NULL, 0, 1);
+}
+
 /* ------------------------------------------------------------- table */
 
 /* Sorted by name (strcmp order) for bsearch. */
@@ -2605,6 +2708,7 @@ static const gt_func sprig[] = {
     {"b32enc", e_b32enc, 1, 1},
     {"b64dec", e_b64dec, 1, 1},
     {"b64enc", e_b64enc, 1, 1},
+    {"biggest", m_max, 1, -1},
     {"camelcase", s_camelcase, 1, 1},
     {"cat", s_cat, 0, -1},
     {"ceil", m_ceil, 1, 1},
@@ -2640,6 +2744,8 @@ static const gt_func sprig[] = {
     {"join", s_join, 2, 2},
     {"kebabcase", s_kebabcase, 1, 1},
     {"keys", d_keys, 0, -1},
+    {"kindIs", y_kindIs, 2, 2},
+    {"kindOf", y_kindOf, 1, 1},
     {"last", l_last, 1, 1},
     {"list", l_list, 0, -1},
     {"lower", s_lower, 1, 1},
@@ -2649,14 +2755,31 @@ static const gt_func sprig[] = {
     {"min", m_min, 1, -1},
     {"mod", m_mod, 2, 2},
     {"mul", m_mul, 1, -1},
+    {"mustAppend", l_append, 2, 2},
+    {"mustCompact", l_compact, 1, 1},
+    {"mustDeepCopy", d_deepCopy, 1, 1},
+    {"mustFirst", l_first, 1, 1},
     {"mustFromJson", c_mustFromJson, 1, 1},
+    {"mustHas", l_has, 2, 2},
+    {"mustInitial", l_initial, 1, 1},
+    {"mustLast", l_last, 1, 1},
+    {"mustMerge", d_merge, 1, -1},
+    {"mustMergeOverwrite", d_mergeOverwrite, 1, -1},
+    {"mustPrepend", l_prepend, 2, 2},
+    {"mustPush", l_append, 2, 2},
     {"mustRegexFind", s_regexFind, 2, 2},
     {"mustRegexFindAll", s_regexFindAll, 3, 3},
     {"mustRegexMatch", s_regexMatch, 2, 2},
     {"mustRegexReplaceAll", s_regexReplaceAll, 3, 3},
     {"mustRegexReplaceAllLiteral", s_regexReplaceAllLiteral, 3, 3},
     {"mustRegexSplit", s_regexSplit, 3, 3},
+    {"mustRest", l_rest, 1, 1},
+    {"mustReverse", l_reverse, 1, 1},
     {"mustToJson", c_mustToJson, 1, 1},
+    {"mustToPrettyJson", c_mustToPrettyJson, 1, 1},
+    {"mustToRawJson", c_mustToRawJson, 1, 1},
+    {"mustUniq", l_uniq, 1, 1},
+    {"mustWithout", l_without, 1, -1},
     {"nindent", s_nindent, 2, 2},
     {"nospace", s_nospace, 1, 1},
     {"now", t_now, 0, 0},
@@ -2675,6 +2798,7 @@ static const gt_func sprig[] = {
     {"regexFind", s_regexFind, 2, 2},
     {"regexFindAll", s_regexFindAll, 3, 3},
     {"regexMatch", s_regexMatchSoft, 2, 2},
+    {"regexQuoteMeta", s_regexQuoteMeta, 1, 1},
     {"regexReplaceAll", s_regexReplaceAll, 3, 3},
     {"regexReplaceAllLiteral", s_regexReplaceAllLiteral, 3, 3},
     {"regexSplit", s_regexSplit, 3, 3},
@@ -2688,6 +2812,7 @@ static const gt_func sprig[] = {
     {"set", d_set, 3, 3},
     {"sha1sum", h_sha1sum, 1, 1},
     {"sha256sum", h_sha256sum, 1, 1},
+    {"sha512sum", h_sha512sum, 1, 1},
     {"snakecase", s_snakecase, 1, 1},
     {"sortAlpha", l_sortAlpha, 1, 1},
     {"split", s_split, 2, 2},
@@ -2710,6 +2835,9 @@ static const gt_func sprig[] = {
     {"trimPrefix", s_trimPrefix, 2, 2},
     {"trimSuffix", s_trimSuffix, 2, 2},
     {"trunc", s_trunc, 2, 2},
+    {"tuple", l_list, 0, -1},
+    {"typeIs", y_typeIs, 2, 2},
+    {"typeOf", y_typeOf, 1, 1},
     {"uniq", l_uniq, 1, 1},
     {"unixEpoch", t_unixEpoch, 1, 1},
     {"unset", d_unset, 2, 2},

@@ -236,11 +236,15 @@ static int write_atomic(const char *path, const char *text, sl_error *err)
 {
     char *tmp = NULL;
     FILE *f;
-    int rc = 0;
+    int rc = 0, fd;
 
     if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
         return sl_error_set(err, SL_ENOMEM, "out of memory");
-    if (!(f = fopen(tmp, "w"))) {
+    /* provisioner state holds generated passwords: owner-only */
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || !(f = fdopen(fd, "w"))) {
+        if (fd >= 0)
+            close(fd);
         rc = sl_error_set(err, SL_EIO, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }

@@ -32,6 +32,10 @@ int sl_jinja_parse(const char *src, size_t len, const sl_jinja_opts *o, sl_jinja
                    sl_error *err);
 /* Render with ctx (an object; borrowed). Undefined variables are errors with position. */
 int sl_jinja_render(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *err);
+/* Render times times into out (emptied before each render), reusing one
+ * scratch arena: what a benchmark or a scaffold of many files wants. */
+int sl_jinja_render_n(const sl_jinja *t, const cJSON *ctx, sl_buf *out, size_t times,
+                      sl_error *err);
 void sl_jinja_free(sl_jinja *t);
 /* Backstage step-input rendering: if src is exactly one `${{ expr }}` (whitespace around allowed
  * as Backstage allows), *out is the expression's value with its JSON type (number, bool, object,

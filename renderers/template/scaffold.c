@@ -672,7 +672,7 @@ out:
 
 /* Parse "github.com?owner=o&repo=r" (Backstage's repoUrl). Returns 0 and
  * fills host, owner, repo (each the caller's). */
-static int bs_parse_repo_url(const char *s, char **host, char **owner, char **repo)
+int sc_parse_repo_url(const char *s, char **host, char **owner, char **repo)
 {
     const char *q = strchr(s, '?'), *p;
 
@@ -723,7 +723,7 @@ static int bs_publish_github(bs_run *r, const cJSON *src, const cJSON *in, cJSON
     if ((rc = bs_in_str(r, in, src, "repoUrl", 1, &repo_url, err)) ||
         (rc = bs_git_opts(r, src, in, &g, &sub, err)))
         goto out;
-    if (bs_parse_repo_url(repo_url, &host, &owner, &repo)) {
+    if (sc_parse_repo_url(repo_url, &host, &owner, &repo)) {
         rc = bs_errat(r, err, SL_EINVAL, cJSON_GetObjectItemCaseSensitive(src, "repoUrl"),
                       "input.repoUrl \"%s\" is not HOST?owner=OWNER&repo=REPO", repo_url);
         goto out;
@@ -773,7 +773,7 @@ out:
  * "./<entry>" to spec.targets unless a target already matches it. Done on
  * the text, so comments and layout stay. *out is the new text or NULL when
  * nothing changes (caller's). */
-static int bs_location_append(const char *text, const char *entry, char **out)
+int sc_location_append(const char *text, const char *entry, char **out)
 {
     const char *p, *tl = NULL, *last_item = NULL, *line;
     size_t indent = 0;
@@ -849,7 +849,7 @@ static int bs_catalog_prepare(const char *root, void *arg, sc_tree *edits, sl_er
     }
     if (sl_file_read(rp.ptr, 1 << 20, &rt, &ignore) || !rt.ptr)
         goto out; /* no root Location: nothing to append to */
-    if (bs_location_append(rt.ptr, arg, &new_root)) {
+    if (sc_location_append(rt.ptr, arg, &new_root)) {
         rc = sl_error_set(err, SL_ENOMEM, "out of memory");
         goto out;
     }

@@ -422,9 +422,15 @@ int sc_git_commit_files(const char *repo_arg, const sc_tree *files, const sc_git
     /* Refuse before writing anything: every new file must be new. */
     for (size_t i = 0; i < files->n; i++) {
         struct stat st;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", rootbuf, files->v[i].path);
-        if (files->v[i].kind != SC_DIR && lstat(path, &st) == 0) {
+        char *path = NULL;
+        int exists;
+        if (asprintf(&path, "%s/%s", rootbuf, files->v[i].path) < 0) {
+            rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+            goto out;
+        }
+        exists = lstat(path, &st) == 0;
+        free(path);
+        if (files->v[i].kind != SC_DIR && exists) {
             rc = sl_error_set(err, SL_EDUP, "%s already exists in the catalog",
                               files->v[i].path);
             goto out;

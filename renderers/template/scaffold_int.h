@@ -95,6 +95,17 @@ int sc_is_binary(const char *data, size_t len);
 int sc_token_read(const char *file, char **out, sl_error *err);
 void sc_token_free(char *tok);
 
+/* In the text of a catalog's root Location, append "- ./<entry>" to
+ * spec.targets unless a target glob already covers entry; comments and
+ * layout are kept. *out is the new text (caller's), or NULL when nothing
+ * changes or there is no targets list. Returns 0 or SL_ENOMEM. */
+int sc_location_append(const char *text, const char *entry, char **out);
+
+/* Parse Backstage's repoUrl "HOST?owner=O&repo=R" (organization= is taken
+ * for owner). 0 and the three strings (the caller's), or -1 when malformed
+ * (a missing part, or a part with '/' or equal to ".."). */
+int sc_parse_repo_url(const char *s, char **host, char **owner, char **repo);
+
 /* ---- git (scaffold_git.c) ---- */
 
 typedef struct sc_git_opts {

@@ -496,13 +496,71 @@ static int spec_changed(const cJSON *old, const cJSON *nw)
     return 0;
 }
 
+/* Terminating namespaces: gone once empty or after KS_NS_GRACE seconds,
+ * with whatever they still hold. */
+#define KS_NS_GRACE 0.5
+static sl_strv g_term;
+static double g_term_at[256];
+
+static int ns_terminating(const char *ns)
+{
+    return sl_strv_contains(&g_term, ns);
+}
+
+static void finalize_namespaces(void)
+{
+    const ks_kind *nk;
+
+    if (!g_term.n)
+        return;
+    nk = ks_kind_by_plural("", "v1", "namespaces");
+    for (size_t i = 0; i < g_term.n;) {
+        const char *ns = g_term.v[i];
+        if (ks_now() >= g_term_at[i] || ks_namespace_empty(ns)) {
+            char *key = ks_key(nk, NULL, ns);
+            ks_del_namespace(ns);
+            if (key)
+                ks_del(key);
+            free(key);
+            free(g_term.v[i]);
+            g_term.v[i] = g_term.v[g_term.n - 1];
+            g_term_at[i] = g_term_at[g_term.n - 1];
+            g_term.n--;
+        } else {
+            i++;
+        }
+    }
+}
+
+/* 1: exists and is active, 0: missing, -1: terminating. */
 static int namespace_exists(const char *ns)
 {
     const ks_kind *nk = ks_kind_by_plural("", "v1", "namespaces");
     char *key = ks_key(nk, NULL, ns);
     int ok = key && ks_get(key) != NULL;
     free(key);
-    return ok;
+    return ok && ns_terminating(ns) ? -1 : ok;
+}
+
+/* Answer out when objects cannot be created in ns; 0 when they can. */
+static int check_namespace(const char *ns, ks_resp *out)
+{
+    int st = namespace_exists(ns);
+
+    if (st > 0)
+        return 0;
+    if (!st) {
+        ns_not_found(out, ns);
+    } else {
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "unable to create new content in namespace %s because it is being terminated",
+                 ns);
+        cJSON_Delete(out->body);
+        out->code = 403;
+        out->body = ks_status(403, "Forbidden", msg, NULL, "namespaces", ns);
+    }
+    return -1;
 }
 
 static ks_manage manage_for(const ks_req *r, const ks_kind *k, const char *manager, char *gv,
@@ -557,6 +615,7 @@ static void commit(const ks_req *r, const ks_kind *k, const char *key, const cJS
         return;
     }
     ks_status_init(k, e, oldcopy);
+    ks_event_add(oldcopy ? "MODIFIED" : "ADDED", e->key, e->obj);
     cJSON_Delete(oldcopy);
     if (!k->crd && !strcmp(k->kind, "CustomResourceDefinition"))
         ks_crd_changed(sl_doc_str(sl_doc_path(e->obj, "metadata"), "name"), e->obj);
@@ -741,10 +800,8 @@ static void do_create(const ks_req *r, const ks_kind *k, ks_resp *out)
         fail(out, 400, "BadRequest", NULL, NULL, "the namespace is missing from the URL");
         goto out;
     }
-    if (k->namespaced && !namespace_exists(r->ns)) {
-        ns_not_found(out, r->ns);
+    if (k->namespaced && check_namespace(r->ns, out))
         goto out;
-    }
     if (!(key = ks_key(k, r->ns, name)))
         goto oom;
     if (ks_get(key)) {
@@ -870,10 +927,8 @@ static void do_apply(const ks_req *r, const ks_kind *k, const char *key, ks_resp
     }
     if (check_body(r, k, cfg, r->name, out))
         goto out;
-    if (!e && k->namespaced && !namespace_exists(r->ns)) {
-        ns_not_found(out, r->ns);
+    if (!e && k->namespaced && check_namespace(r->ns, out))
         goto out;
-    }
     if (e)
         ks_status_refresh(k, e);
     m = manage_for(r, k, r->field_manager, gv, sizeof(gv), now, sizeof(now));
@@ -1134,23 +1189,41 @@ static void do_delete(const ks_req *r, const ks_kind *k, const char *key, ks_res
                  ? sl_doc_str(sl_doc_path(e->obj, "metadata"), "uid")
                  : "");
     if (!k->crd && !strcmp(k->kind, "Namespace")) {
-        /* a namespace answers with itself, as the server does while it terminates */
-        out->code = 200;
-        out->body = present(k, e->obj);
-        if (out->body) {
-            cJSON *s = cJSON_GetObjectItemCaseSensitive(out->body, "status");
-            if (s)
-                set_str(s, "phase", "Terminating");
+        /* a namespace with content terminates (its content goes when it is
+         * empty or after a grace period); it answers with itself */
+        const char *ns = r->name;
+        cJSON *nw;
+        if (dry || ks_namespace_empty(ns) || ns_terminating(ns)) {
+            out->code = 200;
+            out->body = present(k, e->obj);
+            if (!dry && !ns_terminating(ns))
+                ks_del(key);
+            return;
         }
-        if (!dry) {
-            delete_dependents(k, e);
-            ks_del(key);
+        if (g_term.n >= sizeof(g_term_at) / sizeof(g_term_at[0]) || sl_strv_push(&g_term, ns)) {
+            fail(out, 500, "InternalError", NULL, NULL, "too many terminating namespaces");
+            return;
         }
+        g_term_at[g_term.n - 1] = ks_now() + KS_NS_GRACE;
+        if (!(nw = cJSON_Duplicate(e->obj, 1))) {
+            fail(out, 500, "InternalError", NULL, NULL, "out of memory");
+            return;
+        }
+        {
+            char now[40];
+            cJSON *meta = cJSON_GetObjectItemCaseSensitive(nw, "metadata");
+            cJSON *stt = cJSON_GetObjectItemCaseSensitive(nw, "status");
+            set_str(meta, "deletionTimestamp", ks_time_str(ks_now(), now, sizeof(now)));
+            if (stt)
+                set_str(stt, "phase", "Terminating");
+        }
+        commit(r, k, key, e->obj, nw, 0, 200, out);
         return;
     }
     if (!dry) {
         delete_dependents(k, e);
         ks_del(key);
+        finalize_namespaces();
     }
     st = ks_status(200, NULL, NULL, k->group, k->plural, r->name);
     d = cJSON_GetObjectItemCaseSensitive(st, "details");
@@ -1161,7 +1234,7 @@ static void do_delete(const ks_req *r, const ks_kind *k, const char *key, ks_res
 
 static void do_delete_collection(const ks_req *r, const ks_kind *k, ks_resp *out)
 {
-    ks_resp lst = {0, NULL};
+    ks_resp lst = {0, NULL, NULL};
     const cJSON *it;
     int dry = is_dry_run(r, out);
 
@@ -1186,6 +1259,171 @@ static void do_delete_collection(const ks_req *r, const ks_kind *k, ks_resp *out
     *out = lst;
 }
 
+
+/* ---- watch -------------------------------------------------------------------- */
+
+struct ks_watch {
+    char *group, *plural, *ns, *version;
+    int namespaced, crd;
+    ks_selector *sel;
+    char *fmem;
+    list_ctx fields; /* name_eq / name_ne / ns_eq point into fmem */
+    unsigned long long since;
+    double deadline;
+    int started;
+    sl_buf *out; /* during a poll */
+    int oom;
+};
+
+void ks_watch_free(ks_watch *w)
+{
+    if (!w)
+        return;
+    free(w->group);
+    free(w->plural);
+    free(w->ns);
+    free(w->version);
+    free(w->fmem);
+    ks_selector_free(w->sel);
+    free(w);
+}
+
+/* Does the event's object belong to this watch? */
+static int watch_wants(const ks_watch *w, const char *key, const cJSON *obj)
+{
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
+    const char *name = sl_doc_str(meta, "name"), *ns = sl_doc_str(meta, "namespace");
+    size_t gl = strlen(w->group), pl = strlen(w->plural);
+
+    if (strncmp(key, w->group, gl) || key[gl] != '\x1f' || strncmp(key + gl + 1, w->plural, pl) ||
+        key[gl + 1 + pl] != '\x1f')
+        return 0;
+    if (w->ns && w->namespaced && strcmp(ns ? ns : "", w->ns))
+        return 0;
+    if (!name || (w->fields.name_eq && strcmp(name, w->fields.name_eq)) ||
+        (w->fields.name_ne && !strcmp(name, w->fields.name_ne)) ||
+        (w->fields.ns_eq && strcmp(ns ? ns : "", w->fields.ns_eq)))
+        return 0;
+    return ks_selector_match(w->sel, cJSON_GetObjectItemCaseSensitive(meta, "labels"));
+}
+
+static void watch_write(ks_watch *w, const char *type, const cJSON *obj)
+{
+    cJSON *ev = cJSON_CreateObject(), *copy = cJSON_Duplicate(obj, 1);
+    char *text;
+
+    if (!ev || !copy) {
+        cJSON_Delete(ev);
+        cJSON_Delete(copy);
+        w->oom = 1;
+        return;
+    }
+    if (w->crd) {
+        char gv[300];
+        snprintf(gv, sizeof(gv), "%s/%s", w->group, w->version);
+        set_str(copy, "apiVersion", gv);
+    }
+    cJSON_AddStringToObject(ev, "type", type);
+    cJSON_AddItemToObject(ev, "object", copy);
+    text = cJSON_PrintUnformatted(ev);
+    cJSON_Delete(ev);
+    if (!text || sl_buf_puts(w->out, text) || sl_buf_putc(w->out, '\n'))
+        w->oom = 1;
+    free(text);
+}
+
+static void watch_event(const ks_event *e, void *arg)
+{
+    ks_watch *w = arg;
+
+    if (watch_wants(w, e->key, e->obj))
+        watch_write(w, e->type, e->obj);
+    if (e->rv > w->since)
+        w->since = e->rv;
+}
+
+static void watch_initial(ks_entry *e, void *arg)
+{
+    ks_watch *w = arg;
+
+    if (watch_wants(w, e->key, e->obj))
+        watch_write(w, "ADDED", e->obj);
+}
+
+static void refresh_one(ks_entry *e, void *arg)
+{
+    ks_status_refresh(arg, e);
+}
+
+int ks_watch_poll(ks_watch *w, sl_buf *out)
+{
+    const ks_kind *k;
+    int done = 0;
+
+    ks_lock();
+    w->out = out;
+    finalize_namespaces();
+    k = ks_kind_by_plural(w->group, w->version, w->plural);
+    if (k)
+        ks_each(k, w->ns, refresh_one, (void *)k);
+    if (!w->started) {
+        w->started = 1;
+        if (!w->since && k) {
+            ks_each(k, w->ns, watch_initial, w);
+            w->since = ks_current_rv();
+        }
+    }
+    if (ks_events_since(w->since, watch_event, w) == SL_ELIMIT) {
+        cJSON *st = ks_status(410, "Expired", "too old resource version", NULL, NULL, NULL);
+        watch_write(w, "ERROR", st);
+        cJSON_Delete(st);
+        done = 1;
+    }
+    if (!k && !done) {
+        /* the kind went away (its CRD was deleted) */
+        done = 1;
+    }
+    w->out = NULL;
+    ks_unlock();
+    if (w->oom || ks_now() >= w->deadline)
+        done = 1;
+    return done;
+}
+
+static void start_watch(const ks_req *r, const ks_kind *k, ks_resp *out)
+{
+    ks_watch *w = calloc(1, sizeof(*w));
+    sl_error err;
+    double timeout = r->timeout_seconds ? atof(r->timeout_seconds) : 300;
+
+    sl_error_clear(&err);
+    if (!w || !(w->group = strdup(k->group)) || !(w->plural = strdup(k->plural)) ||
+        !(w->version = strdup(k->version)) || (r->ns && !(w->ns = strdup(r->ns)))) {
+        ks_watch_free(w);
+        fail(out, 500, "InternalError", NULL, NULL, "out of memory");
+        return;
+    }
+    w->namespaced = k->namespaced;
+    w->crd = k->crd != NULL;
+    if (r->label_selector && *r->label_selector &&
+        ks_selector_parse(r->label_selector, &w->sel, &err)) {
+        ks_watch_free(w);
+        fail(out, 400, "BadRequest", NULL, NULL, "%s", err.msg);
+        return;
+    }
+    if (r->field_selector && *r->field_selector &&
+        parse_fields(r->field_selector, &w->fields, &w->fmem, out)) {
+        ks_watch_free(w);
+        return;
+    }
+    w->since = r->resource_version ? strtoull(r->resource_version, NULL, 10) : 0;
+    if (timeout <= 0 || timeout > 1800)
+        timeout = 1800;
+    w->deadline = ks_now() + timeout;
+    out->code = 200;
+    out->watch = w;
+}
+
 void ks_api_handle(const ks_req *r, ks_resp *out)
 {
     const ks_kind *k;
@@ -1194,7 +1432,15 @@ void ks_api_handle(const ks_req *r, ks_resp *out)
 
     out->code = 0;
     out->body = NULL;
+    out->watch = NULL;
+    if (r->content_type && !strncmp(r->content_type, "application/vnd.kubernetes.protobuf", 35)) {
+        fail(out, 415, "UnsupportedMediaType", NULL, NULL,
+             "the body of the request was in an unknown format - accepted media types include: "
+             "application/json, application/yaml (this test server does not speak protobuf)");
+        return;
+    }
     ks_lock();
+    finalize_namespaces();
     k = ks_kind_by_plural(r->group, r->version, r->plural);
     if (!k || (r->ns && !k->namespaced) || (!r->ns && k->namespaced && r->name) ||
         (r->sub && (strcmp(r->sub, "status") || !k->status_sub || !r->name))) {
@@ -1208,8 +1454,7 @@ void ks_api_handle(const ks_req *r, ks_resp *out)
     if (!r->name) {
         if (!strcmp(m, "GET")) {
             if (r->watch && (!strcmp(r->watch, "true") || !strcmp(r->watch, "1")))
-                fail(out, 405, "MethodNotAllowed", NULL, NULL,
-                     "watch is not supported by this test server");
+                start_watch(r, k, out);
             else
                 do_list(r, k, out);
         } else if (!strcmp(m, "POST")) {
@@ -1240,6 +1485,6 @@ void ks_api_handle(const ks_req *r, ks_resp *out)
 out:
     ks_unlock();
     free(key);
-    if (!out->body)
+    if (!out->body && !out->watch)
         fail(out, 500, "InternalError", NULL, NULL, "out of memory");
 }

@@ -153,6 +153,23 @@ void ks_each(const ks_kind *k, const char *ns, void (*fn)(ks_entry *, void *), v
 /* Delete every object in namespace ns. */
 void ks_del_namespace(const char *ns);
 
+/* Does namespace ns hold any object? */
+int ks_namespace_empty(const char *ns);
+
+/* The watch event log: a ring of the last KS_EVENTS changes. */
+#define KS_EVENTS 8192
+typedef struct ks_event {
+    unsigned long long rv;
+    const char *type; /* "ADDED", "MODIFIED", "DELETED" */
+    char *key;
+    cJSON *obj;
+} ks_event;
+/* Record a change (obj is copied; its metadata.resourceVersion is the event's). */
+void ks_event_add(const char *type, const char *key, const cJSON *obj);
+/* Call fn for every event newer than rv since; SL_ELIMIT when events newer
+ * than since have already left the ring (the watcher must re-list). */
+int ks_events_since(unsigned long long since, void (*fn)(const ks_event *, void *), void *arg);
+
 /* Server-side processing of a stored object: defaults, generation,
  * simulated status, CRD registration. old may be NULL. */
 void ks_default(const ks_kind *k, cJSON *obj);
@@ -177,14 +194,25 @@ typedef struct ks_req {
     size_t body_len;
     /* query parameters (NULL when absent) */
     const char *field_manager, *dry_run, *force, *label_selector, *field_selector, *watch;
+    const char *resource_version, *timeout_seconds;
     const char *user_agent;
 } ks_req;
 
-/* A response: status code and JSON body (caller frees). */
+typedef struct ks_watch ks_watch;
+
+/* A response: status code and JSON body (caller frees), or a watch stream
+ * (code 200, body NULL, watch set: the caller streams it). */
 typedef struct ks_resp {
     int code;
     cJSON *body;
+    ks_watch *watch;
 } ks_resp;
+
+/* Append the watch's next events (newline-delimited JSON) to out. Returns 1
+ * when the stream is over (timeout, or an ERROR event was written), 0 when
+ * it goes on (out may be empty: nothing new yet). Takes the global lock. */
+int ks_watch_poll(ks_watch *w, sl_buf *out);
+void ks_watch_free(ks_watch *w);
 
 /* A Status object (kind Status, status Failure) for an error. kind_plural,
  * group and name fill details when given. */

@@ -190,6 +190,77 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, const char *method
     return send_text(conn, method, c, code, "application/json", text, retry_after);
 }
 
+/* A watch: newline-delimited JSON events, streamed (chunked) as they come. */
+typedef struct wstream {
+    ks_watch *w;
+    sl_buf buf;
+    size_t off;
+    int done;
+} wstream;
+
+static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    wstream *s = cls;
+
+    if (s->off >= s->buf.len) {
+        sl_buf_reset(&s->buf);
+        s->off = 0;
+        if (s->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        s->done = ks_watch_poll(s->w, &s->buf);
+        if (!s->buf.len) {
+            if (s->done)
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            /* nothing yet: libmicrohttpd calls again; pace it */
+            usleep(20000);
+            return 0;
+        }
+    }
+    {
+        size_t n = s->buf.len - s->off;
+        if (n > max)
+            n = max;
+        memcpy(buf, s->buf.ptr + s->off, n);
+        s->off += n;
+        return (ssize_t)n;
+    }
+}
+
+static void watch_done(void *cls)
+{
+    wstream *s = cls;
+
+    ks_watch_free(s->w);
+    sl_buf_free(&s->buf);
+    free(s);
+}
+
+static enum MHD_Result send_watch(struct MHD_Connection *conn, const char *method, conn_ctx *c,
+                                  ks_watch *w)
+{
+    wstream *s = calloc(1, sizeof(*s));
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (!s) {
+        ks_watch_free(w);
+        return MHD_NO;
+    }
+    s->w = w;
+    sl_buf_init(&s->buf, (size_t)256 << 20);
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, watch_reader, s, watch_done);
+    if (!r) {
+        watch_done(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, private");
+    log_line(method, c->uri, "200");
+    ret = MHD_queue_response(conn, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static const char *reason_for(int code)
 {
     switch (code) {
@@ -408,7 +479,11 @@ static enum MHD_Result serve_resource(struct MHD_Connection *conn, const char *m
     r.label_selector = query(conn, "labelSelector");
     r.field_selector = query(conn, "fieldSelector");
     r.watch = query(conn, "watch");
+    r.resource_version = query(conn, "resourceVersion");
+    r.timeout_seconds = query(conn, "timeoutSeconds");
     ks_api_handle(&r, &out);
+    if (out.watch)
+        return send_watch(conn, method, c, out.watch);
     return send_json(conn, method, c, (unsigned)out.code, out.body, -1);
 }
 

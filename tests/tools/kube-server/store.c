@@ -281,6 +281,20 @@ int ks_put(const char *key, cJSON *obj, ks_entry **out)
     return 0;
 }
 
+/* Emit the DELETED event of an entry about to go (with a new resourceVersion). */
+static void emit_deleted(ks_entry *e)
+{
+    char rv[32];
+    cJSON *meta = cJSON_GetObjectItemCaseSensitive(e->obj, "metadata");
+
+    snprintf(rv, sizeof(rv), "%llu", ks_next_rv());
+    if (cJSON_IsObject(meta)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
+        cJSON_AddStringToObject(meta, "resourceVersion", rv);
+    }
+    ks_event_add("DELETED", e->key, e->obj);
+}
+
 void ks_del(const char *key)
 {
     ks_entry **pp, *e;
@@ -290,6 +304,7 @@ void ks_del(const char *key)
     for (pp = &g_tab[hash_str(key) & (g_tabcap - 1)]; (e = *pp); pp = &e->next)
         if (!strcmp(e->key, key)) {
             *pp = e->next;
+            emit_deleted(e);
             cJSON_Delete(e->obj);
             free(e->key);
             free(e);
@@ -337,6 +352,7 @@ void ks_del_namespace(const char *ns)
             p = p ? strchr(p + 1, '\x1f') : NULL;
             if (p && !strncmp(p + 1, ns, nl) && p[1 + nl] == '\x1f') {
                 *pp = e->next;
+                emit_deleted(e);
                 cJSON_Delete(e->obj);
                 free(e->key);
                 free(e);
@@ -346,6 +362,67 @@ void ks_del_namespace(const char *ns)
             }
         }
     }
+}
+
+int ks_namespace_empty(const char *ns)
+{
+    size_t nl = strlen(ns);
+
+    for (size_t i = 0; i < g_tabcap; i++)
+        for (ks_entry *e = g_tab[i]; e; e = e->next) {
+            const char *p = strchr(e->key, '\x1f');
+            p = p ? strchr(p + 1, '\x1f') : NULL;
+            if (p && !strncmp(p + 1, ns, nl) && p[1 + nl] == '\x1f')
+                return 0;
+        }
+    return 1;
+}
+
+/* ---- watch events -------------------------------------------------------- */
+
+static ks_event g_ev[KS_EVENTS];
+static size_t g_ev_head, g_ev_n;
+static unsigned long long g_ev_dropped;
+
+void ks_event_add(const char *type, const char *key, const cJSON *obj)
+{
+    ks_event *e = &g_ev[g_ev_head];
+    const char *rv = sl_doc_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
+                                "resourceVersion");
+    cJSON *copy = cJSON_Duplicate(obj, 1);
+    char *k = strdup(key);
+
+    if (!copy || !k) {
+        cJSON_Delete(copy);
+        free(k);
+        return;
+    }
+    if (g_ev_n == KS_EVENTS) {
+        g_ev_dropped = e->rv;
+        free(e->key);
+        cJSON_Delete(e->obj);
+    } else {
+        g_ev_n++;
+    }
+    e->rv = rv ? strtoull(rv, NULL, 10) : ks_current_rv();
+    e->type = type;
+    e->key = k;
+    e->obj = copy;
+    g_ev_head = (g_ev_head + 1) % KS_EVENTS;
+}
+
+int ks_events_since(unsigned long long since, void (*fn)(const ks_event *, void *), void *arg)
+{
+    size_t start = (g_ev_head + KS_EVENTS - g_ev_n) % KS_EVENTS;
+
+    if (g_ev_dropped && since < g_ev_dropped)
+        return SL_ELIMIT;
+    for (size_t i = 0; i < g_ev_n; i++) {
+        const ks_event *e = &g_ev[(start + i) % KS_EVENTS];
+        if (e->rv > since)
+            fn(e, arg);
+    }
+    return 0;
 }
 
 /* ---- discovery --------------------------------------------------------- */
@@ -1014,6 +1091,7 @@ void ks_status_refresh(const ks_kind *k, ks_entry *e)
     snprintf(rv, sizeof(rv), "%llu", ks_next_rv());
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "resourceVersion");
     cJSON_AddStringToObject(meta, "resourceVersion", rv);
+    ks_event_add("MODIFIED", e->key, e->obj);
 }
 
 /* ---- CRDs -------------------------------------------------------------- */

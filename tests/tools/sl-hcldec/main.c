@@ -12,6 +12,7 @@
  *   sl-hcldec --json FILE                 hcl2json's JSON of FILE
  *   sl-hcldec --diags FILE                parse FILE and print diagnostics
  *                                         Terraform-style (exit 1 on errors)
+ *   sl-hcldec --ranges FILE               parse FILE, print the error ranges
  *   sl-hcldec --eval EXPR                 evaluate an expression with the
  *                                         built-in functions; print JSON
  */
@@ -901,6 +902,28 @@ static int cmd_json(const char *path, int diags_only)
     return rc ? 1 : 0;
 }
 
+/* The error ranges of FILE's parse, one per line, as hcl's Range.String()
+ * writes them ("L,C-C" or "L,C-L,C"). */
+static int cmd_ranges(const char *path)
+{
+    sl_hcl_diags d = {0};
+    sl_hcl_file *f = NULL;
+    int rc = parse_path(path, &f, &d);
+
+    for (size_t i = 0; i < d.n; i++) {
+        const sl_hcl_range *r = &d.v[i].subject;
+        if (!d.v[i].has_subject)
+            continue;
+        if (r->start.line == r->end.line)
+            printf("%d,%d-%d\n", r->start.line, r->start.col, r->end.col);
+        else
+            printf("%d,%d-%d,%d\n", r->start.line, r->start.col, r->end.line, r->end.col);
+    }
+    sl_hcl_file_free(f);
+    sl_hcl_diags_free(&d);
+    return rc ? 1 : 0;
+}
+
 static int cmd_eval(const char *src)
 {
     sl_hcl_diags d = {0};
@@ -940,6 +963,8 @@ int main(int argc, char **argv)
         return cmd_json(argv[2], 0);
     if (argc == 3 && !strcmp(argv[1], "--diags"))
         return cmd_json(argv[2], 1);
+    if (argc == 3 && !strcmp(argv[1], "--ranges"))
+        return cmd_ranges(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "--eval"))
         return cmd_eval(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "--spec"))
