@@ -214,6 +214,16 @@ static void test_errors_with_position(void)
     RERR("{{ nil }}", NULL, "nil is not a command");
     RERR("{{ upper 1 2 }}", NULL, "wrong number of args for upper: want 1 got 2");
     RERR("{{ upper 5 }}", NULL, "wrong type for value; expected string; got int");
+    /* a block scalar: later lines keep the file's indentation */
+    {
+        sl_gotmpl *t = NULL;
+        const char *src = "a: 1\nb: {{ nope }}\n";
+        SL_CHECK_INT(sl_gotmpl_parse_ex("p.yaml", 7, 5, 4, src, strlen(src), &t, &g_err), SL_EINVAL);
+        SL_CHECK_INT(g_err.line, 8);
+        SL_CHECK_INT(g_err.col, 11);
+        SL_CHECK(t == NULL);
+    }
+    R("{{ -9223372036854775807 }} {{ 0 }} {{ -1 }}", NULL, "-9223372036854775807 0 -1");
     /* exec errors carry the action position inside the YAML file */
     SL_CHECK_STR(render_at("a: 1\nb: {{ fail \"boom\" }}", "{}", 20, 5),
                  "ERR: template.yaml:21:7: template: executing \"template.yaml\" at "
