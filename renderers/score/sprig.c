@@ -2476,7 +2476,7 @@ F(m_round)
     if (frac >= on)
         r = ceil(digit);
     else
-        r = intpart;
+        r = floor(digit);
     *res = gt_mkfloat(r / pow10);
     return 0;
 }

@@ -430,8 +430,8 @@ static void test_sprig_math_dates(void)
     R("{{ add 1 2 3 }} {{ add1 5 }} {{ sub 5 7 }} {{ div 7 2 }} {{ mod 7 3 }} {{ mul 2 3 4 }} "
       "{{ max 1 9 3 }} {{ min 4 2 8 }} {{ add \"2\" 1.9 }}",
       NULL, "6 6 -2 3 1 24 9 2 3");
-    R("{{ floor 1.7 }} {{ ceil 1.2 }} {{ round 3.14159 2 }} {{ round 2.5 0 }}", NULL,
-      "1 2 3.14 3");
+    R("{{ floor 1.7 }} {{ ceil 1.2 }} {{ round 3.14159 2 }} {{ round 2.5 0 }} {{ round -2.5 0 }} {{ round 2.45 1 0.4 }}",
+      NULL, "1 2 3.14 3 -3 2.5");
     R("{{ date \"2006-01-02 15:04\" 0 }} {{ date \"Jan 2, 2006\" 86400 }}", NULL,
       "1970-01-01 00:00 Jan 2, 1970");
     R("{{ now | date \"2006\" | len }}", NULL, "4");
@@ -460,6 +460,18 @@ static void test_provisioner_shapes(void)
     RERR("{{ $p := index (index .WorkloadServices .SourceWorkload).Ports \"nope\" }}"
          "{{ if not $p }}{{ fail \"params.port is not a named service port\" }}{{ end }}",
          data, "error calling fail: params.port is not a named service port");
+    /* community provisioner idioms: last of splitList, a short-circuit or
+     * over a missing workload, ranging over a map of ports, ne on a
+     * missing key */
+    R("name: {{ splitList \".\" \"svc.orders\" | last }}", data, "name: orders");
+    RERR("{{ $w := index .WorkloadServices \"nope\" }}"
+         "{{ if or (not $w) (not $w.ServiceName) }}{{ fail \"unknown workload\" }}{{ end }}",
+         data, "error calling fail: unknown workload");
+    R("{{- range $k, $port := (index .WorkloadServices .SourceWorkload).Ports }}\n"
+      "- port: {{ $port.TargetPort }} # {{ $k }}\n{{- end }}",
+      data, "\n- port: 8080 # web");
+    R("{{ if ne .Namespace \"\" }}namespace: {{ .Namespace }}{{ end }}", data,
+      "namespace: <no value>");
     R("password: {{ encodeSecretRef (printf \"secret-%s\" .SourceWorkload) \"password\" }}\n"
       "data: {{ .State.password | b64enc }}",
       data, "password: \xf0\x9f\x94\x90\xf0\x9f\x92\xacsecret-orders_password\xf0\x9f\x92\xac\xf0\x9f\x94\x90\ndata: a2VlcA==");
