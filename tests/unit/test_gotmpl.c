@@ -315,6 +315,14 @@ static void test_sprig_regex(void)
       "{{ regexSplit \"\\\\s\" \"a b\" -1 }}",
       NULL, "[pi a] [pizza] [a b]");
     R("{{ mustRegexMatch \"(?i)^ABC$\" \"abc\" }}", NULL, "true");
+    /* RE2 syntax: classes, non-greedy, named groups, $ only at the end */
+    R("{{ regexFind \"a.*?b\" \"aXbYb\" }} {{ regexReplaceAll \"(?P<k>\\\\w+)=(\\\\d+)\" \"a=1 b=22\" \"${k}:$2\" }} "
+      "{{ regexMatch \"^x$\" \"x\\n\" }} {{ regexFindAll \"\\\\bw\\\\w*\" \"wax two wow\" -1 }}",
+      NULL, "aXb a:1 b:22 false [wax wow]");
+    /* Go's rules for empty matches */
+    R("{{ regexFindAll \"a*\" \"baaab\" -1 }} {{ regexReplaceAll \"a*\" \"baaab\" \"-\" }} "
+      "{{ regexSplit \"\" \"abc\" -1 }} {{ regexSplit \",\" \"\" -1 | len }}",
+      NULL, "[ aaa ] -b-b- [a b c] 1");
     RERR("{{ mustRegexMatch \"(\" \"x\" }}", NULL, "error calling mustRegexMatch: regexp: Compile(()");
     RERR("{{ regexFindAll \"[\" \"x\" 1 }}", NULL, "error calling regexFindAll: regexp");
 }
