@@ -8,7 +8,10 @@ set -e
 . "$(dirname "$0")/kube_lib.sh"
 
 command -v kubectl >/dev/null || { echo "kubectl not installed"; exit 1; }
-K() { run kubectl "$@"; }
+K() { run kubectl --cache-dir "$T/kubecache" "$@"; }
+# kubectl 1.21+ hides managedFields unless asked; 1.20 always shows them
+SMF=
+kubectl get --help 2>/dev/null | grep -q -- --show-managed-fields && SMF=--show-managed-fields
 # jq-like checks with Debian's python3: pyj 'expression over d' < json
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -107,7 +110,7 @@ done
 [ "$(kube_requests '^PATCH /api.*/namespaces/.*fieldManager=kubectl.* 201$')" -eq 6 ] &&
   ok "six apply PATCHes answered 201 Created" || fail "apply PATCHes: $(grep PATCH "$KUBE_LOG")"
 
-K get configmap web-config -n shop -o json --show-managed-fields
+K get configmap web-config -n shop -o json $SMF
 expect_rc 0 "get -o json"
 cm=$OUT
 [ "$(pyj 'd["data"]["LOG_LEVEL"]' <<<"$cm")" = info ] && ok "the configmap has its data" ||
@@ -122,7 +125,7 @@ uid=$(pyj 'd["metadata"]["uid"]' <<<"$cm")
 rv=$(pyj 'd["metadata"]["resourceVersion"]' <<<"$cm")
 [ -n "$uid" ] && [ -n "$rv" ] && ok "uid and resourceVersion set" || fail "uid/rv missing"
 
-K get deployment web -n shop -o json --show-managed-fields
+K get deployment web -n shop -o json $SMF
 dep=$OUT
 [ "$(pyj 'list(d["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"])' <<<"$dep")" = \
   "['k:{\"name\":\"web\"}']" ] && ok "containers are keyed by name in fieldsV1" || fail "containers key: $dep"
@@ -190,7 +193,7 @@ Y
   ok "the 409 is a Status with one cause per field" || fail "status: $(cat "$T/conflict.json")"
 K apply --server-side --field-manager=other --force-conflicts -f "$T/m/app2.yaml"
 expect_rc 0 "--force-conflicts takes over"
-K get configmap web-config -n shop -o json --show-managed-fields
+K get configmap web-config -n shop -o json $SMF
 [ "$(pyj 'd["data"]["LOG_LEVEL"]' <<<"$OUT")" = debug ] && ok "forced value is live" || fail "$OUT"
 [ "$(pyj 'sorted((m["manager"], sorted(m["fieldsV1"].get("f:data", {}))) for m in d["metadata"]["managedFields"])' <<<"$OUT")" = \
   "[('kubectl', ['f:FEATURE_X']), ('other', ['f:FEATURE_X', 'f:LOG_LEVEL'])]" ] &&

@@ -373,11 +373,14 @@ static int parse_body_now(const ks_req *r, cJSON **out, sl_error *err)
         }
     }
     rc = sl_yaml_parse("body", r->body, r->body_len, NULL, NULL, &dv, err);
-    if (rc)
+    if (rc) {
+        sl_docv_free(&dv); /* the parser may keep its array on error */
         return rc;
+    }
     if (dv.n != 1) {
+        size_t n = dv.n;
         sl_docv_free(&dv);
-        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", dv.n);
+        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", n);
     }
     *out = dv.v[0];
     dv.v[0] = NULL;
