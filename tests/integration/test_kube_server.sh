@@ -171,6 +171,39 @@ expect_out "+        image: nginx:1.28" "diff shows the new image"
 [ "$(grep -E '^[-+] ' <<<"$OUT" | grep -vcE 'image: nginx|generation:')" -eq 0 ] &&
   ok "image (and generation) are the only changes" || fail "diff lines: $OUT"
 
+K apply --server-side --dry-run=server -f "$T/m/app2.yaml" -o json
+expect_rc 0 "apply --dry-run=server"
+grep -q '^PATCH /api/v1/namespaces/shop/configmaps/web-config?.*dryRun=All.* 200$' "$KUBE_LOG" &&
+  ok "it sends dryRun=All" || fail "no dryRun=All PATCH in the log"
+K get configmap web-config -n shop -o jsonpath='{.data.LOG_LEVEL}'
+[ "$OUT" = info ] && ok "and changes nothing" || fail "LOG_LEVEL=$OUT after a dry run"
+
+# client-side apply (POST, strategic merge patch, last-applied annotation) and diff
+cat >"$T/m/csa.yaml" <<'Y'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: client-side, namespace: shop}
+data: {A: "1", B: "2"}
+Y
+K apply -f "$T/m/csa.yaml"
+expect_rc 0 "client-side kubectl apply creates"
+expect_out "configmap/client-side created" "kubectl says created"
+K diff -f "$T/m/csa.yaml"
+expect_rc 0 "client-side kubectl diff with nothing changed"
+sed -i 's/B: "2"/B: "3"/' "$T/m/csa.yaml"
+K diff -f "$T/m/csa.yaml"
+expect_rc 1 "client-side kubectl diff with a change"
+[ "$(grep -E '^[-+] ' <<<"$OUT" | grep -v last-applied)" = "$(printf -- '-  B: "2"\n+  B: "3"')" ] &&
+  ok "client-side diff shows the change" || fail "client-side diff: $OUT"
+K apply -f "$T/m/csa.yaml"
+expect_rc 0 "client-side kubectl apply updates"
+grep -q '^PATCH /api/v1/namespaces/shop/configmaps/client-side?.* 200$' "$KUBE_LOG" &&
+  ok "with a PATCH" || fail "no client-side PATCH"
+K get configmap client-side -n shop -o jsonpath='{.data.B}'
+[ "$OUT" = 3 ] && ok "the update is live" || fail "B=$OUT"
+K delete -f "$T/m/csa.yaml"
+expect_rc 0 "delete it"
+
 # --- conflicts -----------------------------------------------------------
 K apply --server-side --field-manager=other -f "$T/m/app2.yaml"
 expect_rc 1 "apply by another manager changing kubectl's field fails"
