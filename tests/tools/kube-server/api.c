@@ -599,7 +599,7 @@ static ks_manage manage_for(const ks_req *r, const ks_kind *k, const char *manag
     m.manager = manager;
     m.api_version = gv_str(k, gv, gvn);
     m.now = ks_time_str(ks_now(), now, nown);
-    m.schema = k->crd ? KS_SCHEMA_CUSTOM : KS_SCHEMA_BUILTIN;
+    m.schema = k->crd ? &k->schema : KS_SCHEMA_BUILTIN;
     m.strip_status = k->status_sub;
     m.force = r->force && !strcmp(r->force, "true");
     return m;

@@ -116,6 +116,7 @@ static void kind_free(ks_kind *k)
     free(k->list_kind);
     free(k->short_names);
     free(k->crd);
+    cJSON_Delete(k->openapi);
     free(k);
 }
 
@@ -1176,8 +1177,14 @@ int ks_crd_changed(const char *name, const cJSON *obj)
                           !scope || strcmp(scope, "Cluster"), sub != NULL, 1, served_at);
             if (rc)
                 break;
-            g_kinds[g_nkinds - 1]->storage =
-                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "storage"));
+            {
+                ks_kind *nk = g_kinds[g_nkinds - 1];
+                const cJSON *oas = sl_doc_path(v, "schema.openAPIV3Schema");
+                nk->storage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "storage"));
+                nk->openapi = oas ? cJSON_Duplicate(oas, 1) : NULL;
+                nk->schema.builtin = 0;
+                nk->schema.openapi = nk->openapi;
+            }
         }
         sl_buf_free(&shorts);
     }
