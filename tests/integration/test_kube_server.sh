@@ -240,6 +240,9 @@ sel 'app in (web,db)';       [ "$OUT" = "db-config web-config" ] && ok "-l in" |
 sel 'app notin (web)';       [ "$OUT" = db-config ] && ok "-l notin" || fail "-l notin: $OUT"
 sel tier;                    [ "$OUT" = web-config ] && ok "-l exists" || fail "-l exists: $OUT"
 sel '!tier';                 [ "$OUT" = db-config ] && ok "-l !exists" || fail "-l !exists: $OUT"
+K get all -n shop -o name
+[ "$(sort <<<"$OUT" | tr '\n' ' ')" = "deployment.apps/web service/web " ] &&
+  ok "kubectl get all (the all category)" || fail "get all: $OUT $ERR"
 K get configmaps -n shop --field-selector metadata.name=db-config -o name
 [ "$OUT" = configmap/db-config ] && ok "--field-selector metadata.name" || fail "field selector: $OUT"
 K get configmaps -n shop -l 'app in (web'

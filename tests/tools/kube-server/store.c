@@ -526,6 +526,21 @@ static void add_verbs(cJSON *r, int with_collection)
             cJSON_AddItemToArray(v, cJSON_CreateString(verbs[i]));
 }
 
+/* Kinds in the "all" category (kubectl get all), as the API server lists them. */
+static int in_category_all(const ks_kind *k)
+{
+    static const char *const kinds[] = {"Pod",        "Service",   "Deployment",
+                                        "StatefulSet", "DaemonSet", "ReplicaSet",
+                                        "Job",        "CronJob",   "HorizontalPodAutoscaler"};
+
+    if (k->crd)
+        return 0;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (!strcmp(k->kind, kinds[i]))
+            return 1;
+    return 0;
+}
+
 cJSON *ks_discovery_resources(const char *group, const char *version)
 {
     cJSON *d, *rs;
@@ -550,6 +565,10 @@ cJSON *ks_discovery_resources(const char *group, const char *version)
         cJSON_AddBoolToObject(r, "namespaced", k->namespaced);
         cJSON_AddStringToObject(r, "kind", k->kind);
         add_verbs(r, strcmp(k->plural, "namespaces"));
+        if (in_category_all(k)) {
+            cJSON *cat = cJSON_AddArrayToObject(r, "categories");
+            cJSON_AddItemToArray(cat, cJSON_CreateString("all"));
+        }
         if (*k->short_names) {
             cJSON *sn = cJSON_AddArrayToObject(r, "shortNames");
             char *copy = strdup(k->short_names), *save = NULL;
