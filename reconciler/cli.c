@@ -12,6 +12,7 @@
 #include "sl_status.h"
 #include "sl_pipeline.h"
 #include "sl_plan.h"
+#include "sl_scaffold.h"
 
 /* Exit codes. diff follows kubectl diff: 0 no changes, 1 changes, 2+ error. */
 enum { EXIT_OK = 0, EXIT_CHANGES = 1, EXIT_ERROR = 2 };
@@ -41,6 +42,7 @@ static const char *const usage_main =
     "  validate   check the configuration file, reporting every problem\n"
     "  run        keep every app reconciled (the daemon)\n"
     "  status     show each app's last reconcile (from the daemon, or its state file)\n"
+    "  scaffold   run a Backstage software template or a cookiecutter skeleton\n"
     "  version    print the version\n"
     "\n"
     "Run 'sluice <command> --help' for a command's options.\n";
@@ -285,6 +287,15 @@ static int cli_render_all(sl_pipeline *p, sl_config *cfg, cli_opts *o)
     return rc;
 }
 
+/* Print the renderers' notices ("note: app x: ..."), one per line. */
+static void cli_print_notes(const sl_pipeline *p, FILE *f, int markdown)
+{
+    for (size_t i = 0; i < p->napps; i++)
+        for (size_t j = 0; j < p->apps[i].notes.n; j++)
+            fprintf(f, "%snote: app %s: %s\n", markdown ? "> " : "", p->apps[i].app->name,
+                    p->apps[i].notes.v[j]);
+}
+
 /* Writing YAML is a fifth of a big render: objects go out in chunks, the
  * odd chunks rendered on a helper thread while this one renders the even
  * ones, and written in order (memory stays at two chunks). */
@@ -358,6 +369,7 @@ static int cli_render(int argc, char **argv)
         goto out;
     if (cli_render_all(&p, cfg, &o))
         goto out;
+    cli_print_notes(&p, stderr, 0);
     if (json) {
         cJSON *list = cJSON_CreateObject(), *items;
         char *text;
@@ -537,6 +549,7 @@ static int cli_diff_apply(int argc, char **argv, int apply)
         goto out;
     }
     fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
+    cli_print_notes(&p, fmt == SL_OUT_JSON ? stderr : stdout, fmt == SL_OUT_MARKDOWN);
     fflush(stdout);
     if (apply) {
         size_t pi = 0;
@@ -667,6 +680,8 @@ int sl_cli_main(int argc, char **argv)
         return cli_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "status"))
         return sl_status_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "scaffold"))
+        return sl_scaffold_main(argc - 1, argv + 1);
     fprintf(stderr, "error: unknown command \"%s\"\n\n", cmd);
     cli_usage("", stderr);
     return EXIT_ERROR;

@@ -117,6 +117,41 @@ static void sha256_hex(const void *data, size_t len, char out[65])
     out[64] = '\0';
 }
 
+/* The score renderer's provisioner state (<stateDir>/score/shared.json and
+ * apps/ *.json) is an input of its renders: append each file's name, size and
+ * modification time to h, so a reconcile is not skipped once the state
+ * changed (the renderer rewrites a file only when its content changes). */
+static void render_state_digest(const char *state_dir, sl_buf *h)
+{
+    char dir[PATH_MAX], p[PATH_MAX + 256];
+    struct stat sb;
+    sl_strv names = SL_STRV_INIT;
+    DIR *dp;
+    struct dirent *e;
+
+    if (!state_dir)
+        return;
+    snprintf(p, sizeof(p), "%s/score/shared.json", state_dir);
+    if (stat(p, &sb) == 0)
+        sl_buf_printf(h, "|shared:%lld.%ld:%lld", (long long)sb.st_mtim.tv_sec,
+                      sb.st_mtim.tv_nsec, (long long)sb.st_size);
+    snprintf(dir, sizeof(dir), "%s/score/apps", state_dir);
+    if (!(dp = opendir(dir)))
+        return;
+    while ((e = readdir(dp)))
+        if (e->d_name[0] != '.')
+            sl_strv_push(&names, e->d_name);
+    closedir(dp);
+    sl_strv_sort(&names);
+    for (size_t i = 0; i < names.n; i++) {
+        snprintf(p, sizeof(p), "%s/%s", dir, names.v[i]);
+        if (stat(p, &sb) == 0)
+            sl_buf_printf(h, "|%s:%lld.%ld:%lld", names.v[i], (long long)sb.st_mtim.tv_sec,
+                          sb.st_mtim.tv_nsec, (long long)sb.st_size);
+    }
+    sl_strv_free(&names);
+}
+
 static int config_digest(const char *file, char out[65])
 {
     sl_buf b = SL_BUF_INIT;
@@ -361,6 +396,8 @@ static int daemon_reconcile(dstate *d, size_t u)
         sl_buf_printf(&h, "|%s", pinned[i].id);
     }
     pthread_mutex_unlock(&d->mu);
+    if (spec->renderer && !strcmp(spec->renderer->kind, "score"))
+        render_state_digest(cfg->state_dir, &h);
     sha256_hex(h.ptr, h.len, hash);
     sl_buf_free(&h);
     drift = !strcmp(why, "drift");
@@ -404,6 +441,8 @@ static int daemon_reconcile(dstate *d, size_t u)
         int changed = 0, drifted = 0;
         const char *error = NULL;
 
+        for (size_t k = 0; k < r->notes.n; k++)
+            sl_log(SL_LOG_INFO, "app %s: %s", r->app->name, r->notes.v[k]);
         if (!r->objects) {
             error = sl_error_format(&r->err, buf, sizeof(buf));
         } else if (sl_plan_build(r->app->name, r->app->target->name, r->revision, r->objects,

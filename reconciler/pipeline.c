@@ -35,6 +35,7 @@ void sl_pipeline_fini(sl_pipeline *p)
     for (size_t i = 0; i < p->napps; i++) {
         sl_app_free(p->apps[i].app);
         sl_objset_free(p->apps[i].objects);
+        sl_strv_free(&p->apps[i].notes);
     }
     free(p->apps);
     free(p->snaps);
@@ -179,8 +180,10 @@ static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t 
         snprintf(r->revision, sizeof(r->revision), "%s", p->revs[spec->source - cfg->sources].id);
         memset(&ctx, 0, sizeof(ctx));
         ctx.limits = cfg->limits.doc;
+        ctx.state_dir = cfg->state_dir;
         ctx.snapshot = render_ctx_snapshot;
         ctx.priv = &rp;
+        ctx.notes = &r->notes;
         if ((rc = sl_objset_new(&r->objects))) {
             sl_error_set(&r->err, rc, "out of memory");
         } else {

@@ -1,10 +1,46 @@
 /* render.c: helpers shared by renderers. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sl_app.h"
 #include "sl_render.h"
+
+int sl_render_note(sl_render_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    int n;
+
+    if (!ctx || !ctx->notes)
+        return 0;
+    va_start(ap, fmt);
+    n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return SL_ENOMEM;
+    return sl_strv_take(ctx->notes, s);
+}
+
+int64_t sl_render_now(const sl_render_ctx *ctx)
+{
+    const char *e;
+    char *end;
+    long long v;
+
+    if (ctx && ctx->now)
+        return ctx->now;
+    e = getenv("SLUICE_NOW");
+    if (e && *e) {
+        v = strtoll(e, &end, 10);
+        if (!*end && v > 0)
+            return (int64_t)v;
+    }
+    return (int64_t)time(NULL);
+}
 
 int sl_threads(void)
 {

@@ -19,6 +19,7 @@ typedef struct sl_rendered {
     sl_app *app;        /* owned */
     sl_objset *objects; /* owned; NULL when the render failed */
     sl_error err;       /* when objects is NULL */
+    sl_strv notes;      /* the renderer's notices (sl_render_note) */
     char revision[128];
 } sl_rendered;
 

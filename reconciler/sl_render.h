@@ -3,7 +3,9 @@
 #ifndef SL_RENDER_H
 #define SL_RENDER_H
 
+#include <stdint.h>
 #include <cjson/cJSON.h>
+#include "sl_buf.h"
 #include "sl_config.h"
 #include "sl_doc.h"
 #include "sl_obj.h"
@@ -15,9 +17,20 @@ typedef struct sl_render_ctx sl_render_ctx;
 /* What a renderer may use while rendering. */
 struct sl_render_ctx {
     sl_doc_limits limits; /* per-file caps */
+    /* The config's stateDir (absolute), for renderers that keep state
+     * between renders (the score renderer's provisioner state); NULL when
+     * there is none (tests). Borrowed. */
+    const char *state_dir;
     /* The snapshot of a named source (NULL or "" = the app's own source).
      * Borrowed: valid for the whole render. */
     int (*snapshot)(sl_render_ctx *ctx, const char *source, sl_snapshot **out, sl_error *err);
+    /* Notices about this render for the user (one line each, no secrets),
+     * e.g. when an environment request expires: `diff` prints them, the
+     * daemon logs them. NULL when nobody listens. */
+    sl_strv *notes;
+    /* The time renderers compare dates against (unix seconds; 0 = now),
+     * so that tests and `diff` can pin it ($SLUICE_NOW). */
+    int64_t now;
     void *priv;
 };
 
@@ -42,6 +55,13 @@ extern const sl_renderer_ops *const sl_renderer_registry[];
  * app's default namespace is set on namespaced objects that lack one. */
 int sl_render_add_manifests(const sl_app *app, sl_render_ctx *ctx, const char *file,
                             const char *data, size_t len, sl_objset *out, sl_error *err);
+
+/* Append a notice to ctx->notes (ignored when ctx->notes is NULL). */
+int sl_render_note(sl_render_ctx *ctx, const char *fmt, ...) SL_PRINTF(2, 3);
+
+/* The render's clock: ctx->now when set, else $SLUICE_NOW (unix seconds)
+ * when set, else time(NULL). */
+int64_t sl_render_now(const sl_render_ctx *ctx);
 
 /* How many threads CPU-bound work may use: $SLUICE_THREADS when set (1
  * turns parallelism off), else the online CPUs, at most 2. */

@@ -3,6 +3,7 @@
 #ifndef SL_SNAPSHOT_H
 #define SL_SNAPSHOT_H
 
+#include <stdint.h>
 #include "sl_buf.h"
 #include "sl_error.h"
 
@@ -22,6 +23,12 @@ typedef struct sl_snapshot_ops {
      * (git) or resolved within the root (dir); never followed out. */
     int (*list)(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *err);
     void (*free)(sl_snapshot *s);
+    /* Optional (NULL = SL_EUNSUPPORTED): when the file at path last
+     * changed, in unix seconds. git: the committer time of the newest
+     * commit on the first-parent chain of the snapshot's commit whose
+     * entry for path differs from its parent's (when the change landed on
+     * the branch); dir: the file's mtime. SL_ENOTFOUND when missing. */
+    int (*mtime)(sl_snapshot *s, const char *path, int64_t *out, sl_error *err);
 } sl_snapshot_ops;
 
 /* Base of every snapshot; back ends embed it as their first member. */
@@ -45,6 +52,9 @@ int sl_snapshot_walk(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *er
 int sl_snapshot_glob(sl_snapshot *s, const char *pattern, sl_strv *out, sl_error *err);
 /* 1 if path is a directory, 0 if a file, SL_ENOTFOUND if neither. */
 int sl_snapshot_isdir(sl_snapshot *s, const char *path, sl_error *err);
+/* When path last changed (see sl_snapshot_ops.mtime): SL_EUNSUPPORTED when
+ * the back end cannot tell. */
+int sl_snapshot_mtime(sl_snapshot *s, const char *path, int64_t *out, sl_error *err);
 void sl_snapshot_free(sl_snapshot *s);
 
 /* Helper for back ends: set the base fields. */

@@ -332,6 +332,25 @@ out:
     return rc;
 }
 
+int sl_snapshot_mtime(sl_snapshot *s, const char *path, int64_t *out, sl_error *err)
+{
+    sl_buf norm = SL_BUF_INIT;
+    int rc;
+
+    *out = 0;
+    if ((rc = snapshot_check(s, err)) || (rc = sl_path_normalize(path, &norm, err)))
+        goto out;
+    if (!s->ops->mtime) {
+        rc = sl_error_set(err, SL_EUNSUPPORTED, "source %s cannot tell when \"%s\" changed",
+                          s->source, norm.ptr);
+        goto out;
+    }
+    rc = s->ops->mtime(s, norm.ptr, out, err);
+out:
+    sl_buf_free(&norm);
+    return rc;
+}
+
 void sl_snapshot_free(sl_snapshot *s)
 {
     if (s && s->ops && s->ops->free)

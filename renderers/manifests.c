@@ -71,14 +71,28 @@ static int manifests_configure(const cJSON *node, sl_confctx *c, void **out)
     return rc;
 }
 
+/* A file is excluded when a pattern matches its path, its base name, or
+ * one of the folders it is in, as in .gitignore: "templates" keeps
+ * everything below templates/ out. */
 static int manifests_excluded(const manifests_opts *o, const char *rel)
 {
     const char *base = strrchr(rel, '/');
+    char prefix[4096];
 
     base = base ? base + 1 : rel;
-    for (size_t i = 0; i < o->exclude.n; i++)
+    for (size_t i = 0; i < o->exclude.n; i++) {
         if (!fnmatch(o->exclude.v[i], rel, FNM_PATHNAME) || !fnmatch(o->exclude.v[i], base, 0))
             return 1;
+        for (const char *s = strchr(rel, '/'); s; s = strchr(s + 1, '/')) {
+            size_t n = (size_t)(s - rel);
+            if (n >= sizeof(prefix))
+                break;
+            memcpy(prefix, rel, n);
+            prefix[n] = 0;
+            if (!fnmatch(o->exclude.v[i], prefix, FNM_PATHNAME))
+                return 1;
+        }
+    }
     return 0;
 }
 

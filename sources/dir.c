@@ -277,10 +277,32 @@ static void dir_snapshot_free(sl_snapshot *s)
     free(ds);
 }
 
+/* The file's modification time (resolved inside the root like read). */
+static int dir_mtime(sl_snapshot *s, const char *path, int64_t *out, sl_error *err)
+{
+    dir_snapshot *ds = (dir_snapshot *)s;
+    char *real = NULL;
+    struct stat st;
+    int rc;
+
+    if ((rc = dir_resolve(ds, path, &real, err)))
+        goto out;
+    if (stat(real, &st) != 0) {
+        rc = sl_error_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "\"%s\": %s", path,
+                          strerror(errno));
+        goto out;
+    }
+    *out = (int64_t)st.st_mtime;
+out:
+    free(real);
+    return rc;
+}
+
 static const sl_snapshot_ops dir_snapshot_ops = {
     .read = dir_read,
     .list = dir_list,
     .free = dir_snapshot_free,
+    .mtime = dir_mtime,
 };
 
 /* Canonicalise root and check that it is a directory. *out is the caller's. */

@@ -66,7 +66,11 @@ typedef struct git_snapshot {
     sl_snapshot base;
     git_repository *repo;
     git_tree *root;
+    git_oid commit; /* the snapshot's commit */
 } git_snapshot;
+
+/* How far back gs_snap_mtime looks on the first-parent chain. */
+#define GS_MTIME_MAX_COMMITS 100000
 
 /* ---- libgit2 setup and error translation ---- */
 
@@ -1241,10 +1245,63 @@ static void gs_snap_free(sl_snapshot *s)
     free(gsn);
 }
 
+/* The id of path's entry in commit c's tree; 0 when present, 1 when absent. */
+static int gs_entry_id(git_commit *c, const char *path, git_oid *out)
+{
+    git_tree *tree = NULL;
+    git_tree_entry *e = NULL;
+    int rc = 1;
+
+    if (git_commit_tree(&tree, c) == 0 && git_tree_entry_bypath(&e, tree, path) == 0) {
+        git_oid_cpy(out, git_tree_entry_id(e));
+        rc = 0;
+    }
+    git_tree_entry_free(e);
+    git_tree_free(tree);
+    return rc;
+}
+
+/* The committer time of the newest commit on the first-parent chain from
+ * the snapshot's commit whose entry for path differs from its first
+ * parent's: when the current content of path landed on the branch (a merge
+ * counts as the landing). Past GS_MTIME_MAX_COMMITS the oldest commit
+ * looked at is taken. */
+static int gs_snap_mtime(sl_snapshot *s, const char *path, int64_t *out, sl_error *err)
+{
+    git_snapshot *gsn = (git_snapshot *)s;
+    git_commit *c = NULL, *parent = NULL;
+    git_oid want, have;
+    int rc = 0;
+
+    if (git_commit_lookup(&c, gsn->repo, &gsn->commit) < 0) {
+        rc = gs_error(err, SL_EGIT, NULL, "reading the snapshot's commit");
+        goto out;
+    }
+    if (gs_entry_id(c, path, &want)) {
+        rc = gs_not_found(gsn, path, err);
+        goto out;
+    }
+    for (size_t n = 0; n < GS_MTIME_MAX_COMMITS; n++) {
+        if (git_commit_parentcount(c) == 0 || git_commit_parent(&parent, c, 0) < 0)
+            break;
+        if (gs_entry_id(parent, path, &have) || !git_oid_equal(&have, &want))
+            break;
+        git_commit_free(c);
+        c = parent;
+        parent = NULL;
+    }
+    *out = (int64_t)git_commit_time(c);
+out:
+    git_commit_free(parent);
+    git_commit_free(c);
+    return rc;
+}
+
 static const sl_snapshot_ops gs_snapshot_ops = {
     .read = gs_snap_read,
     .list = gs_snap_list,
     .free = gs_snap_free,
+    .mtime = gs_snap_mtime,
 };
 
 /* Each snapshot opens its own handle on the cache, so snapshots can be
@@ -1280,6 +1337,7 @@ static int git_snapshot_open(sl_source *src, const sl_revision *rev, sl_snapshot
         goto out;
     }
     git_oid_fromstr(&oid, rev->id);
+    git_oid_cpy(&gsn->commit, &oid);
     if (git_commit_lookup(&commit, gsn->repo, &oid) < 0) {
         rc = sl_error_set(err, SL_ENOTFOUND, "commit %s is not in the cache of source \"%s\"",
                           rev->id, src->name);

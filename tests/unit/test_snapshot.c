@@ -83,7 +83,7 @@ static void mem_free(sl_snapshot *s)
     sl_snapshot_fini(s);
 }
 
-static const sl_snapshot_ops mem_ops = {mem_read, mem_list, mem_free};
+static const sl_snapshot_ops mem_ops = {.read = mem_read, .list = mem_list, .free = mem_free};
 
 static const mem_file tree[] = {
     {"a-b", "dash"},

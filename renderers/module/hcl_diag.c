@@ -1,0 +1,420 @@
+/* hcl_diag.c: the engine's arena, source ranges, diagnostics (with
+ * Terraform-style printing) and UTF-8 helpers. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hcl_int.h"
+
+/* ---------------------------------------------------------------- arena */
+
+typedef struct arena_chunk {
+    struct arena_chunk *next;
+    size_t size, used;
+    _Alignas(16) unsigned char data[];
+} arena_chunk;
+
+struct sl_hcl_arena {
+    arena_chunk *head;
+    size_t total, max;
+};
+
+#define ARENA_CHUNK ((size_t)64 << 10)
+
+int sl_hcl_arena_new(size_t max, sl_hcl_arena **out)
+{
+    sl_hcl_arena *a = calloc(1, sizeof(*a));
+
+    *out = NULL;
+    if (!a)
+        return SL_ENOMEM;
+    a->max = max ? max : (size_t)256 << 20;
+    *out = a;
+    return 0;
+}
+
+void sl_hcl_arena_free(sl_hcl_arena *a)
+{
+    arena_chunk *c, *next;
+
+    if (!a)
+        return;
+    for (c = a->head; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(a);
+}
+
+/* Bump-allocate n zeroed bytes, 16-aligned; a request bigger than a chunk
+ * gets a chunk of its own (placed behind the head so the head keeps its
+ * free space). */
+void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
+{
+    arena_chunk *c = a->head;
+    size_t need = (n + 15) & ~(size_t)15;
+    void *p;
+
+    if (need < n)
+        return NULL;
+    if (!c || c->size - c->used < need) {
+        size_t size = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
+        if (a->total + size > a->max)
+            return NULL;
+        c = malloc(sizeof(*c) + size);
+        if (!c)
+            return NULL;
+        c->size = size;
+        c->used = 0;
+        a->total += size;
+        if (size != ARENA_CHUNK && a->head) {
+            c->next = a->head->next;
+            a->head->next = c;
+        } else {
+            c->next = a->head;
+            a->head = c;
+        }
+    }
+    p = c->data + c->used;
+    c->used += need;
+    memset(p, 0, n);
+    return p;
+}
+
+char *sl_hcl_strndup(sl_hcl_arena *a, const char *s, size_t n)
+{
+    char *p = sl_hcl_alloc(a, n + 1);
+
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+size_t sl_hcl_arena_used(const sl_hcl_arena *a)
+{
+    return a ? a->total : 0;
+}
+
+/* --------------------------------------------------------------- ranges */
+
+sl_hcl_range sl_hcl_range_between(sl_hcl_range a, sl_hcl_range b)
+{
+    sl_hcl_range r = a;
+
+    if (b.start.byte < r.start.byte)
+        r.start = b.start;
+    if (b.end.byte > r.end.byte)
+        r.end = b.end;
+    return r;
+}
+
+/* ---------------------------------------------------------------- diags */
+
+static int diag_add(sl_hcl_diags *d, int sev, const sl_hcl_range *subject, char *summary,
+                    char *detail)
+{
+    size_t max = d->max ? d->max : 1000;
+    sl_hcl_diag *dg;
+
+    if (!summary || !detail) {
+        free(summary);
+        free(detail);
+        return SL_ENOMEM;
+    }
+    if (d->n >= max) {
+        free(summary);
+        free(detail);
+        return SL_EINVAL;
+    }
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        sl_hcl_diag *v = realloc(d->v, cap * sizeof(*v));
+        if (!v) {
+            free(summary);
+            free(detail);
+            return SL_ENOMEM;
+        }
+        d->v = v;
+        d->cap = cap;
+    }
+    dg = &d->v[d->n++];
+    memset(dg, 0, sizeof(*dg));
+    dg->severity = sev;
+    dg->summary = summary;
+    dg->detail = detail;
+    if (subject) {
+        dg->has_subject = 1;
+        dg->subject = *subject;
+    }
+    return SL_EINVAL;
+}
+
+int sl_hcl_diag_error(sl_hcl_diags *d, const sl_hcl_range *subject, const char *summary,
+                      const char *detail_fmt, ...)
+{
+    va_list ap;
+    char *detail = NULL;
+    int n;
+
+    va_start(ap, detail_fmt);
+    n = vasprintf(&detail, detail_fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        detail = NULL;
+    return diag_add(d, SL_HCL_DIAG_ERROR, subject, strdup(summary), detail);
+}
+
+int sl_hcl_diags_has_errors(const sl_hcl_diags *d)
+{
+    for (size_t i = 0; d && i < d->n; i++)
+        if (d->v[i].severity == SL_HCL_DIAG_ERROR)
+            return 1;
+    return 0;
+}
+
+void sl_hcl_diags_free(sl_hcl_diags *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->v[i].summary);
+        free(d->v[i].detail);
+    }
+    free(d->v);
+    d->v = NULL;
+    d->n = d->cap = 0;
+}
+
+int sl_hcl_diags_append(sl_hcl_diags *dst, sl_hcl_diags *src)
+{
+    int rc = 0;
+
+    for (size_t i = 0; i < src->n; i++) {
+        sl_hcl_diag *s = &src->v[i];
+        int r = diag_add(dst, s->severity, s->has_subject ? &s->subject : NULL, s->summary,
+                         s->detail);
+        if (r == SL_ENOMEM)
+            rc = r;
+        else if (dst->n && dst->v[dst->n - 1].summary == s->summary) {
+            dst->v[dst->n - 1].src = s->src;
+            dst->v[dst->n - 1].src_len = s->src_len;
+        }
+        s->summary = s->detail = NULL;
+    }
+    free(src->v);
+    src->v = NULL;
+    src->n = src->cap = 0;
+    return rc;
+}
+
+int sl_hcl_diags_to_error(const sl_hcl_diags *d, sl_error *err)
+{
+    for (size_t i = 0; d && i < d->n; i++) {
+        const sl_hcl_diag *dg = &d->v[i];
+        if (dg->severity != SL_HCL_DIAG_ERROR)
+            continue;
+        if (dg->has_subject)
+            return sl_error_setpos(err, SL_EINVAL, dg->subject.file, dg->subject.start.line,
+                                   dg->subject.start.col, "%s%s%s", dg->summary,
+                                   dg->detail[0] ? ": " : "", dg->detail);
+        return sl_error_set(err, SL_EINVAL, "%s%s%s", dg->summary, dg->detail[0] ? ": " : "",
+                            dg->detail);
+    }
+    return 0;
+}
+
+/* Find the text of line `line` (1-based) in src. */
+static int find_line(const char *src, size_t len, int line, size_t *start, size_t *end)
+{
+    size_t i = 0;
+    int l = 1;
+
+    while (l < line && i < len) {
+        if (src[i] == '\n')
+            l++;
+        i++;
+    }
+    if (l != line)
+        return -1;
+    *start = i;
+    while (i < len && src[i] != '\n')
+        i++;
+    *end = i;
+    if (*end > *start && src[*end - 1] == '\r')
+        (*end)--;
+    return 0;
+}
+
+/* Terraform-style rendering of one diagnostic; the caret line marks the
+ * subject's columns on its first line. */
+int sl_hcl_diag_format(const sl_hcl_diag *dg, sl_buf *out)
+{
+    int rc = sl_buf_printf(out, "%s: %s\n", dg->severity == SL_HCL_DIAG_WARNING ? "Warning" : "Error",
+                           dg->summary);
+
+    if (!rc && dg->has_subject) {
+        size_t ls, le;
+        rc = sl_buf_printf(out, "\n  on %s line %d:\n", dg->subject.file ? dg->subject.file : "",
+                           dg->subject.start.line);
+        if (!rc && dg->src &&
+            !find_line(dg->src, dg->src_len, dg->subject.start.line, &ls, &le)) {
+            char num[32];
+            int w = snprintf(num, sizeof(num), "%4d", dg->subject.start.line);
+            int c = 1, from = dg->subject.start.col, to;
+            rc = sl_buf_printf(out, "%s: %.*s\n", num, (int)(le - ls), dg->src + ls);
+            to = dg->subject.end.line == dg->subject.start.line ? dg->subject.end.col : 1 << 30;
+            if (!rc)
+                rc = sl_buf_printf(out, "%*s  ", w, "");
+            for (size_t i = ls; !rc && i < le && c < to; i++) {
+                if (((unsigned char)dg->src[i] & 0xC0) == 0x80)
+                    continue;
+                if (c >= from)
+                    rc = sl_buf_putc(out, '^');
+                else
+                    rc = sl_buf_putc(out, dg->src[i] == '\t' ? '\t' : ' ');
+                c++;
+            }
+            if (!rc && c <= from)
+                rc = sl_buf_putc(out, '^');
+            if (!rc)
+                rc = sl_buf_putc(out, '\n');
+        }
+    }
+    if (!rc && dg->detail && dg->detail[0])
+        rc = sl_buf_printf(out, "\n%s\n", dg->detail);
+    return rc;
+}
+
+int sl_hcl_diags_format(const sl_hcl_diags *d, sl_buf *out)
+{
+    int rc = 0;
+
+    for (size_t i = 0; !rc && i < d->n; i++) {
+        if (i)
+            rc = sl_buf_putc(out, '\n');
+        if (!rc)
+            rc = sl_hcl_diag_format(&d->v[i], out);
+    }
+    return rc;
+}
+
+void sl_hcl_diags_print(const sl_hcl_diags *d, FILE *f)
+{
+    sl_buf b = SL_BUF_INIT;
+
+    if (!sl_hcl_diags_format(d, &b) && b.len)
+        fwrite(b.ptr, 1, b.len, f);
+    sl_buf_free(&b);
+}
+
+/* ----------------------------------------------------------------- utf8 */
+
+int hcl_utf8_decode(const char *str, size_t n, uint32_t *cp)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    uint32_t c;
+    int len, i;
+
+    if (!n) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xE0) == 0xC0) {
+        len = 2;
+        c = s[0] & 0x1F;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        len = 3;
+        c = s[0] & 0x0F;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        len = 4;
+        c = s[0] & 0x07;
+    } else {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    if ((size_t)len > n) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = 0xFFFD;
+            return 1;
+        }
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+        c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
+        *cp = 0xFFFD;
+        return 1;
+    }
+    *cp = c;
+    return len;
+}
+
+int hcl_utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        uint32_t cp;
+        int l;
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        l = hcl_utf8_decode(s + i, n - i, &cp);
+        if (cp == 0xFFFD && l == 1)
+            return 0;
+        i += (size_t)l;
+    }
+    return 1;
+}
+
+int hcl_utf8_encode(uint32_t cp, char *o)
+{
+    unsigned char *out = (unsigned char *)o;
+
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (cp >> 6));
+        out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (cp >> 12));
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | (cp >> 18));
+    out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* unicode.IsSpace of Go. */
+int hcl_is_unicode_space(uint32_t c)
+{
+    switch (c) {
+    case ' ': case '\t': case '\n': case '\v': case '\f': case '\r':
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F:
+    case 0x3000:
+        return 1;
+    default:
+        return c >= 0x2000 && c <= 0x200A;
+    }
+}

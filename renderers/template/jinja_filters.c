@@ -1,0 +1,2728 @@
+/* jinja_filters.c: the filters, tests, methods and global functions of the
+ * template engine, each marked with the dialects (Jinja2 + cookiecutter,
+ * Nunjucks + Backstage) that have it. Semantics follow each engine's own
+ * implementation; where they differ the function branches on r->nunjucks. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jinja_int.h"
+
+#define FARGS                                                                                      \
+    jn_render *r, const jnode *site, const jv *v, int argc, const jv *argv, int kwc,               \
+        const char *const *kwn, const jv *kwv, jv *out
+
+/* Argument i (positional) or by keyword name; NULL when not given. */
+static const jv *arg(int i, const char *name, int argc, const jv *argv, int kwc,
+                     const char *const *kwn, const jv *kwv)
+{
+    if (i < argc)
+        return &argv[i];
+    for (int k = 0; name && k < kwc; k++)
+        if (!strcmp(kwn[k], name))
+            return &kwv[k];
+    return NULL;
+}
+#define ARG(i, name) arg((i), (name), argc, argv, kwc, kwn, kwv)
+
+static int truthy_arg(jn_render *r, const jv *a)
+{
+    return a && jv_truthy(r, a);
+}
+
+static int str_result(jn_render *r, const jnode *site, sl_buf *b, jv *out)
+{
+    char *s = jn_strndup(r->ar, b->ptr ? b->ptr : "", b->len);
+    size_t n = b->len;
+    sl_buf_free(b);
+    if (!s)
+        return jn_oom(r, site);
+    *out = jv_str(s, n);
+    return 0;
+}
+
+/* The input as a string: Jinja2 str(); Nunjucks normalize(v, '') (undefined,
+ * null and false become ""). */
+static int in_str(jn_render *r, const jnode *site, const jv *v, jv *s)
+{
+    if (r->nunjucks && (v->t == JV_UNDEF || v->t == JV_NONE || (v->t == JV_BOOL && !v->u.b))) {
+        *s = jv_str("", 0);
+        return 0;
+    }
+    return jv_tostr(r, site, v, s);
+}
+
+/* Nunjucks string filters call String.prototype methods: other types fail. */
+static int nj_need_str(jn_render *r, const jnode *site, const jv *v, const char *what)
+{
+    if (r->nunjucks && v->t != JV_STR && v->t != JV_UNDEF && v->t != JV_NONE &&
+        !(v->t == JV_BOOL && !v->u.b))
+        return jn_fail(r, site, SL_EINVAL, "%s: expected a string, got %s", what,
+                       jv_typename(r, v));
+    return 0;
+}
+
+static int f_default(FARGS)
+{
+    const jv *d = ARG(0, r->nunjucks ? NULL : "default_value");
+    const jv *b = ARG(1, r->nunjucks ? NULL : "boolean");
+    jv empty = jv_str("", 0);
+    int use;
+
+    if (!d)
+        d = r->nunjucks ? NULL : &empty;
+    if (truthy_arg(r, b))
+        use = !jv_truthy(r, v);
+    else
+        use = v->t == JV_UNDEF;
+    if (use) {
+        if (d)
+            *out = *d;
+        else
+            memset(out, 0, sizeof(*out)); /* undefined */
+        if (!d)
+            out->u.node = site;
+    } else {
+        *out = *v;
+    }
+    return 0;
+}
+
+/* Simple case mapping of one code point (ASCII, Latin-1, Latin
+ * Extended-A, Greek, Cyrillic; others unchanged), as Python's and
+ * JavaScript's upper()/lower() do for these ranges. */
+static unsigned cp_case(unsigned c, int up)
+{
+    if (c < 0x80)
+        return up ? (unsigned)toupper((int)c) : (unsigned)tolower((int)c);
+    if (up) {
+        if ((c >= 0xe0 && c <= 0xfe && c != 0xf7) || (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2) ||
+            (c >= 0x430 && c <= 0x44f))
+            return c - 0x20;
+        if (c == 0x3c2)
+            return 0x3a3;
+        if (c >= 0x450 && c <= 0x45f)
+            return c - 0x50;
+        if (c == 0xff)
+            return 0x178;
+        if (((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) && (c & 1))
+            return c - 1;
+        if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) && !(c & 1))
+            return c - 1;
+        return c;
+    }
+    if ((c >= 0xc0 && c <= 0xde && c != 0xd7) || (c >= 0x391 && c <= 0x3a9 && c != 0x3a2) ||
+        (c >= 0x410 && c <= 0x42f))
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40f)
+        return c + 0x50;
+    if (c == 0x178)
+        return 0xff;
+    if (((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177)) && !(c & 1))
+        return c + 1;
+    if (((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e)) && (c & 1))
+        return c + 1;
+    return c;
+}
+
+static int put_cp(sl_buf *b, unsigned c)
+{
+    char u[4];
+    size_t n;
+    if (c < 0x80) {
+        u[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        u[0] = (char)(0xc0 | (c >> 6));
+        u[1] = (char)(0x80 | (c & 0x3f));
+        n = 2;
+    } else if (c < 0x10000) {
+        u[0] = (char)(0xe0 | (c >> 12));
+        u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+        u[2] = (char)(0x80 | (c & 0x3f));
+        n = 3;
+    } else {
+        u[0] = (char)(0xf0 | (c >> 18));
+        u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+        u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+        u[3] = (char)(0x80 | (c & 0x3f));
+        n = 4;
+    }
+    return sl_buf_put(b, u, n);
+}
+
+/* Append the code point at s[*i] case-mapped; advances *i. */
+static int put_case(sl_buf *b, const char *s, size_t n, size_t *i, int up)
+{
+    unsigned char c = (unsigned char)s[*i];
+    unsigned cp;
+    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    size_t st = *i;
+
+    if (c < 0x80) {
+        (*i)++;
+        return sl_buf_putc(b, (char)(up ? toupper(c) : tolower(c)));
+    }
+    cp = c & (0x3f >> extra);
+    for (int k = 0; k < extra && *i + 1 < n; k++)
+        cp = (cp << 6) | ((unsigned char)s[++*i] & 0x3f);
+    (*i)++;
+    if (!extra)
+        return sl_buf_put(b, s + st, *i - st);
+    if (up && cp == 0xdf)
+        return sl_buf_puts(b, "SS");
+    return put_cp(b, cp_case(cp, up));
+}
+
+static int map_case(FARGS, int up)
+{
+    jv s;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if ((rc = nj_need_str(r, site, v, up ? "upper" : "lower")) || (rc = in_str(r, site, v, &s)))
+        return rc;
+    for (size_t i = 0; i < s.n;)
+        if (put_case(&b, s.u.s, s.n, &i, up)) {
+            sl_buf_free(&b);
+            return jn_oom(r, site);
+        }
+    return str_result(r, site, &b, out);
+}
+
+static int f_lower(FARGS)
+{
+    return map_case(r, site, v, argc, argv, kwc, kwn, kwv, out, 0);
+}
+
+static int f_upper(FARGS)
+{
+    return map_case(r, site, v, argc, argv, kwc, kwn, kwv, out, 1);
+}
+
+/* First code point upper, the rest lower, of s[st..e). */
+static int cap_word(sl_buf *b, const char *s, size_t st, size_t e)
+{
+    for (size_t i = st; i < e;)
+        if (put_case(b, s, e, &i, i == st))
+            return SL_ENOMEM;
+    return 0;
+}
+
+static int f_capitalize(FARGS)
+{
+    jv s;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if ((rc = nj_need_str(r, site, v, "capitalize")) || (rc = in_str(r, site, v, &s)))
+        return rc;
+    if (cap_word(&b, s.u.s, 0, s.n)) {
+        sl_buf_free(&b);
+        return jn_oom(r, site);
+    }
+    return str_result(r, site, &b, out);
+}
+
+static int f_title(FARGS)
+{
+    jv s;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+    const char *sep = r->nunjucks ? " " : " \t\n\r\f\v-({[<";
+
+    if ((rc = nj_need_str(r, site, v, "title")) || (rc = in_str(r, site, v, &s)))
+        return rc;
+    /* Jinja2: words start after whitespace, '-', '(', '{', '[' or '<';
+     * Nunjucks: after spaces */
+    for (size_t i = 0; i < s.n;) {
+        size_t j = i;
+        while (j < s.n && !strchr(sep, s.u.s[j]))
+            j++;
+        if (cap_word(&b, s.u.s, i, j)) {
+            sl_buf_free(&b);
+            return jn_oom(r, site);
+        }
+        i = j;
+        while (i < s.n && strchr(sep, s.u.s[i]))
+            if (sl_buf_putc(&b, s.u.s[i++])) {
+                sl_buf_free(&b);
+                return jn_oom(r, site);
+            }
+    }
+    return str_result(r, site, &b, out);
+}
+
+static int f_replace(FARGS)
+{
+    const jv *o = ARG(0, "old"), *nw = ARG(1, "new"), *cnt = ARG(2, "count");
+    jv s, os, ns;
+    sl_buf b = SL_BUF_INIT;
+    long max = -1, done = 0;
+    int rc;
+
+    if (!o || !nw)
+        return jn_fail(r, site, SL_EINVAL, "replace needs the old and new strings");
+    if (r->nunjucks) {
+        if (v->t == JV_FLOAT) {
+            if ((rc = jv_tostr(r, site, v, &s)))
+                return rc;
+        } else if (v->t != JV_STR) {
+            *out = *v;
+            return 0;
+        } else {
+            s = *v;
+        }
+        if (o->t == JV_FLOAT) {
+            if ((rc = jv_tostr(r, site, o, &os)))
+                return rc;
+        } else if (o->t != JV_STR) {
+            *out = s;
+            return 0;
+        } else {
+            os = *o;
+        }
+    } else {
+        if ((rc = jv_tostr(r, site, v, &s)) || (rc = jv_tostr(r, site, o, &os)))
+            return rc;
+    }
+    if ((rc = jv_tostr(r, site, nw, &ns)))
+        return rc;
+    if (cnt && cnt->t != JV_NONE && cnt->t != JV_UNDEF) {
+        double d;
+        if (!jv_num(cnt, &d))
+            return jn_fail(r, site, SL_EINVAL, "replace count must be a number");
+        max = (long)d;
+    }
+    if (os.n == 0) {
+        /* insert between every character */
+        size_t n = jv_len(&s);
+        for (size_t i = 0; i <= n; i++) {
+            if ((max < 0 || done < max) && sl_buf_put(&b, ns.u.s, ns.n))
+                return jn_oom(r, site);
+            done++;
+            if (i < n) {
+                jv c = jv_index(r, &s, i);
+                if (sl_buf_put(&b, c.u.s, c.n))
+                    return jn_oom(r, site);
+            }
+        }
+        return str_result(r, site, &b, out);
+    }
+    {
+        const char *p = s.u.s, *e = s.u.s + s.n;
+        while (p < e) {
+            const char *m = (max < 0 || done < max) ? memmem(p, (size_t)(e - p), os.u.s, os.n) : NULL;
+            if (!m) {
+                if (sl_buf_put(&b, p, (size_t)(e - p)))
+                    return jn_oom(r, site);
+                break;
+            }
+            if (sl_buf_put(&b, p, (size_t)(m - p)) || sl_buf_put(&b, ns.u.s, ns.n))
+                return jn_oom(r, site);
+            done++;
+            p = m + os.n;
+        }
+    }
+    return str_result(r, site, &b, out);
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int f_trim(FARGS)
+{
+    jv s;
+    const jv *chars = ARG(0, "chars");
+    int rc;
+
+    if ((rc = nj_need_str(r, site, v, "trim")) || (rc = in_str(r, site, v, &s)))
+        return rc;
+    if (!r->nunjucks && chars && chars->t == JV_STR) {
+        while (s.n && memchr(chars->u.s, s.u.s[0], chars->n))
+            s.u.s++, s.n--;
+        while (s.n && memchr(chars->u.s, s.u.s[s.n - 1], chars->n))
+            s.n--;
+    } else {
+        while (s.n && is_space(s.u.s[0]))
+            s.u.s++, s.n--;
+        while (s.n && is_space(s.u.s[s.n - 1]))
+            s.n--;
+    }
+    *out = s;
+    return 0;
+}
+
+/* item[attr] for join/sort/unique attribute= (dotted paths in Jinja2). */
+static int attr_of(jn_render *r, const jnode *site, const jv *item, const jv *attr, jv *out)
+{
+    jv cur = *item;
+    const char *p, *e;
+    jv key;
+
+    if (attr->t != JV_STR) {
+        double d;
+        if (jv_num(attr, &d) && jv_is_seq(&cur) && d >= 0 && d < jv_len(&cur)) {
+            *out = jv_index(r, &cur, (size_t)d);
+            return 0;
+        }
+        memset(out, 0, sizeof(*out));
+        out->u.node = site;
+        return 0;
+    }
+    p = attr->u.s;
+    e = p + attr->n;
+    while (p <= e) {
+        const char *dot = r->nunjucks ? NULL : memchr(p, '.', (size_t)(e - p));
+        size_t n = dot ? (size_t)(dot - p) : (size_t)(e - p);
+        int found = 0;
+        key = jv_str(p, n);
+        if (jv_is_map(&cur))
+            found = jv_getkey(r, &cur, key.u.s, key.n, &cur);
+        else if (jv_is_seq(&cur)) {
+            char buf[32];
+            char *end;
+            long idx;
+            snprintf(buf, sizeof(buf), "%.*s", (int)(n < 31 ? n : 31), p);
+            idx = strtol(buf, &end, 10);
+            if (!*end && n && idx >= 0 && idx < jv_len(&cur)) {
+                cur = jv_index(r, &cur, (size_t)idx);
+                found = 1;
+            }
+        }
+        if (!found) {
+            memset(out, 0, sizeof(*out));
+            out->u.node = site;
+            return 0;
+        }
+        if (!dot)
+            break;
+        p = dot + 1;
+    }
+    *out = cur;
+    return 0;
+}
+
+static int f_join(FARGS)
+{
+    const jv *d = ARG(0, "d"), *attr = ARG(1, "attribute");
+    jv sep = jv_str(r->nunjucks ? "," : "", r->nunjucks ? 1 : 0);
+    jlist *l;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if (d && !(r->nunjucks && !jv_truthy(r, d)) && (rc = jv_tostr(r, site, d, &sep)))
+        return rc;
+    if (r->nunjucks && d && !jv_truthy(r, d))
+        sep = jv_str("", 0);
+    if (r->nunjucks && !d)
+        sep = jv_str("", 0);
+    if (r->nunjucks && !jv_is_seq(v))
+        return jn_fail(r, site, SL_EINVAL, "join: expected an array, got %s", jv_typename(r, v));
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    for (size_t i = 0; i < l->n; i++) {
+        jv x = l->v[i], s;
+        if (attr && (!r->nunjucks || jv_truthy(r, attr)) && (rc = attr_of(r, site, &x, attr, &x)))
+            goto fail;
+        if (i && sl_buf_put(&b, sep.u.s, sep.n))
+            goto oom;
+        if (r->nunjucks && (x.t == JV_UNDEF || x.t == JV_NONE))
+            continue;
+        if ((rc = jv_tostr(r, site, &x, &s)))
+            goto fail;
+        if (sl_buf_put(&b, s.u.s, s.n))
+            goto oom;
+    }
+    return str_result(r, site, &b, out);
+oom:
+    rc = jn_oom(r, site);
+fail:
+    sl_buf_free(&b);
+    return rc;
+}
+
+static int f_split(FARGS)
+{
+    const jv *sepv = ARG(0, "sep"), *maxv = ARG(1, "maxsplit");
+    jv s, sep;
+    jlist *l = jl_new(r, 4);
+    long max = -1;
+    int rc;
+
+    if (!l)
+        return jn_oom(r, site);
+    if ((rc = nj_need_str(r, site, v, "split")) || (rc = in_str(r, site, v, &s)))
+        return rc;
+    if (maxv) {
+        double d;
+        if (jv_num(maxv, &d))
+            max = (long)d;
+    }
+    if (!sepv || sepv->t == JV_NONE || sepv->t == JV_UNDEF) {
+        if (r->nunjucks) {
+            /* JavaScript: str.split(undefined) is [str] */
+            if (jl_push(r, l, s))
+                return jn_oom(r, site);
+            goto done;
+        }
+        /* Python: runs of whitespace, no empty strings */
+        size_t i = 0;
+        long cnt = 0;
+        while (i < s.n) {
+            size_t j;
+            while (i < s.n && is_space(s.u.s[i]))
+                i++;
+            if (i >= s.n)
+                break;
+            if (max >= 0 && cnt >= max) {
+                size_t e = s.n;
+                while (e > i && is_space(s.u.s[e - 1]))
+                    e--;
+                if (jl_push(r, l, jv_str(s.u.s + i, e - i)))
+                    return jn_oom(r, site);
+                break;
+            }
+            j = i;
+            while (j < s.n && !is_space(s.u.s[j]))
+                j++;
+            if (jl_push(r, l, jv_str(s.u.s + i, j - i)))
+                return jn_oom(r, site);
+            cnt++;
+            i = j;
+        }
+        goto done;
+    }
+    if ((rc = jv_tostr(r, site, sepv, &sep)))
+        return rc;
+    if (sep.n == 0) {
+        if (!r->nunjucks)
+            return jn_fail(r, site, SL_EINVAL, "empty separator");
+        for (long i = 0; i < jv_len(&s); i++)
+            if (jl_push(r, l, jv_index(r, &s, (size_t)i)))
+                return jn_oom(r, site);
+        goto done;
+    }
+    {
+        const char *p = s.u.s, *e = s.u.s + s.n;
+        long cnt = 0;
+        for (;;) {
+            const char *m = (max < 0 || cnt < max || r->nunjucks) ? memmem(p, (size_t)(e - p), sep.u.s, sep.n) : NULL;
+            if (!m) {
+                if (jl_push(r, l, jv_str(p, (size_t)(e - p))))
+                    return jn_oom(r, site);
+                break;
+            }
+            if (jl_push(r, l, jv_str(p, (size_t)(m - p))))
+                return jn_oom(r, site);
+            cnt++;
+            p = m + sep.n;
+        }
+        if (r->nunjucks && max >= 0 && (long)l->n > max)
+            l->n = (size_t)max;
+    }
+done:
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = l;
+    return 0;
+}
+
+static int f_length(FARGS)
+{
+    long n;
+
+    if (r->nunjucks) {
+        if (v->t == JV_UNDEF || v->t == JV_NONE || (v->t == JV_BOOL && !v->u.b)) {
+            *out = jv_int(r, 0);
+            return 0;
+        }
+        if (jv_is_map(v)) {
+            *out = jv_int(r, (int64_t)jv_map_n(v));
+            return 0;
+        }
+        n = jv_len(v);
+        if (n < 0) {
+            memset(out, 0, sizeof(*out));
+            out->u.node = site;
+            return 0;
+        }
+        *out = jv_int(r, n);
+        return 0;
+    }
+    n = jv_len(v);
+    if (n < 0)
+        return jn_fail(r, site, SL_EINVAL, "object of type '%s' has no len()", jv_typename(r, v));
+    *out = jv_int(r, n);
+    return 0;
+}
+
+static int f_first(FARGS)
+{
+    long n = jv_len(v);
+
+    if (!r->nunjucks && jv_is_map(v)) {
+        jv k, x;
+        if (!jv_map_n(v))
+            goto none;
+        jv_map_at(r, v, 0, &k, &x);
+        *out = k;
+        return 0;
+    }
+    if (n < 0 && !r->nunjucks)
+        return jn_fail(r, site, SL_EINVAL, "'%s' object is not iterable", jv_typename(r, v));
+    if (n <= 0)
+        goto none;
+    *out = jv_index(r, v, 0);
+    return 0;
+none:
+    memset(out, 0, sizeof(*out));
+    out->u.node = site;
+    return 0;
+}
+
+static int f_last(FARGS)
+{
+    long n = jv_len(v);
+
+    if (!r->nunjucks && jv_is_map(v))
+        return jn_fail(r, site, SL_EINVAL, "'dict' object is not reversible");
+    if (n < 0 && !r->nunjucks)
+        return jn_fail(r, site, SL_EINVAL, "'%s' object is not reversible", jv_typename(r, v));
+    if (n <= 0) {
+        memset(out, 0, sizeof(*out));
+        out->u.node = site;
+        return 0;
+    }
+    *out = jv_index(r, v, (size_t)n - 1);
+    return 0;
+}
+
+typedef struct sortctx {
+    jn_render *r;
+    int reverse, casefold, bad;
+} sortctx;
+
+typedef struct sortitem {
+    jv key, val;
+} sortitem;
+
+static void merge_sort(sortitem *a, sortitem *tmp, size_t n, sortctx *c)
+{
+    size_t m, i, j, k;
+
+    if (n < 2)
+        return;
+    m = n / 2;
+    merge_sort(a, tmp, m, c);
+    merge_sort(a + m, tmp, n - m, c);
+    for (i = 0, j = m, k = 0; i < m && j < n;) {
+        int cmp = jv_cmp(c->r, &a[j].key, &a[i].key, c->casefold, &c->bad);
+        if (c->reverse)
+            cmp = -cmp;
+        tmp[k++] = cmp < 0 ? a[j++] : a[i++];
+    }
+    while (i < m)
+        tmp[k++] = a[i++];
+    while (j < n)
+        tmp[k++] = a[j++];
+    memcpy(a, tmp, n * sizeof(*a));
+}
+
+static int f_sort(FARGS)
+{
+    const jv *rev = ARG(0, "reverse"), *cs = ARG(1, "case_sensitive"), *attr = ARG(2, "attribute");
+    jlist *l, *res;
+    sortitem *items, *tmp;
+    sortctx c = {r, truthy_arg(r, rev), !truthy_arg(r, cs), 0};
+    int rc;
+
+    if (r->nunjucks && !jv_is_seq(v)) {
+        /* lib.map() of a non-array is [] */
+        if (!(res = jl_new(r, 1)))
+            return jn_oom(r, site);
+        memset(out, 0, sizeof(*out));
+        out->t = JV_LIST;
+        out->u.l = res;
+        return 0;
+    }
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    items = jn_alloc(r->ar, (l->n + 1) * sizeof(*items));
+    tmp = jn_alloc(r->ar, (l->n + 1) * sizeof(*items));
+    if (!items || !tmp || !(res = jl_new(r, l->n)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < l->n; i++) {
+        items[i].val = l->v[i];
+        items[i].key = l->v[i];
+        if (attr && (!r->nunjucks || jv_truthy(r, attr)) &&
+            (rc = attr_of(r, site, &l->v[i], attr, &items[i].key)))
+            return rc;
+        if (!r->nunjucks && items[i].key.t == JV_UNDEF)
+            return jn_undef_fail(r, &items[i].key);
+    }
+    merge_sort(items, tmp, l->n, &c);
+    if (c.bad)
+        return jn_fail(r, site, SL_EINVAL, "sort: values of different types cannot be compared");
+    for (size_t i = 0; i < l->n; i++)
+        res->v[res->n++] = items[i].val;
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = res;
+    return 0;
+}
+
+static int f_unique(FARGS)
+{
+    const jv *cs = ARG(0, "case_sensitive"), *attr = ARG(1, "attribute");
+    jlist *l, *res, *keys;
+    int fold = !truthy_arg(r, cs), rc;
+
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    if (!(res = jl_new(r, l->n)) || !(keys = jl_new(r, l->n)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < l->n; i++) {
+        jv k = l->v[i];
+        int dup = 0;
+        if (attr && (rc = attr_of(r, site, &l->v[i], attr, &k)))
+            return rc;
+        if (fold && k.t == JV_STR) {
+            char *s = jn_strndup(r->ar, k.u.s, k.n);
+            if (!s)
+                return jn_oom(r, site);
+            for (size_t j = 0; j < k.n; j++)
+                s[j] = (char)tolower((unsigned char)s[j]);
+            k.u.s = s;
+        }
+        for (size_t j = 0; j < keys->n && !dup; j++)
+            dup = jv_equal(r, &keys->v[j], &k);
+        if (!dup) {
+            keys->v[keys->n++] = k;
+            res->v[res->n++] = l->v[i];
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = res;
+    return 0;
+}
+
+static int f_list(FARGS)
+{
+    jlist *l;
+    int rc;
+
+    if (r->nunjucks && jv_is_map(v)) {
+        size_t n = jv_map_n(v);
+        if (!(l = jl_new(r, n)))
+            return jn_oom(r, site);
+        for (size_t i = 0; i < n; i++) {
+            jv k, x;
+            jdict *d = jd_new(r, 2);
+            if (!d)
+                return jn_oom(r, site);
+            jv_map_at(r, v, i, &k, &x);
+            if (jd_set(r, d, jv_str("key", 3), k) || jd_set(r, d, jv_str("value", 5), x))
+                return jn_oom(r, site);
+            memset(&l->v[l->n], 0, sizeof(jv));
+            l->v[l->n].t = JV_DICT;
+            l->v[l->n++].u.d = d;
+        }
+    } else {
+        if (r->nunjucks && !jv_is_seq(v) && v->t != JV_STR)
+            return jn_fail(r, site, SL_EINVAL, "list filter: type not iterable");
+        if ((rc = jv_to_list(r, site, v, &l)))
+            return rc;
+        if (v->t == JV_LIST) {
+            jlist *c = jl_new(r, l->n);
+            if (!c)
+                return jn_oom(r, site);
+            memcpy(c->v, l->v, l->n * sizeof(jv));
+            c->n = l->n;
+            l = c;
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = l;
+    return 0;
+}
+
+/* Parse a leading number the way JavaScript parseInt / parseFloat do. */
+static double js_parse(const jv *v, int isint, jn_render *r)
+{
+    jv s;
+    char buf[128], *end;
+    size_t i = 0, n;
+    double d;
+
+    if (jv_tostr(r, NULL, v, &s))
+        return NAN;
+    n = s.n < sizeof(buf) - 1 ? s.n : sizeof(buf) - 1;
+    memcpy(buf, s.u.s, n);
+    buf[n] = 0;
+    while (is_space(buf[i]))
+        i++;
+    if (isint) {
+        long long x;
+        size_t j = i;
+        if (buf[j] == '+' || buf[j] == '-')
+            j++;
+        if (!isdigit((unsigned char)buf[j]))
+            return NAN;
+        x = strtoll(buf + i, &end, 10);
+        return (double)x;
+    }
+    if (!strncmp(buf + i, "Infinity", 8) || !strncmp(buf + i, "+Infinity", 9))
+        return INFINITY;
+    if (!strncmp(buf + i, "-Infinity", 9))
+        return -INFINITY;
+    if (!(isdigit((unsigned char)buf[i]) || buf[i] == '.' || buf[i] == '+' || buf[i] == '-'))
+        return NAN;
+    if (strpbrk(buf + i, "xXnN"))
+        *strpbrk(buf + i, "xXnN") = 0; /* no hex, inf or nan */
+    d = strtod(buf + i, &end);
+    if (end == buf + i)
+        return NAN;
+    return d;
+}
+
+/* Python int(str): optional sign, digits, underscores between digits, spaces around. */
+static int py_parse_int(const char *s, size_t n, int64_t *out)
+{
+    char buf[64];
+    size_t j = 0;
+    char *end;
+
+    while (n && is_space(*s))
+        s++, n--;
+    while (n && is_space(s[n - 1]))
+        n--;
+    if (!n || n >= sizeof(buf))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '_' && i && i + 1 < n && isdigit((unsigned char)s[i - 1]) &&
+            isdigit((unsigned char)s[i + 1]))
+            continue;
+        buf[j++] = s[i];
+    }
+    buf[j] = 0;
+    {
+        size_t k = (buf[0] == '+' || buf[0] == '-') ? 1 : 0;
+        if (!buf[k])
+            return 0;
+        for (; buf[k]; k++)
+            if (!isdigit((unsigned char)buf[k]))
+                return 0;
+    }
+    errno = 0;
+    *out = strtoll(buf, &end, 10);
+    return errno == 0;
+}
+
+static int py_parse_float(const char *s, size_t n, double *out)
+{
+    char buf[128];
+    char *end;
+
+    while (n && is_space(*s))
+        s++, n--;
+    while (n && is_space(s[n - 1]))
+        n--;
+    if (!n || n >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    if (strpbrk(buf, "xX"))
+        return 0;
+    *out = strtod(buf, &end);
+    return !*end;
+}
+
+static int f_int(FARGS)
+{
+    const jv *d = ARG(0, "default");
+    int64_t i;
+    double f;
+
+    if (r->nunjucks) {
+        double x = js_parse(v, 1, r);
+        if (isnan(x)) {
+            if (d)
+                *out = *d;
+            else {
+                memset(out, 0, sizeof(*out));
+                out->u.node = site;
+            }
+        } else {
+            *out = jv_float(x);
+        }
+        return 0;
+    }
+    if (v->t == JV_INT || v->t == JV_BOOL) {
+        *out = jv_int(r, v->t == JV_BOOL ? v->u.b : v->u.i);
+        return 0;
+    }
+    if (v->t == JV_FLOAT && isfinite(v->u.f)) {
+        *out = jv_int(r, (int64_t)trunc(v->u.f));
+        return 0;
+    }
+    if (v->t == JV_STR) {
+        if (py_parse_int(v->u.s, v->n, &i)) {
+            *out = jv_int(r, i);
+            return 0;
+        }
+        if (py_parse_float(v->u.s, v->n, &f) && isfinite(f)) {
+            *out = jv_int(r, (int64_t)trunc(f));
+            return 0;
+        }
+    }
+    *out = d ? *d : jv_int(r, 0);
+    return 0;
+}
+
+static int f_float(FARGS)
+{
+    const jv *d = ARG(0, "default");
+    double f;
+
+    if (r->nunjucks) {
+        double x = js_parse(v, 0, r);
+        if (isnan(x)) {
+            if (d)
+                *out = *d;
+            else {
+                memset(out, 0, sizeof(*out));
+                out->u.node = site;
+            }
+        } else {
+            *out = jv_float(x);
+        }
+        return 0;
+    }
+    if (jv_num(v, &f)) {
+        *out = jv_float(f);
+        return 0;
+    }
+    if (v->t == JV_STR && py_parse_float(v->u.s, v->n, &f)) {
+        *out = jv_float(f);
+        return 0;
+    }
+    *out = d ? *d : jv_float(0);
+    return 0;
+}
+
+static int f_string(FARGS)
+{
+    if (r->nunjucks) {
+        *out = *v;
+        return 0;
+    }
+    return jv_tostr(r, site, v, out);
+}
+
+static int f_round(FARGS)
+{
+    const jv *pv = ARG(0, "precision"), *mv = ARG(1, "method");
+    double x, prec = 0;
+    char method[8] = "common";
+
+    if (pv && !jv_num(pv, &prec) && !(r->nunjucks && (pv->t == JV_UNDEF || pv->t == JV_NONE)))
+        return jn_fail(r, site, SL_EINVAL, "round precision must be a number");
+    if (mv && mv->t == JV_STR)
+        snprintf(method, sizeof(method), "%.*s", (int)(mv->n < 7 ? mv->n : 7), mv->u.s);
+    if (!r->nunjucks && strcmp(method, "common") && strcmp(method, "ceil") && strcmp(method, "floor"))
+        return jn_fail(r, site, SL_EINVAL, "method must be common, ceil or floor");
+    if (r->nunjucks) {
+        double f = pow(10, prec), y = jn_js_number(r, v) * f;
+        if (!strcmp(method, "ceil"))
+            y = ceil(y);
+        else if (!strcmp(method, "floor"))
+            y = floor(y);
+        else
+            y = floor(y + 0.5);
+        *out = jv_float(y / f);
+        return 0;
+    }
+    if (!jv_num(v, &x))
+        return jn_fail(r, site, SL_EINVAL, "round: expected a number, got %s", jv_typename(r, v));
+    if (!strcmp(method, "common") && (v->t == JV_INT || v->t == JV_BOOL) && prec >= 0) {
+        *out = jv_int(r, v->t == JV_BOOL ? v->u.b : v->u.i);
+        return 0;
+    }
+    if (!strcmp(method, "common")) {
+        /* Python round(): correctly rounded, ties to even */
+        char buf[400];
+        int p = (int)prec;
+        if (p > 300)
+            p = 300;
+        if (p >= 0) {
+            snprintf(buf, sizeof(buf), "%.*f", p, x);
+            *out = jv_float(strtod(buf, NULL));
+        } else {
+            double f = pow(10, -p);
+            *out = jv_float(nearbyint(x / f) * f);
+        }
+        return 0;
+    }
+    {
+        double f = pow(10, prec);
+        *out = jv_float((!strcmp(method, "ceil") ? ceil(x * f) : floor(x * f)) / f);
+    }
+    return 0;
+}
+
+static int f_indent(FARGS)
+{
+    const jv *wv = ARG(0, "width"), *fv = ARG(1, "first"), *bv = ARG(2, "blank");
+    jv s;
+    sl_buf ind = SL_BUF_INIT, b = SL_BUF_INIT;
+    int rc, first = truthy_arg(r, fv), blank = truthy_arg(r, bv);
+    double w = 4;
+
+    if ((rc = nj_need_str(r, site, v, "indent")) || (rc = in_str(r, site, v, &s)))
+        return rc;
+    if (wv && wv->t == JV_STR && !r->nunjucks) {
+        if (sl_buf_put(&ind, wv->u.s, wv->n))
+            goto oom;
+    } else {
+        if (wv && jv_num(wv, &w) && r->nunjucks && w == 0)
+            w = 4;
+        if (wv && !jv_num(wv, &w) && !r->nunjucks)
+            return jn_fail(r, site, SL_EINVAL, "indent width must be a number or a string");
+        for (int i = 0; i < (int)w && i < 1000; i++)
+            if (sl_buf_putc(&ind, ' '))
+                goto oom;
+    }
+    if (r->nunjucks) {
+        if (s.n == 0) {
+            sl_buf_free(&ind);
+            *out = jv_str("", 0);
+            return 0;
+        }
+        size_t st = 0;
+        int line = 0;
+        for (size_t i = 0; i <= s.n; i++) {
+            if (i == s.n || s.u.s[i] == '\n') {
+                if ((line > 0 || first) && ind.len && sl_buf_put(&b, ind.ptr, ind.len))
+                    goto oom;
+                if (sl_buf_put(&b, s.u.s + st, i - st))
+                    goto oom;
+                if (i < s.n && sl_buf_putc(&b, '\n'))
+                    goto oom;
+                st = i + 1;
+                line++;
+            }
+        }
+    } else {
+        /* Python: s + "\n", splitlines(), first line as is, blank lines not indented */
+        size_t st = 0;
+        int line = 0;
+        for (size_t i = 0; i < s.n; i++) {
+            char c = s.u.s[i];
+            if (c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0x1c || c == 0x1d ||
+                c == 0x1e) {
+                size_t len = i - st;
+                if (line > 0 && sl_buf_putc(&b, '\n'))
+                    goto oom;
+                if (line > 0 && (len || blank) && ind.len && sl_buf_put(&b, ind.ptr, ind.len))
+                    goto oom;
+                if (sl_buf_put(&b, s.u.s + st, len))
+                    goto oom;
+                if (c == '\r' && i + 1 < s.n && s.u.s[i + 1] == '\n')
+                    i++;
+                st = i + 1;
+                line++;
+            }
+        }
+        /* the last line (s + "\n" always ends one) */
+        {
+            size_t len = s.n - st;
+            if (line > 0 && sl_buf_putc(&b, '\n'))
+                goto oom;
+            if (line > 0 && (len || blank) && ind.len && sl_buf_put(&b, ind.ptr, ind.len))
+                goto oom;
+            if (sl_buf_put(&b, s.u.s + st, len))
+                goto oom;
+        }
+        if (first) {
+            sl_buf pre = SL_BUF_INIT;
+            if (sl_buf_put(&pre, ind.ptr ? ind.ptr : "", ind.len) ||
+                sl_buf_put(&pre, b.ptr ? b.ptr : "", b.len)) {
+                sl_buf_free(&pre);
+                goto oom;
+            }
+            sl_buf_free(&b);
+            b = pre;
+        }
+    }
+    sl_buf_free(&ind);
+    return str_result(r, site, &b, out);
+oom:
+    sl_buf_free(&ind);
+    sl_buf_free(&b);
+    return jn_oom(r, site);
+}
+
+static int f_truncate(FARGS)
+{
+    const jv *lv = ARG(0, "length"), *kv = ARG(1, "killwords"), *ev = ARG(2, "end"),
+             *lw = ARG(3, "leeway");
+    double len = 255, leeway = 5;
+    jv s, end = jv_str("...", 3);
+    size_t n;
+    int rc;
+
+    if ((rc = nj_need_str(r, site, v, "truncate")) || (rc = in_str(r, site, v, &s)))
+        return rc;
+    if (lv && jv_num(lv, &len) && r->nunjucks && len == 0)
+        len = 255;
+    if (ev && ev->t != JV_NONE && ev->t != JV_UNDEF && (rc = jv_tostr(r, site, ev, &end)))
+        return rc;
+    if (lw)
+        jv_num(lw, &leeway);
+    n = (size_t)jv_len(&s);
+    if (r->nunjucks) {
+        size_t cut;
+        sl_buf b = SL_BUF_INIT;
+        if (n <= len) {
+            *out = s;
+            return 0;
+        }
+        if (truthy_arg(r, kv)) {
+            cut = (size_t)len;
+        } else {
+            /* lastIndexOf(' ', length) */
+            long idx = -1;
+            for (long i = (long)len < (long)n - 1 ? (long)len : (long)n - 1; i >= 0; i--) {
+                jv c = jv_index(r, &s, (size_t)i);
+                if (c.n == 1 && c.u.s[0] == ' ') {
+                    idx = i;
+                    break;
+                }
+            }
+            cut = idx < 0 ? (size_t)len : (size_t)idx;
+        }
+        {
+            jv c = jv_index(r, &s, cut);
+            size_t off = cut >= n ? s.n : (size_t)(c.u.s - s.u.s);
+            if (sl_buf_put(&b, s.u.s, off) || sl_buf_put(&b, end.u.s, end.n)) {
+                sl_buf_free(&b);
+                return jn_oom(r, site);
+            }
+        }
+        return str_result(r, site, &b, out);
+    }
+    {
+        size_t endn = (size_t)jv_len(&end), keep, off;
+        sl_buf b = SL_BUF_INIT;
+        if (len < (double)endn)
+            return jn_fail(r, site, SL_EINVAL, "expected length >= %zu, got %g", endn, len);
+        if ((double)n <= len + leeway) {
+            *out = s;
+            return 0;
+        }
+        keep = (size_t)len - endn;
+        {
+            jv c = jv_index(r, &s, keep);
+            off = keep >= n ? s.n : (size_t)(c.u.s - s.u.s);
+        }
+        if (!truthy_arg(r, kv)) {
+            /* rsplit(" ", 1)[0] */
+            const char *sp = NULL;
+            for (size_t i = off; i > 0; i--)
+                if (s.u.s[i - 1] == ' ') {
+                    sp = s.u.s + i - 1;
+                    break;
+                }
+            if (sp)
+                off = (size_t)(sp - s.u.s);
+        }
+        if (sl_buf_put(&b, s.u.s, off) || sl_buf_put(&b, end.u.s, end.n)) {
+            sl_buf_free(&b);
+            return jn_oom(r, site);
+        }
+        return str_result(r, site, &b, out);
+    }
+}
+
+/* Percent-encode: Python quote (unreserved + safe) or encodeURIComponent. */
+static int pct(sl_buf *b, const char *s, size_t n, const char *keep, int plus)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int rc;
+        if (isalnum(c) || (c && strchr(keep, c)))
+            rc = sl_buf_putc(b, (char)c);
+        else if (plus && c == ' ')
+            rc = sl_buf_putc(b, '+');
+        else
+            rc = sl_buf_printf(b, "%%%02X", c);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int f_urlencode(FARGS)
+{
+    sl_buf b = SL_BUF_INIT;
+    const char *keep = r->nunjucks ? "-_.!~*'()" : "_.-~/";
+    const char *keepq = r->nunjucks ? "-_.!~*'()" : "_.-~";
+    int rc;
+
+    if (v->t == JV_STR || (!jv_is_seq(v) && !jv_is_map(v))) {
+        jv s;
+        if ((rc = jv_tostr(r, site, v, &s)))
+            return rc;
+        if (pct(&b, s.u.s, s.n, keep, 0))
+            goto oom;
+        return str_result(r, site, &b, out);
+    }
+    {
+        size_t n = jv_is_map(v) ? jv_map_n(v) : (size_t)jv_len(v);
+        for (size_t i = 0; i < n; i++) {
+            jv k, x, ks, xs;
+            if (jv_is_map(v))
+                jv_map_at(r, v, i, &k, &x);
+            else {
+                jv pair = jv_index(r, v, i);
+                if (jv_len(&pair) < 2)
+                    return jn_fail(r, site, SL_EINVAL, "urlencode: expected (key, value) pairs");
+                k = jv_index(r, &pair, 0);
+                x = jv_index(r, &pair, 1);
+            }
+            if ((rc = jv_tostr(r, site, &k, &ks)) || (rc = jv_tostr(r, site, &x, &xs))) {
+                sl_buf_free(&b);
+                return rc;
+            }
+            if ((i && sl_buf_putc(&b, '&')) || pct(&b, ks.u.s, ks.n, keepq, !r->nunjucks) ||
+                sl_buf_putc(&b, '=') || pct(&b, xs.u.s, xs.n, keepq, !r->nunjucks))
+                goto oom;
+        }
+    }
+    return str_result(r, site, &b, out);
+oom:
+    sl_buf_free(&b);
+    return jn_oom(r, site);
+}
+
+static int f_tojson(FARGS)
+{
+    const jv *iv = ARG(0, "indent");
+    double ind = -1;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if (iv && iv->t != JV_NONE)
+        jv_num(iv, &ind);
+    if ((rc = jv_json(r, site, v, &b, (int)ind, JN_JSON_SORT | JN_JSON_ASCII | JN_JSON_HTML, 0))) {
+        sl_buf_free(&b);
+        return rc;
+    }
+    return str_result(r, site, &b, out);
+}
+
+static int f_jsonify(FARGS)
+{
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if ((rc = jv_json(r, site, v, &b, 4, JN_JSON_SORT | JN_JSON_ASCII, 0))) {
+        sl_buf_free(&b);
+        return rc;
+    }
+    return str_result(r, site, &b, out);
+}
+
+static int f_dump(FARGS)
+{
+    const jv *sv = ARG(0, NULL);
+    double sp = -1;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if (v->t == JV_UNDEF) {
+        memset(out, 0, sizeof(*out));
+        out->u.node = site;
+        return 0;
+    }
+    if (sv && jv_num(sv, &sp) && sp < 1)
+        sp = -1;
+    if (sp > 10)
+        sp = 10;
+    if (sv && sv->t == JV_STR)
+        return jn_fail(r, site, SL_EINVAL, "dump: string indentation is not supported");
+    if ((rc = jv_json(r, site, v, &b, (int)sp, 0, 0))) {
+        sl_buf_free(&b);
+        return rc;
+    }
+    return str_result(r, site, &b, out);
+}
+
+static int f_b64encode(FARGS)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    jv s;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if ((rc = jv_tostr(r, site, v, &s)))
+        return rc;
+    for (size_t i = 0; i < s.n; i += 3) {
+        unsigned x = (unsigned char)s.u.s[i] << 16;
+        size_t left = s.n - i;
+        char q[4];
+        if (left > 1)
+            x |= (unsigned char)s.u.s[i + 1] << 8;
+        if (left > 2)
+            x |= (unsigned char)s.u.s[i + 2];
+        q[0] = tbl[(x >> 18) & 63];
+        q[1] = tbl[(x >> 12) & 63];
+        q[2] = left > 1 ? tbl[(x >> 6) & 63] : '=';
+        q[3] = left > 2 ? tbl[x & 63] : '=';
+        if (sl_buf_put(&b, q, 4)) {
+            sl_buf_free(&b);
+            return jn_oom(r, site);
+        }
+    }
+    return str_result(r, site, &b, out);
+}
+
+/* python-slugify with its defaults (separator, max_length and lowercase
+ * keywords honoured). Latin-1 letters are transliterated as unidecode
+ * does; other non-ASCII characters are dropped. */
+static const char *translit(unsigned cp)
+{
+    static const char *const l1[64] = {
+        "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
+        "D", "N", "O", "O", "O", "O", "O", "x", "O", "U", "U", "U", "U", "Y", "Th", "ss",
+        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+        "d", "n", "o", "o", "o", "o", "o", "/", "o", "u", "u", "u", "u", "y", "th", "y"};
+    if (cp >= 0xc0 && cp <= 0xff)
+        return l1[cp - 0xc0];
+    return "";
+}
+
+static int f_slugify(FARGS)
+{
+    const jv *sepv = ARG(99, "separator"), *maxv = ARG(99, "max_length"),
+             *lowv = ARG(99, "lowercase");
+    jv s;
+    sl_buf a = SL_BUF_INIT, b = SL_BUF_INIT;
+    int rc, lower = lowv ? jv_truthy(r, lowv) : 1;
+    double maxlen = 0;
+
+    if ((rc = jv_tostr(r, site, v, &s)))
+        return rc;
+    if (maxv)
+        jv_num(maxv, &maxlen);
+    /* quotes to '-', transliterate, entities */
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.u.s[i];
+        int e = 0;
+        if (c == '\'') {
+            e = sl_buf_putc(&a, '-');
+        } else if (c == '&') {
+            static const struct {
+                const char *n;
+                char c;
+            } ents[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
+            size_t k;
+            for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+                if (!strncmp(s.u.s + i + 1, ents[k].n, strlen(ents[k].n)) &&
+                    i + 1 + strlen(ents[k].n) <= s.n)
+                    break;
+            if (k < sizeof(ents) / sizeof(ents[0])) {
+                e = sl_buf_putc(&a, ents[k].c);
+                i += strlen(ents[k].n);
+            } else {
+                e = sl_buf_putc(&a, '&');
+            }
+        } else if (c >= 0x80) {
+            unsigned cp = 0;
+            int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+            cp = c & (0x3f >> extra);
+            for (int k = 0; k < extra && i + 1 < s.n; k++)
+                cp = (cp << 6) | ((unsigned char)s.u.s[++i] & 0x3f);
+            e = sl_buf_puts(&a, translit(cp));
+        } else {
+            e = sl_buf_putc(&a, (char)c);
+        }
+        if (e)
+            goto oom;
+    }
+    /* lowercase, drop quotes, commas between digits, the rest to '-' */
+    for (size_t i = 0; i < a.len; i++) {
+        char c = a.ptr[i];
+        int ok;
+        if (lower)
+            c = (char)tolower((unsigned char)c);
+        if (c == '\'')
+            continue;
+        if (c == ',' && i && i + 1 < a.len && isdigit((unsigned char)a.ptr[i - 1]) &&
+            isdigit((unsigned char)a.ptr[i + 1]))
+            continue;
+        ok = isdigit((unsigned char)c) || c == '-' || (c >= 'a' && c <= 'z') ||
+             (!lower && c >= 'A' && c <= 'Z');
+        if (!ok)
+            c = '-';
+        if (c == '-' && (!b.len || b.ptr[b.len - 1] == '-'))
+            continue;
+        if (sl_buf_putc(&b, c))
+            goto oom;
+    }
+    while (b.len && b.ptr[b.len - 1] == '-')
+        b.len--;
+    if (maxlen > 0 && b.len > (size_t)maxlen) {
+        b.len = (size_t)maxlen;
+        while (b.len && b.ptr[b.len - 1] == '-')
+            b.len--;
+    }
+    if (b.ptr)
+        b.ptr[b.len] = 0;
+    sl_buf_free(&a);
+    if (sepv && sepv->t == JV_STR && !(sepv->n == 1 && sepv->u.s[0] == '-')) {
+        sl_buf c = SL_BUF_INIT;
+        for (size_t i = 0; i < b.len; i++)
+            if (b.ptr[i] == '-' ? sl_buf_put(&c, sepv->u.s, sepv->n) : sl_buf_putc(&c, b.ptr[i])) {
+                sl_buf_free(&c);
+                sl_buf_free(&b);
+                return jn_oom(r, site);
+            }
+        sl_buf_free(&b);
+        return str_result(r, site, &c, out);
+    }
+    return str_result(r, site, &b, out);
+oom:
+    sl_buf_free(&a);
+    sl_buf_free(&b);
+    return jn_oom(r, site);
+}
+
+/* ---- Backstage ---- */
+
+static int query_param(const char *q, size_t qn, const char *name, sl_buf *out, int *found)
+{
+    size_t nl = strlen(name);
+    const char *p = q, *e = q + qn;
+
+    *found = 0;
+    while (p < e) {
+        const char *amp = memchr(p, '&', (size_t)(e - p));
+        const char *end = amp ? amp : e;
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        const char *ke = eq ? eq : end;
+        if ((size_t)(ke - p) == nl && !memcmp(p, name, nl)) {
+            /* first occurrence wins (URLSearchParams.get) */
+            const char *vs = eq ? eq + 1 : end;
+            for (const char *c = vs; c < end; c++) {
+                int rc;
+                if (*c == '+')
+                    rc = sl_buf_putc(out, ' ');
+                else if (*c == '%' && end - c > 2 && isxdigit((unsigned char)c[1]) &&
+                         isxdigit((unsigned char)c[2])) {
+                    char hex[3] = {c[1], c[2], 0};
+                    rc = sl_buf_putc(out, (char)strtol(hex, NULL, 16));
+                    c += 2;
+                } else
+                    rc = sl_buf_putc(out, *c);
+                if (rc)
+                    return rc;
+            }
+            *found = 1;
+            return 0;
+        }
+        p = end + 1;
+    }
+    return 0;
+}
+
+/* parseRepoUrl: "host?owner=o&repo=r[&organization=..&workspace=..&project=..]"
+ * into {host, owner, repo, organization, workspace, project}. sluice has no
+ * integrations config: every host is read like GitHub's (owner and repo
+ * required) except bitbucket.org (workspace, project, repo) and
+ * dev.azure.com (organization, project, repo) and gitlab hosts (owner, repo). */
+static int parse_repo_url(jn_render *r, const jnode *site, const jv *v, jdict **out)
+{
+    static const char *const keys[] = {"owner", "repo", "organization", "workspace", "project"};
+    jv s;
+    const char *q, *hostend;
+    jdict *d = jd_new(r, 6);
+    char host[256];
+    int rc, have[5];
+    jv vals[5];
+
+    if (!d)
+        return jn_oom(r, site);
+    if (v->t != JV_STR)
+        return jn_fail(r, site, SL_EINVAL, "parseRepoUrl: expected a string like "
+                                           "github.com?owner=o&repo=r");
+    s = *v;
+    q = memchr(s.u.s, '?', s.n);
+    hostend = q ? q : s.u.s + s.n;
+    {
+        const char *slash = memchr(s.u.s, '/', (size_t)(hostend - s.u.s));
+        if (slash)
+            hostend = slash;
+    }
+    if (hostend == s.u.s || (size_t)(hostend - s.u.s) >= sizeof(host))
+        return jn_fail(r, site, SL_EINVAL, "Invalid repo URL passed to publisher, got %.*s",
+                       (int)s.n, s.u.s);
+    snprintf(host, sizeof(host), "%.*s", (int)(hostend - s.u.s), s.u.s);
+    for (char *c = host; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (jd_set(r, d, jv_str("host", 4), jv_str(jn_strndup(r->ar, host, strlen(host)), strlen(host))))
+        return jn_oom(r, site);
+    for (int i = 0; i < 5; i++) {
+        sl_buf b = SL_BUF_INIT;
+        have[i] = 0;
+        if (q && (rc = query_param(q + 1, (size_t)(s.u.s + s.n - q - 1), keys[i], &b, &have[i]))) {
+            sl_buf_free(&b);
+            return jn_oom(r, site);
+        }
+        if (have[i]) {
+            char *x = jn_strndup(r->ar, b.ptr ? b.ptr : "", b.len);
+            if (!x) {
+                sl_buf_free(&b);
+                return jn_oom(r, site);
+            }
+            vals[i] = jv_str(x, b.len);
+        } else {
+            memset(&vals[i], 0, sizeof(jv));
+            vals[i].u.node = site;
+        }
+        sl_buf_free(&b);
+        if (jd_set(r, d, jv_str(keys[i], strlen(keys[i])), vals[i]))
+            return jn_oom(r, site);
+    }
+    if (!strcmp(host, "bitbucket.org")) {
+        if (!have[3] || !vals[3].n || !have[4] || !vals[4].n || !have[1] || !vals[1].n)
+            return jn_fail(r, site, SL_EINVAL,
+                           "Invalid repo URL passed to publisher: %.*s, missing workspace, "
+                           "project or repo", (int)s.n, s.u.s);
+    } else if (!strcmp(host, "dev.azure.com")) {
+        if (!have[4] || !vals[4].n || !have[1] || !vals[1].n)
+            return jn_fail(r, site, SL_EINVAL,
+                           "Invalid repo URL passed to publisher: %.*s, missing project or repo",
+                           (int)s.n, s.u.s);
+    } else {
+        if (!have[1] || !vals[1].n)
+            return jn_fail(r, site, SL_EINVAL,
+                           "Invalid repo URL passed to publisher: %.*s, missing repo", (int)s.n,
+                           s.u.s);
+        if (!have[0] || !vals[0].n)
+            return jn_fail(r, site, SL_EINVAL,
+                           "Invalid repo URL passed to publisher: %.*s, missing owner", (int)s.n,
+                           s.u.s);
+    }
+    *out = d;
+    return 0;
+}
+
+static int f_parse_repo_url(FARGS)
+{
+    jdict *d;
+    int rc = parse_repo_url(r, site, v, &d);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->t = JV_DICT;
+    out->u.d = d;
+    return 0;
+}
+
+static int f_project_slug(FARGS)
+{
+    jdict *d;
+    jv o, p, tmp;
+    sl_buf b = SL_BUF_INIT;
+    int rc = parse_repo_url(r, site, v, &d);
+
+    if (rc)
+        return rc;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.t = JV_DICT;
+    tmp.u.d = d;
+    jv_getkey(r, &tmp, "owner", 5, &o);
+    jv_getkey(r, &tmp, "repo", 4, &p);
+    if (o.t != JV_STR)
+        o = jv_str("undefined", 9);
+    if (sl_buf_put(&b, o.u.s, o.n) || sl_buf_putc(&b, '/') || sl_buf_put(&b, p.u.s, p.n)) {
+        sl_buf_free(&b);
+        return jn_oom(r, site);
+    }
+    return str_result(r, site, &b, out);
+}
+
+/* parseEntityRef(ref, {defaultKind, defaultNamespace}) -> {kind, namespace, name} */
+static int f_parse_entity_ref(FARGS)
+{
+    const jv *ctx = ARG(0, NULL);
+    jv dk, dn, kind, ns, name;
+    jdict *d = jd_new(r, 3);
+    const char *s;
+    long colon = -1, slash = -1;
+    size_t n;
+
+    if (!d)
+        return jn_oom(r, site);
+    memset(&dk, 0, sizeof(dk));
+    dn = jv_str("default", 7);
+    if (ctx && jv_is_map(ctx)) {
+        jv x;
+        if (jv_getkey(r, ctx, "defaultKind", 11, &x) && x.t == JV_STR && x.n)
+            dk = x;
+        if (jv_getkey(r, ctx, "defaultNamespace", 16, &x) && x.t == JV_STR && x.n)
+            dn = x;
+    }
+    if (v->t != JV_STR || !v->n)
+        return jn_fail(r, site, SL_EINVAL, "Entity reference must not be empty");
+    s = v->u.s;
+    n = v->n;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ':' && colon < 0)
+            colon = (long)i;
+        if (s[i] == '/' && slash < 0)
+            slash = (long)i;
+    }
+    if (slash >= 0 && slash < colon)
+        colon = -1;
+    kind = colon < 0 ? dk : jv_str(s, (size_t)colon);
+    ns = slash < 0 ? dn : jv_str(s + colon + 1, (size_t)(slash - colon - 1));
+    {
+        long st = (colon + 1 > slash + 1 ? colon + 1 : slash + 1);
+        name = jv_str(s + st, n - (size_t)st);
+    }
+    if ((colon >= 0 && colon == 0) || (slash >= 0 && slash == colon + 1) || name.n == 0)
+        return jn_fail(r, site, SL_EINVAL,
+                       "Entity reference \"%.*s\" was not on the form [<kind>:][<namespace>/]<name>",
+                       (int)n, s);
+    if (kind.t != JV_STR)
+        return jn_fail(r, site, SL_EINVAL,
+                       "Entity reference \"%.*s\" had missing or empty kind (e.g. did not start "
+                       "with \"component:\" or similar)", (int)n, s);
+    if (jd_set(r, d, jv_str("kind", 4), kind) || jd_set(r, d, jv_str("namespace", 9), ns) ||
+        jd_set(r, d, jv_str("name", 4), name))
+        return jn_oom(r, site);
+    memset(out, 0, sizeof(*out));
+    out->t = JV_DICT;
+    out->u.d = d;
+    return 0;
+}
+
+/* pick(obj, 'a.b') = lodash get */
+static int f_pick(FARGS)
+{
+    const jv *k = ARG(0, NULL);
+    jv key;
+    int rc;
+
+    if (!k)
+        return jn_fail(r, site, SL_EINVAL, "pick needs a property name");
+    if ((rc = jv_tostr(r, site, k, &key)))
+        return rc;
+    if (v->t == JV_UNDEF || v->t == JV_NONE) {
+        memset(out, 0, sizeof(*out));
+        out->u.node = site;
+        return 0;
+    }
+    {
+        /* lodash paths: dots */
+        jv cur = *v;
+        const char *p = key.u.s, *e = key.u.s + key.n;
+        while (p <= e) {
+            const char *dot = memchr(p, '.', (size_t)(e - p));
+            size_t n = dot ? (size_t)(dot - p) : (size_t)(e - p);
+            if (!jv_is_map(&cur) || !jv_getkey(r, &cur, p, n, &cur)) {
+                memset(out, 0, sizeof(*out));
+                out->u.node = site;
+                return 0;
+            }
+            if (!dot)
+                break;
+            p = dot + 1;
+        }
+        *out = cur;
+    }
+    return 0;
+}
+
+/* ---- small extras ---- */
+
+static int f_abs(FARGS)
+{
+    double f;
+    if (v->t == JV_INT) {
+        *out = jv_int(r, v->u.i < 0 ? -v->u.i : v->u.i);
+        return 0;
+    }
+    if (!jv_num(v, &f)) {
+        if (r->nunjucks) {
+            *out = jv_float(fabs(jn_js_number(r, v)));
+            return 0;
+        }
+        return jn_fail(r, site, SL_EINVAL, "bad operand type for abs(): '%s'", jv_typename(r, v));
+    }
+    *out = v->t == JV_BOOL ? jv_int(r, v->u.b) : jv_float(fabs(f));
+    return 0;
+}
+
+static int f_reverse(FARGS)
+{
+    if (v->t == JV_STR) {
+        sl_buf b = SL_BUF_INIT;
+        for (long i = jv_len(v) - 1; i >= 0; i--) {
+            jv c = jv_index(r, v, (size_t)i);
+            if (sl_buf_put(&b, c.u.s, c.n)) {
+                sl_buf_free(&b);
+                return jn_oom(r, site);
+            }
+        }
+        return str_result(r, site, &b, out);
+    }
+    {
+        jlist *l, *res;
+        int rc = jv_to_list(r, site, v, &l);
+        if (rc)
+            return rc;
+        if (!(res = jl_new(r, l->n)))
+            return jn_oom(r, site);
+        for (size_t i = l->n; i > 0; i--)
+            res->v[res->n++] = l->v[i - 1];
+        memset(out, 0, sizeof(*out));
+        out->t = JV_LIST;
+        out->u.l = res;
+    }
+    return 0;
+}
+
+static int f_sum(FARGS)
+{
+    const jv *attr = ARG(0, "attribute"), *start = ARG(1, "start");
+    jlist *l;
+    jv acc = start ? *start : jv_int(r, 0);
+    int rc;
+
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    for (size_t i = 0; i < l->n; i++) {
+        jv x = l->v[i];
+        double a, b;
+        if (attr && (rc = attr_of(r, site, &l->v[i], attr, &x)))
+            return rc;
+        if (!jv_num(&acc, &a) || !jv_num(&x, &b))
+            return jn_fail(r, site, SL_EINVAL, "sum: unsupported operand types");
+        if (acc.t == JV_INT && x.t == JV_INT)
+            acc = jv_int(r, acc.u.i + x.u.i);
+        else
+            acc = jv_float(a + b);
+    }
+    *out = acc;
+    return 0;
+}
+
+static int minmax(FARGS, int wantmax)
+{
+    const jv *cs = ARG(0, "case_sensitive"), *attr = ARG(1, "attribute");
+    jlist *l;
+    int rc, bad = 0;
+    jv best, bestk;
+
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    if (!l->n) {
+        memset(out, 0, sizeof(*out));
+        out->u.node = site;
+        return 0;
+    }
+    best = l->v[0];
+    bestk = best;
+    if (attr && (rc = attr_of(r, site, &l->v[0], attr, &bestk)))
+        return rc;
+    for (size_t i = 1; i < l->n; i++) {
+        jv k = l->v[i];
+        int c;
+        if (attr && (rc = attr_of(r, site, &l->v[i], attr, &k)))
+            return rc;
+        c = jv_cmp(r, &k, &bestk, !truthy_arg(r, cs), &bad);
+        if (wantmax ? c > 0 : c < 0) {
+            best = l->v[i];
+            bestk = k;
+        }
+    }
+    if (bad)
+        return jn_fail(r, site, SL_EINVAL, "values of different types cannot be compared");
+    *out = best;
+    return 0;
+}
+
+static int f_min(FARGS)
+{
+    return minmax(r, site, v, argc, argv, kwc, kwn, kwv, out, 0);
+}
+
+static int f_max(FARGS)
+{
+    return minmax(r, site, v, argc, argv, kwc, kwn, kwv, out, 1);
+}
+
+static int f_wordcount(FARGS)
+{
+    jv s;
+    long n = 0;
+    int rc, in = 0;
+
+    if ((rc = in_str(r, site, v, &s)))
+        return rc;
+    for (size_t i = 0; i < s.n; i++) {
+        int w = isalnum((unsigned char)s.u.s[i]) || s.u.s[i] == '_' ||
+                (!r->nunjucks && ((unsigned char)s.u.s[i] & 0x80));
+        if (w && !in)
+            n++;
+        in = w;
+    }
+    if (r->nunjucks && n == 0) {
+        *out = jv_none();
+        return 0;
+    }
+    *out = jv_int(r, n);
+    return 0;
+}
+
+static int f_center(FARGS)
+{
+    const jv *wv = ARG(0, "width");
+    double w = 80;
+    jv s;
+    long len, pad, left, right;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if ((rc = in_str(r, site, v, &s)))
+        return rc;
+    if (wv)
+        jv_num(wv, &w);
+    len = jv_len(&s);
+    if (len >= (long)w) {
+        *out = s;
+        return 0;
+    }
+    pad = (long)w - len;
+    if (r->nunjucks) {
+        /* lib.repeat(' ', n) repeats ceil(n) times */
+        left = (long)ceil(pad / 2.0 - pad % 2);
+        right = (long)ceil(pad / 2.0);
+        if (left < 0)
+            left = 0;
+    } else {
+        /* Python str.center: extra space on the right when len is even... */
+        left = pad / 2 + (pad & (long)w & 1);
+        right = pad - left;
+    }
+    for (long i = 0; i < left; i++)
+        if (sl_buf_putc(&b, ' '))
+            goto oom;
+    if (sl_buf_put(&b, s.u.s, s.n))
+        goto oom;
+    for (long i = 0; i < right; i++)
+        if (sl_buf_putc(&b, ' '))
+            goto oom;
+    return str_result(r, site, &b, out);
+oom:
+    sl_buf_free(&b);
+    return jn_oom(r, site);
+}
+
+/* selectattr / rejectattr (attribute truthiness, or a test in Jinja2). */
+static int sel_attr(FARGS, int want)
+{
+    const jv *attr = ARG(0, NULL), *tname = ARG(1, NULL);
+    jlist *l, *res;
+    const jn_test *t = NULL;
+    int rc;
+
+    if (!attr)
+        return jn_fail(r, site, SL_EINVAL, "selectattr needs an attribute name");
+    if (tname) {
+        jv tn;
+        if ((rc = jv_tostr(r, site, tname, &tn)))
+            return rc;
+        char buf[64];
+        snprintf(buf, sizeof(buf), "%.*s", (int)(tn.n < 63 ? tn.n : 63), tn.u.s);
+        if (!(t = jn_test_find(buf, r->nunjucks)))
+            return jn_fail(r, site, SL_EINVAL, "unknown test '%s'", buf);
+    }
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    if (!(res = jl_new(r, l->n)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < l->n; i++) {
+        jv x;
+        int ok;
+        if ((rc = attr_of(r, site, &l->v[i], attr, &x)))
+            return rc;
+        if (t) {
+            if ((rc = t->fn(r, site, &x, argc > 2 ? argc - 2 : 0, argv + 2, &ok)))
+                return rc;
+        } else {
+            if (!r->nunjucks && x.t == JV_UNDEF)
+                return jn_undef_fail(r, &x);
+            ok = jv_truthy(r, &x);
+        }
+        if (ok == want)
+            res->v[res->n++] = l->v[i];
+    }
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = res;
+    return 0;
+}
+
+static int f_selectattr(FARGS)
+{
+    return sel_attr(r, site, v, argc, argv, kwc, kwn, kwv, out, 1);
+}
+
+static int f_rejectattr(FARGS)
+{
+    return sel_attr(r, site, v, argc, argv, kwc, kwn, kwv, out, 0);
+}
+
+/* Jinja2 map(attribute='x') or map('filter', args...). */
+static int f_map(FARGS)
+{
+    const jv *attr = ARG(99, "attribute"), *dflt = ARG(99, "default");
+    jlist *l, *res;
+    int rc;
+
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    if (!(res = jl_new(r, l->n)))
+        return jn_oom(r, site);
+    if (attr) {
+        for (size_t i = 0; i < l->n; i++) {
+            jv x;
+            if ((rc = attr_of(r, site, &l->v[i], attr, &x)))
+                return rc;
+            if (x.t == JV_UNDEF && dflt)
+                x = *dflt;
+            res->v[res->n++] = x;
+        }
+    } else {
+        const jn_filter *f;
+        char buf[64];
+        jv fn;
+        if (argc < 1 || (rc = jv_tostr(r, site, &argv[0], &fn)))
+            return argc < 1 ? jn_fail(r, site, SL_EINVAL, "map needs a filter name or attribute=")
+                            : rc;
+        snprintf(buf, sizeof(buf), "%.*s", (int)(fn.n < 63 ? fn.n : 63), fn.u.s);
+        if (!(f = jn_filter_find(buf, 0)))
+            return jn_fail(r, site, SL_EINVAL, "unknown filter '%s'", buf);
+        for (size_t i = 0; i < l->n; i++) {
+            jv x;
+            if (l->v[i].t == JV_UNDEF && !f->lazy_undef)
+                return jn_undef_fail(r, &l->v[i]);
+            if ((rc = f->fn(r, site, &l->v[i], argc - 1, argv + 1, kwc, kwn, kwv, &x)))
+                return rc;
+            res->v[res->n++] = x;
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = res;
+    return 0;
+}
+
+static const jn_filter filters[] = {
+    {"abs", JN_J2 | JN_NJ, f_abs, NULL, 0},
+    {"b64encode", JN_J2 | JN_NJ, f_b64encode, NULL, 0},
+    {"capitalize", JN_J2 | JN_NJ, f_capitalize, NULL, 0},
+    {"center", JN_J2 | JN_NJ, f_center, NULL, 0},
+    {"count", JN_J2, f_length, NULL, 0},
+    {"d", JN_J2 | JN_NJ, f_default, NULL, 1},
+    {"default", JN_J2 | JN_NJ, f_default, NULL, 1},
+    {"dump", JN_NJ, f_dump, NULL, 0},
+    {"first", JN_J2 | JN_NJ, f_first, NULL, 0},
+    {"float", JN_J2 | JN_NJ, f_float, NULL, 0},
+    {"indent", JN_J2 | JN_NJ, f_indent, NULL, 0},
+    {"int", JN_J2 | JN_NJ, f_int, NULL, 0},
+    {"join", JN_J2 | JN_NJ, f_join, NULL, 0},
+    {"jsonify", JN_J2, f_jsonify, NULL, 0},
+    {"last", JN_J2 | JN_NJ, f_last, NULL, 0},
+    {"length", JN_J2 | JN_NJ, f_length, NULL, 0},
+    {"list", JN_J2 | JN_NJ, f_list, NULL, 0},
+    {"lower", JN_J2 | JN_NJ, f_lower, NULL, 0},
+    {"map", JN_J2, f_map, NULL, 0},
+    {"max", JN_J2, f_max, NULL, 0},
+    {"min", JN_J2, f_min, NULL, 0},
+    {"parseEntityRef", JN_NJ, f_parse_entity_ref, NULL, 0},
+    {"parseRepoUrl", JN_NJ, f_parse_repo_url, NULL, 0},
+    {"pick", JN_NJ, f_pick, NULL, 1},
+    {"projectSlug", JN_NJ, f_project_slug, NULL, 0},
+    {"rejectattr", JN_J2 | JN_NJ, f_rejectattr, NULL, 0},
+    {"replace", JN_J2 | JN_NJ, f_replace, NULL, 0},
+    {"reverse", JN_J2 | JN_NJ, f_reverse, NULL, 0},
+    {"round", JN_J2 | JN_NJ, f_round, NULL, 0},
+    {"selectattr", JN_J2 | JN_NJ, f_selectattr, NULL, 0},
+    {"slugify", JN_J2, f_slugify, NULL, 0},
+    {"sort", JN_J2 | JN_NJ, f_sort, NULL, 0},
+    {"split", JN_J2 | JN_NJ, f_split, NULL, 0},
+    {"string", JN_J2 | JN_NJ, f_string, NULL, 0},
+    {"sum", JN_J2, f_sum, NULL, 0},
+    {"title", JN_J2 | JN_NJ, f_title, NULL, 0},
+    {"tojson", JN_J2, f_tojson, NULL, 0},
+    {"trim", JN_J2 | JN_NJ, f_trim, NULL, 0},
+    {"truncate", JN_J2 | JN_NJ, f_truncate, NULL, 0},
+    {"unique", JN_J2, f_unique, NULL, 0},
+    {"upper", JN_J2 | JN_NJ, f_upper, NULL, 0},
+    {"urlencode", JN_J2 | JN_NJ, f_urlencode, NULL, 0},
+    {"wordcount", JN_J2 | JN_NJ, f_wordcount, NULL, 0},
+};
+
+const jn_filter *jn_filter_find(const char *name, int nunjucks)
+{
+    int mask = nunjucks ? JN_NJ : JN_J2;
+    for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++)
+        if (!strcmp(filters[i].name, name) && (filters[i].dialects & mask))
+            return &filters[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+#define TARGS jn_render *r, const jnode *site, const jv *v, int argc, const jv *argv, int *out
+
+static int t_defined(TARGS)
+{
+    *out = v->t != JV_UNDEF;
+    return 0;
+}
+
+static int t_undefined(TARGS)
+{
+    *out = v->t == JV_UNDEF;
+    return 0;
+}
+
+static int t_none(TARGS)
+{
+    *out = v->t == JV_NONE;
+    return 0;
+}
+
+static int t_number(TARGS)
+{
+    *out = v->t == JV_INT || v->t == JV_FLOAT || (!r->nunjucks && v->t == JV_BOOL);
+    return 0;
+}
+
+static int t_string(TARGS)
+{
+    *out = v->t == JV_STR;
+    return 0;
+}
+
+static int num_arg(jn_render *r, const jnode *site, const jv *v, double *d)
+{
+    if (jv_num(v, d))
+        return 0;
+    if (r->nunjucks) {
+        *d = jn_js_number(r, v);
+        return 0;
+    }
+    return jn_fail(r, site, SL_EINVAL, "expected a number, got %s", jv_typename(r, v));
+}
+
+static int t_even(TARGS)
+{
+    double d;
+    int rc = num_arg(r, site, v, &d);
+    *out = !rc && fmod(d, 2) == 0;
+    return rc;
+}
+
+static int t_odd(TARGS)
+{
+    double d;
+    int rc = num_arg(r, site, v, &d);
+    *out = !rc && fabs(fmod(d, 2)) == 1;
+    return rc;
+}
+
+static int t_divisibleby(TARGS)
+{
+    double d, m;
+    int rc;
+
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "divisibleby needs a number");
+    if ((rc = num_arg(r, site, v, &d)) || (rc = num_arg(r, site, &argv[0], &m)))
+        return rc;
+    if (m == 0 && !r->nunjucks)
+        return jn_fail(r, site, SL_EINVAL, "integer division or modulo by zero");
+    *out = fmod(d, m) == 0;
+    return 0;
+}
+
+static int t_sameas(TARGS)
+{
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "sameas needs a value");
+    const jv *o = &argv[0];
+    if (v->t != o->t)
+        *out = 0;
+    else if (v->t == JV_NONE || v->t == JV_UNDEF)
+        *out = 1;
+    else if (v->t == JV_BOOL)
+        *out = v->u.b == o->u.b;
+    else if (r->nunjucks && (v->t == JV_FLOAT || v->t == JV_STR))
+        *out = jv_equal(r, v, o);
+    else if (v->t == JV_INT)
+        *out = v->u.i == o->u.i && v->u.i >= -5 && v->u.i <= 256; /* CPython small ints */
+    else if (v->t == JV_JSON)
+        *out = v->u.j == o->u.j;
+    else if (v->t == JV_STR)
+        *out = v->u.s == o->u.s && v->n == o->n;
+    else
+        *out = v->u.l == o->u.l;
+    return 0;
+}
+
+static int t_iterable(TARGS)
+{
+    if (r->nunjucks)
+        *out = jv_is_seq(v) || v->t == JV_STR;
+    else
+        *out = jv_is_seq(v) || jv_is_map(v) || v->t == JV_STR;
+    return 0;
+}
+
+static int t_mapping(TARGS)
+{
+    *out = jv_is_map(v);
+    return 0;
+}
+
+static int t_eq(TARGS)
+{
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "test needs a value to compare with");
+    if (r->nunjucks) {
+        /* equalto is === */
+        if (v->t != argv[0].t)
+            *out = 0;
+        else
+            *out = v->t == JV_STR || v->t == JV_FLOAT || v->t == JV_BOOL || v->t == JV_NONE ||
+                           v->t == JV_UNDEF
+                       ? jv_equal(r, v, &argv[0]) || v->t == JV_UNDEF
+                       : v->u.l == argv[0].u.l;
+        return 0;
+    }
+    *out = jv_equal(r, v, &argv[0]);
+    return 0;
+}
+
+static int t_ne(TARGS)
+{
+    int rc = t_eq(r, site, v, argc, argv, out);
+    *out = !*out;
+    return rc;
+}
+
+static int ord(TARGS, int op)
+{
+    int bad = 0, c;
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "test needs a value to compare with");
+    if (r->nunjucks && !(v->t == JV_STR && argv[0].t == JV_STR)) {
+        double x = jn_js_number(r, v), y = jn_js_number(r, &argv[0]);
+        *out = op == 0 ? x < y : op == 1 ? x <= y : op == 2 ? x > y : x >= y;
+        return 0;
+    }
+    c = jv_cmp(r, v, &argv[0], 0, &bad);
+    if (bad)
+        return jn_fail(r, site, SL_EINVAL, "values of different types cannot be compared");
+    *out = op == 0 ? c < 0 : op == 1 ? c <= 0 : op == 2 ? c > 0 : c >= 0;
+    return 0;
+}
+
+static int t_lt(TARGS)
+{
+    return ord(r, site, v, argc, argv, out, 0);
+}
+
+static int t_le(TARGS)
+{
+    return ord(r, site, v, argc, argv, out, 1);
+}
+
+static int t_gt(TARGS)
+{
+    return ord(r, site, v, argc, argv, out, 2);
+}
+
+static int t_ge(TARGS)
+{
+    return ord(r, site, v, argc, argv, out, 3);
+}
+
+static int case_test(jn_render *r, const jnode *site, const jv *v, int *out, int up)
+{
+    jv s;
+    int any = 0, rc;
+
+    if (v->t != JV_STR && r->nunjucks) {
+        *out = 0;
+        return 0;
+    }
+    if ((rc = jv_tostr(r, site, v, &s)))
+        return rc;
+    *out = 1;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char c = (unsigned char)s.u.s[i];
+        if (isalpha(c)) {
+            any = 1;
+            if (up ? islower(c) : isupper(c))
+                *out = 0;
+        }
+    }
+    if (!r->nunjucks && !any)
+        *out = 0;
+    return 0;
+}
+
+static int t_lower(TARGS)
+{
+    return case_test(r, site, v, out, 0);
+}
+
+static int t_upper(TARGS)
+{
+    return case_test(r, site, v, out, 1);
+}
+
+static int t_boolean(TARGS)
+{
+    *out = v->t == JV_BOOL;
+    return 0;
+}
+
+static int t_true(TARGS)
+{
+    *out = v->t == JV_BOOL && v->u.b;
+    return 0;
+}
+
+static int t_false(TARGS)
+{
+    *out = v->t == JV_BOOL && !v->u.b;
+    return 0;
+}
+
+static int t_integer(TARGS)
+{
+    *out = v->t == JV_INT;
+    return 0;
+}
+
+static int t_float(TARGS)
+{
+    *out = v->t == JV_FLOAT;
+    return 0;
+}
+
+static int t_sequence(TARGS)
+{
+    *out = jv_is_seq(v) || jv_is_map(v) || v->t == JV_STR;
+    return 0;
+}
+
+static int t_callable(TARGS)
+{
+    *out = v->t == JV_MACRO || v->t == JV_FUNC;
+    return 0;
+}
+
+static int t_truthy(TARGS)
+{
+    *out = jv_truthy(r, v);
+    return 0;
+}
+
+static int t_falsy(TARGS)
+{
+    *out = !jv_truthy(r, v);
+    return 0;
+}
+
+static int t_in(TARGS)
+{
+    jv res;
+    int rc;
+    (void)res;
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "in needs a container");
+    if (argv[0].t == JV_STR && v->t == JV_STR) {
+        *out = v->n == 0 || memmem(argv[0].u.s, argv[0].n, v->u.s, v->n) != NULL;
+        return 0;
+    }
+    if (jv_is_seq(&argv[0])) {
+        *out = 0;
+        for (long i = 0; i < jv_len(&argv[0]) && !*out; i++) {
+            jv x = jv_index(r, &argv[0], (size_t)i);
+            *out = jv_equal(r, &x, v);
+        }
+        return 0;
+    }
+    if (jv_is_map(&argv[0]) && v->t == JV_STR) {
+        jv tmp;
+        *out = jv_getkey(r, &argv[0], v->u.s, v->n, &tmp);
+        return 0;
+    }
+    rc = jn_fail(r, site, SL_EINVAL, "argument of type '%s' is not iterable",
+                 jv_typename(r, &argv[0]));
+    return rc;
+}
+
+static const jn_test tests[] = {
+    {"!=", JN_J2, t_ne, 0},
+    {"<", JN_J2, t_lt, 0},
+    {"<=", JN_J2, t_le, 0},
+    {"==", JN_J2, t_eq, 0},
+    {">", JN_J2, t_gt, 0},
+    {">=", JN_J2, t_ge, 0},
+    {"boolean", JN_J2, t_boolean, 0},
+    {"callable", JN_J2 | JN_NJ, t_callable, 0},
+    {"defined", JN_J2 | JN_NJ, t_defined, 1},
+    {"divisibleby", JN_J2 | JN_NJ, t_divisibleby, 0},
+    {"eq", JN_J2 | JN_NJ, t_eq, 0},
+    {"equalto", JN_J2 | JN_NJ, t_eq, 0},
+    {"even", JN_J2 | JN_NJ, t_even, 0},
+    {"false", JN_J2, t_false, 0},
+    {"falsy", JN_NJ, t_falsy, 0},
+    {"float", JN_J2, t_float, 0},
+    {"ge", JN_J2 | JN_NJ, t_ge, 0},
+    {"greaterthan", JN_J2 | JN_NJ, t_gt, 0},
+    {"gt", JN_J2 | JN_NJ, t_gt, 0},
+    {"in", JN_J2, t_in, 0},
+    {"integer", JN_J2, t_integer, 0},
+    {"iterable", JN_J2 | JN_NJ, t_iterable, 0},
+    {"le", JN_J2 | JN_NJ, t_le, 0},
+    {"lessthan", JN_J2 | JN_NJ, t_lt, 0},
+    {"lower", JN_J2 | JN_NJ, t_lower, 0},
+    {"lt", JN_J2 | JN_NJ, t_lt, 0},
+    {"mapping", JN_J2 | JN_NJ, t_mapping, 0},
+    {"ne", JN_J2 | JN_NJ, t_ne, 0},
+    {"none", JN_J2, t_none, 0},
+    {"null", JN_NJ, t_none, 0},
+    {"number", JN_J2 | JN_NJ, t_number, 0},
+    {"odd", JN_J2 | JN_NJ, t_odd, 0},
+    {"sameas", JN_J2 | JN_NJ, t_sameas, 0},
+    {"sequence", JN_J2, t_sequence, 0},
+    {"string", JN_J2 | JN_NJ, t_string, 0},
+    {"true", JN_J2, t_true, 0},
+    {"truthy", JN_NJ, t_truthy, 0},
+    {"undefined", JN_J2 | JN_NJ, t_undefined, 1},
+    {"upper", JN_J2 | JN_NJ, t_upper, 0},
+};
+
+const jn_test *jn_test_find(const char *name, int nunjucks)
+{
+    int mask = nunjucks ? JN_NJ : JN_J2;
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        if (!strcmp(tests[i].name, name) && (tests[i].dialects & mask))
+            return &tests[i];
+    return NULL;
+}
+
+/* --------------------------------------------------------------- methods */
+
+#define MARGS                                                                                      \
+    jn_render *r, const jnode *site, jfunc *self, int argc, const jv *argv, int kwc,               \
+        const char *const *kwn, const jv *kwv, jv *out
+
+static int m_items(MARGS, int what)
+{
+    const jv *m = &self->u_self;
+    size_t n = jv_map_n(m);
+    jlist *l = jl_new(r, n);
+
+    if (!l)
+        return jn_oom(r, site);
+    for (size_t i = 0; i < n; i++) {
+        jv k, x;
+        jv_map_at(r, m, i, &k, &x);
+        if (what == 0) {
+            jlist *p = jl_new(r, 2);
+            if (!p)
+                return jn_oom(r, site);
+            p->v[0] = k;
+            p->v[1] = x;
+            p->n = 2;
+            memset(&l->v[l->n], 0, sizeof(jv));
+            l->v[l->n].t = JV_LIST;
+            l->v[l->n].ns = 2;
+            l->v[l->n++].u.l = p;
+        } else {
+            l->v[l->n++] = what == 1 ? k : x;
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = l;
+    return 0;
+}
+
+static int m_dict_items(MARGS)
+{
+    return m_items(r, site, self, argc, argv, kwc, kwn, kwv, out, 0);
+}
+
+static int m_dict_keys(MARGS)
+{
+    return m_items(r, site, self, argc, argv, kwc, kwn, kwv, out, 1);
+}
+
+static int m_dict_values(MARGS)
+{
+    return m_items(r, site, self, argc, argv, kwc, kwn, kwv, out, 2);
+}
+
+static int m_dict_get(MARGS)
+{
+    jv k;
+    int rc;
+
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "get expected at least 1 argument");
+    if ((rc = jv_tostr(r, site, &argv[0], &k)))
+        return rc;
+    if (!jv_getkey(r, &self->u_self, k.u.s, k.n, out))
+        *out = argc > 1 ? argv[1] : jv_none();
+    return 0;
+}
+
+/* String methods reuse the filters with the same behaviour. */
+#define STRMETHOD(name, filter)                                                                    \
+    static int name(MARGS)                                                                         \
+    {                                                                                              \
+        return filter(r, site, &self->u_self, argc, argv, kwc, kwn, kwv, out);                     \
+    }
+STRMETHOD(m_upper, f_upper)
+STRMETHOD(m_lower, f_lower)
+STRMETHOD(m_title, f_title)
+STRMETHOD(m_capitalize, f_capitalize)
+STRMETHOD(m_replace, f_replace)
+STRMETHOD(m_split, f_split)
+
+static int m_strip(MARGS, int left, int right)
+{
+    jv s = self->u_self;
+    const jv *chars = argc > 0 && argv[0].t == JV_STR ? &argv[0] : NULL;
+
+    while (left && s.n &&
+           (chars ? memchr(chars->u.s, s.u.s[0], chars->n) != NULL : is_space(s.u.s[0])))
+        s.u.s++, s.n--;
+    while (right && s.n &&
+           (chars ? memchr(chars->u.s, s.u.s[s.n - 1], chars->n) != NULL
+                  : is_space(s.u.s[s.n - 1])))
+        s.n--;
+    *out = s;
+    return 0;
+}
+
+static int m_trim(MARGS)
+{
+    return m_strip(r, site, self, 0, NULL, kwc, kwn, kwv, out, 1, 1);
+}
+
+static int m_pystrip(MARGS)
+{
+    return m_strip(r, site, self, argc, argv, kwc, kwn, kwv, out, 1, 1);
+}
+
+static int m_lstrip(MARGS)
+{
+    return m_strip(r, site, self, argc, argv, kwc, kwn, kwv, out, 1, 0);
+}
+
+static int m_rstrip(MARGS)
+{
+    return m_strip(r, site, self, argc, argv, kwc, kwn, kwv, out, 0, 1);
+}
+
+static int m_affix(MARGS, int end)
+{
+    jv s = self->u_self, a;
+    int rc;
+
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "expected a string argument");
+    if ((rc = jv_tostr(r, site, &argv[0], &a)))
+        return rc;
+    *out = jv_bool(a.n <= s.n && !memcmp(end ? s.u.s + s.n - a.n : s.u.s, a.u.s, a.n));
+    return 0;
+}
+
+static int m_startswith(MARGS)
+{
+    return m_affix(r, site, self, argc, argv, kwc, kwn, kwv, out, 0);
+}
+
+static int m_endswith(MARGS)
+{
+    return m_affix(r, site, self, argc, argv, kwc, kwn, kwv, out, 1);
+}
+
+static int m_includes(MARGS)
+{
+    int res = 0, rc;
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "expected an argument");
+    if (self->u_self.t == JV_STR) {
+        jv a;
+        if ((rc = jv_tostr(r, site, &argv[0], &a)))
+            return rc;
+        res = a.n == 0 || memmem(self->u_self.u.s, self->u_self.n, a.u.s, a.n) != NULL;
+    } else {
+        for (long i = 0; i < jv_len(&self->u_self) && !res; i++) {
+            jv x = jv_index(r, &self->u_self, (size_t)i);
+            res = jv_equal(r, &x, &argv[0]);
+        }
+    }
+    *out = jv_bool(res);
+    return 0;
+}
+
+static int m_join(MARGS)
+{
+    /* Python: sep.join(iterable); JavaScript: array.join(sep) */
+    if (r->nunjucks) {
+        jv sep = argc > 0 ? argv[0] : jv_str(",", 1);
+        return f_join(r, site, &self->u_self, 1, &sep, 0, NULL, NULL, out);
+    }
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "join() takes exactly one argument");
+    return f_join(r, site, &argv[0], 1, &self->u_self, 0, NULL, NULL, out);
+}
+
+static int m_format(MARGS)
+{
+    /* "{}" / "{0}" / "{name}" placeholders with str() of the arguments */
+    jv s = self->u_self;
+    sl_buf b = SL_BUF_INIT;
+    int auto_i = 0, rc;
+
+    for (size_t i = 0; i < s.n; i++) {
+        char c = s.u.s[i];
+        if ((c == '{' || c == '}') && i + 1 < s.n && s.u.s[i + 1] == c) {
+            if (sl_buf_putc(&b, c))
+                goto oom;
+            i++;
+            continue;
+        }
+        if (c == '{') {
+            const char *e = memchr(s.u.s + i, '}', s.n - i);
+            const jv *a = NULL;
+            jv str;
+            size_t nl;
+            if (!e) {
+                sl_buf_free(&b);
+                return jn_fail(r, site, SL_EINVAL, "Single '{' encountered in format string");
+            }
+            nl = (size_t)(e - s.u.s) - i - 1;
+            if (nl == 0)
+                a = auto_i < argc ? &argv[auto_i++] : NULL;
+            else if (isdigit((unsigned char)s.u.s[i + 1])) {
+                int k = atoi(s.u.s + i + 1);
+                a = k < argc ? &argv[k] : NULL;
+            } else {
+                for (int k = 0; k < kwc; k++)
+                    if (strlen(kwn[k]) == nl && !memcmp(kwn[k], s.u.s + i + 1, nl))
+                        a = &kwv[k];
+            }
+            if (!a) {
+                sl_buf_free(&b);
+                return jn_fail(r, site, SL_EINVAL, "format: missing argument for '%.*s'",
+                               (int)nl + 2, s.u.s + i);
+            }
+            if ((rc = jv_tostr(r, site, a, &str))) {
+                sl_buf_free(&b);
+                return rc;
+            }
+            if (sl_buf_put(&b, str.u.s, str.n))
+                goto oom;
+            i = (size_t)(e - s.u.s);
+            continue;
+        }
+        if (sl_buf_putc(&b, c))
+            goto oom;
+    }
+    return str_result(r, site, &b, out);
+oom:
+    sl_buf_free(&b);
+    return jn_oom(r, site);
+}
+
+typedef struct jmethod {
+    const char *name;
+    int dialects;
+    int on; /* 1 str, 2 map, 4 seq */
+    jn_func_fn fn;
+} jmethod;
+
+static const jmethod methods[] = {
+    {"items", JN_J2, 2, m_dict_items},
+    {"keys", JN_J2, 2, m_dict_keys},
+    {"values", JN_J2, 2, m_dict_values},
+    {"get", JN_J2, 2, m_dict_get},
+    {"upper", JN_J2, 1, m_upper},
+    {"lower", JN_J2, 1, m_lower},
+    {"title", JN_J2, 1, m_title},
+    {"capitalize", JN_J2, 1, m_capitalize},
+    {"replace", JN_J2, 1, m_replace},
+    {"split", JN_J2 | JN_NJ, 1, m_split},
+    {"strip", JN_J2, 1, m_pystrip},
+    {"lstrip", JN_J2, 1, m_lstrip},
+    {"rstrip", JN_J2, 1, m_rstrip},
+    {"startswith", JN_J2, 1, m_startswith},
+    {"endswith", JN_J2, 1, m_endswith},
+    {"join", JN_J2, 1, m_join},
+    {"format", JN_J2, 1, m_format},
+    {"toUpperCase", JN_NJ, 1, m_upper},
+    {"toLowerCase", JN_NJ, 1, m_lower},
+    {"trim", JN_NJ, 1, m_trim},
+    {"startsWith", JN_NJ, 1, m_startswith},
+    {"endsWith", JN_NJ, 1, m_endswith},
+    {"includes", JN_NJ, 5, m_includes},
+    {"join", JN_NJ, 4, m_join},
+};
+
+int jn_method(jn_render *r, const jnode *site, const jv *obj, const char *name, jv *out)
+{
+    int mask = r->nunjucks ? JN_NJ : JN_J2;
+    int on = obj->t == JV_STR ? 1 : jv_is_map(obj) ? 2 : jv_is_seq(obj) ? 4 : 0;
+    jfunc *f;
+
+    if (!on)
+        return 0;
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if ((methods[i].dialects & mask) && (methods[i].on & on) && !strcmp(methods[i].name, name)) {
+            if (!(f = jn_alloc(r->ar, sizeof(*f))))
+                return 0;
+            f->fn = methods[i].fn;
+            f->name = methods[i].name;
+            f->u_self = *obj;
+            memset(out, 0, sizeof(*out));
+            out->t = JV_FUNC;
+            out->u.fn = f;
+            (void)site;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- globals */
+
+static int g_range(MARGS)
+{
+    double a[3] = {0, 0, 1};
+    jlist *l;
+    double start, stop, step, cnt;
+
+    if (argc < 1 || argc > 3)
+        return jn_fail(r, site, SL_EINVAL, "range expected 1 to 3 arguments, got %d", argc);
+    for (int i = 0; i < argc; i++) {
+        if (!jv_num(&argv[i], &a[i]) || (!r->nunjucks && argv[i].t == JV_FLOAT))
+            return jn_fail(r, site, SL_EINVAL, "range arguments must be integers");
+    }
+    if (argc == 1) {
+        start = 0;
+        stop = a[0];
+        step = 1;
+    } else {
+        start = a[0];
+        stop = a[1];
+        step = argc > 2 ? a[2] : 1;
+    }
+    if (step == 0)
+        return jn_fail(r, site, SL_EINVAL, "range() arg 3 must not be zero");
+    cnt = ceil((stop - start) / step);
+    if (cnt < 0)
+        cnt = 0;
+    if (cnt > 1000000)
+        return jn_fail(r, site, SL_ELIMIT, "range of %.0f items is too large (at most 1000000)",
+                       cnt);
+    if (!(l = jl_new(r, (size_t)cnt)))
+        return jn_oom(r, site);
+    for (double x = start; step > 0 ? x < stop : x > stop; x += step)
+        l->v[l->n++] = r->nunjucks ? jv_float(x) : jv_int(r, (int64_t)x);
+    memset(out, 0, sizeof(*out));
+    out->t = JV_LIST;
+    out->u.l = l;
+    return 0;
+}
+
+static int g_dict(MARGS, int ns)
+{
+    jdict *d = jd_new(r, (size_t)kwc + 1);
+
+    if (!d)
+        return jn_oom(r, site);
+    for (int i = 0; i < argc; i++) {
+        if (!jv_is_map(&argv[i]))
+            return jn_fail(r, site, SL_EINVAL, "expected a mapping argument");
+        for (size_t k = 0; k < jv_map_n(&argv[i]); k++) {
+            jv kk, vv;
+            jv_map_at(r, &argv[i], k, &kk, &vv);
+            if (jd_set(r, d, kk, vv))
+                return jn_oom(r, site);
+        }
+    }
+    for (int i = 0; i < kwc; i++)
+        if (jd_set(r, d, jv_str(kwn[i], strlen(kwn[i])), kwv[i]))
+            return jn_oom(r, site);
+    memset(out, 0, sizeof(*out));
+    out->t = JV_DICT;
+    out->ns = (uint8_t)ns;
+    out->u.d = d;
+    return 0;
+}
+
+static int g_dict_fn(MARGS)
+{
+    return g_dict(r, site, self, argc, argv, kwc, kwn, kwv, out, 0);
+}
+
+static int g_namespace(MARGS)
+{
+    return g_dict(r, site, self, argc, argv, kwc, kwn, kwv, out, 1);
+}
+
+int jn_global(jn_render *r, const char *name, jv *out)
+{
+    static jfunc range = {g_range, "range", {0}}, dict = {g_dict_fn, "dict", {0}},
+                 namesp = {g_namespace, "namespace", {0}};
+    jfunc *f = NULL;
+
+    if (!strcmp(name, "range"))
+        f = &range;
+    else if (!r->nunjucks && !strcmp(name, "dict"))
+        f = &dict;
+    else if (!r->nunjucks && !strcmp(name, "namespace"))
+        f = &namesp;
+    if (!f)
+        return 0;
+    memset(out, 0, sizeof(*out));
+    out->t = JV_FUNC;
+    out->u.fn = f;
+    return 1;
+}

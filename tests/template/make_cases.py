@@ -1,0 +1,288 @@
+#!/usr/bin/python3
+"""Writes tests/template/cases/ from the table below (run it after editing;
+the generated files are committed so each case can be read on its own).
+Each case: name, modes, template, context."""
+import json
+import os
+
+J = "jinja2"
+JK = "jinja2-keep"
+N = "nunjucks"
+B = "backstage"
+BOTH = [J, N]
+ALL = [J, JK, N]
+
+SVC = {"name": "checkout", "team": "payments", "replicas": 3, "port": 8080,
+       "env": {"LOG_LEVEL": "info", "REGION": "eu-west-1"},
+       "tags": ["web", "Tier1", "pci", "web"],
+       "owners": [{"name": "ann", "age": 41}, {"name": "Bob", "age": 29}, {"name": "cy", "age": 35}],
+       "enabled": True, "ratio": 0.25, "nothing": None, "empty": [], "emptystr": "",
+       "nested": {"a": {"b": {"c": "deep"}}}, "count": 7, "neg": -3, "big": 123456789012,
+       "pi": 3.14159, "words": "the quick  brown fox", "csv": "a,b,,c",
+       "mixed": "Hello World-foo bar_baz", "ns": "team-a"}
+
+cases = [
+    # text and whitespace
+    ("text_only", ALL + [B], "plain text\nno tags at all\n", {}),
+    ("trailing_newline", ALL, "line {{ 1 }}\n", {}),
+    ("two_trailing_newlines", ALL, "x\n\n", {}),
+    ("crlf", [J, JK, N], "a\r\nb {{ 'c' }}\r\n", {}),
+    ("ws_control", BOTH, "a  {{- ' b ' -}}  c\n  {%- if true -%}\n  d\n  {%- endif %}\ne", {}),
+    ("ws_comment", BOTH, "a {#- comment -#} b\n{# plain #}c", {}),
+    ("ws_block_newlines", BOTH, "{% for i in [1,2] %}\n{{ i }}\n{% endfor %}\n", {}),
+    ("raw_block", BOTH, "{% raw %}{{ not rendered }} {% if %}{% endraw %} after", {}),
+    ("raw_ws", BOTH, "x {%- raw -%}  {{ y }}  {%- endraw -%} z", {}),
+    ("comment_multiline", BOTH, "a{# line1\nline2 {{ x }} #}b", {}),
+    # literals and printing
+    ("print_ints_floats", BOTH, "{{ 1 }} {{ -2 }} {{ 3.5 }} {{ 1.0 }} {{ 10 / 4 }} {{ 9 / 3 }} {{ 2 ** 10 }} {{ 2.5 * 2 }}", {}),
+    ("print_float_repr", BOTH, "{{ 0.1 + 0.2 }} {{ 1 / 3 }} {{ 100000000000000000000.0 }} {{ 0.0001 }} {{ 0.000001 }} {{ 123456789.125 }}", {}),
+    ("print_bools", BOTH, "{{ true }} {{ false }} {{ True }} {{ not true }}", {}),
+    ("print_none_j2", [J], "{{ none }} {{ None }}", {}),
+    ("print_none_nj", [N], "{{ none }}", {}),
+    ("print_list", BOTH, "{{ [1, 2, 3] }} {{ ['a', \"b'c\"] }} {{ [] }} {{ [[1, 2], [3]] }}", {}),
+    ("print_dict", BOTH, "{{ {'a': 1, 'b': [true, none]} }}", {}),
+    ("print_ctx_values", BOTH, "{{ tags }} {{ env }} {{ ratio }} {{ replicas }} {{ big }} {{ enabled }}", SVC),
+    ("print_ctx_null", BOTH, "{{ nothing }}", SVC),
+    ("print_tuple", [J], "{{ (1, 2) }} {{ (1,) }} {{ () }}", {}),
+    ("string_escapes", BOTH, "{{ 'a\\tb' }}|{{ \"q\\\"q\" }}|{{ 'it\\'s' }}|{{ 'n\\nl' }}", {}),
+    ("string_repr_quotes", [J], "{{ [\"it's\", 'say \"hi\"', 'both \\' \"', 'tab\\t'] }}", {}),
+    ("adjacent_strings", [J], "{{ 'a' 'b' \"c\" }}", {}),
+    ("unicode_text", BOTH, "héllo {{ name }} — ünïcode ✓ {{ 'ß'|upper }} {{ 'naïve'|length }}", {"name": "zoë"}),
+    # variables, attributes, subscripts
+    ("attr_access", BOTH, "{{ env.LOG_LEVEL }} {{ env['REGION'] }} {{ nested.a.b.c }} {{ nested['a']['b'].c }}", SVC),
+    ("index_access", BOTH, "{{ tags[0] }} {{ tags[3] }} {{ owners[1].name }} {{ owners[2]['age'] }}", SVC),
+    ("negative_index", [J], "{{ tags[-1] }} {{ tags[-2] }}", SVC),
+    ("dot_index", BOTH, "{{ tags.0 }} {{ owners.1.name }}", SVC),
+    ("string_index", BOTH, "{{ name[0] }}{{ name[1] }}", SVC),
+    ("slicing", [J], "{{ tags[1:3] }} {{ tags[:2] }} {{ tags[::2] }} {{ tags[::-1] }} {{ name[1:4] }} {{ name[-3:] }}", SVC),
+    ("undefined_var", BOTH, "a {{ missing }} b", {}),
+    ("undefined_attr", BOTH, "{{ env.MISSING }}", SVC),
+    ("undefined_deep", BOTH, "{{ missing.deeper.still }}", {}),
+    ("undefined_in_if_j2", [J], "{% if missing %}y{% else %}n{% endif %}", {}),
+    ("undefined_in_if_nj", [N], "{% if missing %}y{% else %}n{% endif %}", {}),
+    ("undefined_attr_if", BOTH, "{% if env.MISSING %}y{% else %}n{% endif %}", SVC),
+    ("undefined_in_for_nj", [N], "{% for x in missing %}{{ x }}{% else %}none{% endfor %}", {}),
+    ("undefined_in_for_j2", [J], "{% for x in missing %}{{ x }}{% else %}none{% endfor %}", {}),
+    ("undefined_default", BOTH, "{{ missing | default('dflt') }} {{ env.NOPE | default('x') }} {{ missing | d('d') }}", SVC),
+    ("defined_tests", BOTH, "{{ missing is defined }} {{ name is defined }} {{ missing is undefined }} {{ env.X is defined }}", SVC),
+    ("undefined_concat", BOTH, "{{ 'a' ~ missing }}", {}),
+    ("undefined_arith", [J], "{{ missing + 1 }}", {}),
+    ("undefined_filter", BOTH, "{{ missing | upper }}", {}),
+    ("undefined_set_ok", BOTH, "{% set x = missing %}ok", {}),
+    ("null_default", BOTH, "[{{ nothing | default('d') }}]", SVC),
+    ("null_default_bool", BOTH, "[{{ nothing | default('d', true) }}] [{{ emptystr | default('e', true) }}] [{{ 0 | default('z', true) }}]", SVC),
+    # operators
+    ("arith", BOTH, "{{ 7 + 3 }} {{ 7 - 10 }} {{ 7 * 3 }} {{ 7 / 2 }} {{ 7 // 2 }} {{ 7 % 3 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 2 ** 3 ** 2 }}", {}),
+    ("arith_ctx", BOTH, "{{ replicas * 2 }} {{ port + 1 }} {{ ratio * 4 }} {{ count / 2 }} {{ neg * -1 }} {{ pi * 2 }}", SVC),
+    ("arith_precedence", BOTH, "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 10 - 2 - 3 }} {{ 2 * 3 % 4 }} {{ -2 ** 2 }}", {}),
+    ("string_plus", BOTH, "{{ 'a' + 'b' }} {{ name + '-' + team }}", SVC),
+    ("string_plus_number_j2", [J], "{{ 'a' + 1 }}", {}),
+    ("string_plus_number_nj", [N], "{{ 'a' + 1 }} {{ 1 + '2' }} {{ '3' * 2 }}", {}),
+    ("list_plus", [J], "{{ [1] + [2, 3] }} {{ 'ab' * 3 }}", {}),
+    ("division_by_zero_j2", [J], "{{ 1 / 0 }}", {}),
+    ("division_by_zero_nj", [N], "{{ 1 / 0 }} {{ -1 / 0 }} {{ 0 / 0 }}", {}),
+    ("tilde_concat", BOTH, "{{ 'a' ~ 1 ~ true ~ 2.5 }} {{ name ~ '-' ~ replicas }} {{ tags ~ '' }}", SVC),
+    ("tilde_precedence", BOTH, "{{ 1 ~ 2 * 3 }}", {}),
+    ("comparisons", BOTH, "{{ 1 < 2 }} {{ 2 <= 2 }} {{ 3 > 4 }} {{ 'a' < 'b' }} {{ 1 == 1.0 }} {{ 'x' != 'y' }} {{ replicas >= 3 }}", SVC),
+    ("compare_chain", [J], "{{ 1 < 2 < 3 }} {{ 3 > 2 > 2 }}", {}),
+    ("compare_mixed_j2", [J], "{{ 1 < 'a' }}", {}),
+    ("loose_equality_nj", [N], "{{ 1 == '1' }} {{ 0 == false }} {{ none == missing }}", {}),
+    ("in_operator", BOTH, "{{ 'web' in tags }} {{ 'x' in tags }} {{ 'eck' in name }} {{ 'LOG_LEVEL' in env }} {{ 'zz' not in tags }}", SVC),
+    ("logic", BOTH, "{{ true and false }} {{ true or false }} {{ not false }} {{ 0 or 'x' }} {{ '' and 'y' }} {{ 'a' and 'b' }} {{ none or 5 }}", {}),
+    ("logic_precedence", BOTH, "{{ not true or true }} {{ true or false and false }} {{ not 1 == 2 }}", {}),
+    ("truthiness_empty_list", BOTH, "{% if empty %}T{% else %}F{% endif %}{% if {} %}T{% else %}F{% endif %}{% if 0.0 %}T{% else %}F{% endif %}{% if 'a' %}T{% endif %}", SVC),
+    ("inline_if", BOTH, "{{ 'yes' if enabled else 'no' }} {{ 'a' if false else 'b' if true else 'c' }} {{ replicas if replicas > 1 else 1 }}", SVC),
+    ("inline_if_no_else", BOTH, "[{{ 'x' if false }}]", {}),
+    # tests
+    ("tests_types", [J], "{{ 1 is number }} {{ 'a' is string }} {{ none is none }} {{ env is mapping }} {{ tags is iterable }} {{ 1 is string }} {{ tags is sequence }}", SVC),
+    ("tests_types_nj", [N], "{{ 1 is number }} {{ 'a' is string }} {{ nothing is null }} {{ env is mapping }} {{ tags is iterable }} {{ 1 is string }}", SVC),
+    ("tests_even_odd", BOTH, "{{ 2 is even }} {{ 3 is odd }} {{ replicas is even }} {{ count is odd }}", SVC),
+    ("tests_divisibleby", BOTH, "{{ 9 is divisibleby(3) }} {{ 10 is divisibleby(3) }}", {}),
+    ("tests_divisibleby_space", [J], "{{ 9 is divisibleby 3 }} {{ x is sameas false }}", {"x": False}),
+    ("tests_sameas", BOTH, "{{ none is sameas(none) }} {{ true is sameas(true) }} {{ enabled is sameas(true) }}", SVC),
+    ("tests_negated", BOTH, "{{ 1 is not string }} {{ missing is not defined }} {% if name is not none %}ok{% endif %}", SVC),
+    ("tests_none_nj", [N], "{{ nothing is none }}", SVC),
+    ("tests_in_if", BOTH, "{% if env.REGION is defined and env.REGION %}{{ env.REGION }}{% endif %}", SVC),
+    ("tests_lower_upper", BOTH, "{{ 'abc' is lower }} {{ 'ABC' is upper }} {{ 'aBc' is lower }}", {}),
+    ("tests_eq", BOTH, "{{ 1 is eq(1) }} {{ 'a' is equalto('b') }} {{ 3 is gt(2) }} {{ 3 is lt(2) }} {{ 3 is ne(3) }}", {}),
+    ("unknown_test", BOTH, "{{ 1 is wobbly }}", {}),
+    # if / for / set
+    ("if_elif_else", BOTH, "{% for n in [1, 2, 3, 4] %}{% if n == 1 %}one{% elif n == 2 %}two{% elif n == 3 %}three{% else %}many{% endif %} {% endfor %}", {}),
+    ("elseif_nj", [N], "{% if false %}a{% elseif true %}b{% endif %}", {}),
+    ("nested_if", BOTH, "{% if enabled %}{% if replicas > 2 %}big{% else %}small{% endif %}{% endif %}", SVC),
+    ("for_loop_vars", BOTH, "{% for t in tags %}{{ loop.index }}/{{ loop.index0 }}/{{ loop.revindex }}/{{ loop.revindex0 }}/{{ loop.first }}/{{ loop.last }}/{{ loop.length }} {% endfor %}", SVC),
+    ("for_else", BOTH, "{% for x in empty %}{{ x }}{% else %}nothing{% endfor %}|{% for x in [1] %}{{ x }}{% else %}nothing{% endfor %}", SVC),
+    ("for_unpack_pairs", BOTH, "{% for a, b in [[1, 'x'], [2, 'y']] %}{{ a }}={{ b }};{% endfor %}", {}),
+    ("for_dict_items_j2", [J], "{% for k, v in env.items() %}{{ k }}={{ v }};{% endfor %} {% for k in env %}{{ k }},{% endfor %} {{ env.keys()|list }} {{ env.values()|list }}", SVC),
+    ("for_dict_nj", [N], "{% for k, v in env %}{{ k }}={{ v }};{% endfor %}", SVC),
+    ("for_items_nj_error", [N], "{% for k, v in env.items() %}{{ k }}{% endfor %}", SVC),
+    ("for_filter_j2", [J], "{% for o in owners if o.age > 30 %}{{ o.name }}({{ loop.index }}/{{ loop.length }}) {% endfor %}", SVC),
+    ("for_nested_loop", BOTH, "{% for a in [1, 2] %}{% for b in ['x', 'y'] %}{{ a }}{{ b }}{{ loop.index }} {% endfor %}{{ loop.index }}|{% endfor %}", {}),
+    ("for_string", BOTH, "{% for c in 'abc' %}[{{ c }}]{% endfor %}", {}),
+    ("for_range", BOTH, "{% for i in range(3) %}{{ i }}{% endfor %} {% for i in range(1, 10, 3) %}{{ i }},{% endfor %} {% for i in range(5, 0, -2) %}{{ i }}{% endfor %}", {}),
+    ("for_objects", BOTH, "{% for o in owners %}- {{ o.name }}: {{ o.age }}\n{% endfor %}", SVC),
+    ("for_none_j2", [J], "{% for x in nothing %}{{ x }}{% endfor %}", SVC),
+    ("for_scope_j2", [J], "{% set x = 1 %}{% for i in [1, 2] %}{% set x = i %}{% endfor %}{{ x }}", {}),
+    ("for_scope_nj", [N], "{% set x = 1 %}{% for i in [1, 2] %}{% set x = i %}{% endfor %}{{ x }}", {}),
+    ("loop_var_after", BOTH, "{% for i in [1, 2] %}{% endfor %}{{ i is defined }}", {}),
+    ("set_basic", BOTH, "{% set a = 5 %}{% set b = a * 2 %}{{ a }} {{ b }} {% set c = [a, b] %}{{ c|join('+') }}", {}),
+    ("set_multiple", [J], "{% set a, b = 1, 2 %}{{ a }}{{ b }}{% set x, y = [3, 4] %}{{ x }}{{ y }}", {}),
+    ("set_multiple_nj", [N], "{% set a, b = 7 %}{{ a }}{{ b }}", {}),
+    ("set_block", BOTH, "{% set body %}hello {{ name }}{% endset %}[{{ body }}] {{ body|upper }}", SVC),
+    ("set_block_filter_j2", [J], "{% set body | upper %}hello {{ name }}{% endset %}[{{ body }}]", SVC),
+    ("set_overrides_ctx", BOTH, "{{ name }} {% set name = 'other' %}{{ name }}", SVC),
+    ("namespace_j2", [J], "{% set ns = namespace(total=0, seen=[]) %}{% for o in owners %}{% set ns.total = ns.total + o.age %}{% endfor %}{{ ns.total }}", SVC),
+    ("dict_literal_keys_nj", [N], "{% set d = {a: 1, 'b': 2} %}{{ d.a }}{{ d.b }}", {}),
+    # macros and call
+    ("macro_basic", BOTH, "{% macro greet(who, punct='!') %}Hi {{ who }}{{ punct }}{% endmacro %}{{ greet('ann') }} {{ greet('bob', '?') }} {{ greet(who='cy') }}", {}),
+    ("macro_loop", BOTH, "{% macro label(k, v) %}{{ k }}: \"{{ v }}\"{% endmacro %}{% for k, v in [['app', name], ['team', team]] %}\n  {{ label(k, v) }}{% endfor %}\n", SVC),
+    ("macro_caller", BOTH, "{% macro wrap(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}{% call wrap('b') %}inner {{ name }}{% endcall %}", SVC),
+    ("macro_caller_args", BOTH, "{% macro each(xs) %}{% for x in xs %}{{ caller(x) }}{% endfor %}{% endmacro %}{% call(item) each([1, 2]) %}<{{ item }}>{% endcall %}", {}),
+    ("macro_sees_globals", BOTH, "{% macro n() %}{{ name }}{% endmacro %}{{ n() }}", SVC),
+    ("macro_missing_arg_j2", [J], "{% macro m(a) %}[{{ a }}]{% endmacro %}{{ m() }}", {}),
+    ("macro_too_many_args_j2", [J], "{% macro m(a) %}{{ a }}{% endmacro %}{{ m(1, 2) }}", {}),
+    ("filter_block", BOTH, "{% filter upper %}shout {{ name }}{% endfilter %}", SVC),
+    # filters
+    ("f_case", BOTH, "{{ 'Hello World'|lower }} {{ name|upper }} {{ 'hello big world'|title }} {{ 'hELLO wORLD'|capitalize }} {{ mixed|title }}", SVC),
+    ("f_title_punct", BOTH, "{{ 'foo-bar (baz) [qux] {x} <y>'|title }}", {}),
+    ("f_replace", BOTH, "{{ 'a-b-c'|replace('-', '_') }} {{ 'aaa'|replace('a', 'b', 2) }} {{ name|replace('out', 'in') }} {{ 'abc'|replace('', '.') }}", SVC),
+    ("f_trim", BOTH, "[{{ '  padded \\n'|trim }}] [{{ '\\t x '|trim }}]", {}),
+    ("f_trim_chars_j2", [J], "[{{ '--x--'|trim('-') }}]", {}),
+    ("f_join", BOTH, "{{ tags|join(', ') }} {{ tags|join }} {{ [1, 2, 3]|join('-') }} {{ owners|join(', ', attribute='name') }}", SVC),
+    ("f_join_nj_attr", [N], "{{ owners|join(', ', 'name') }}", SVC),
+    ("f_split_ext", BOTH, "{{ csv|split(',')|join('|') }} {{ 'a b'|split(' ')|length }}", SVC),
+    ("f_split_ws_j2", [J], "{{ words|split }} {{ words|split(none, 1) }}", SVC),
+    ("f_length", BOTH, "{{ tags|length }} {{ name|length }} {{ env|length }} {{ []|length }} {{ ''|length }}", SVC),
+    ("f_count_j2", [J], "{{ tags|count }}", SVC),
+    ("f_first_last", BOTH, "{{ tags|first }} {{ tags|last }} {{ name|first }} {{ name|last }} {{ (owners|first).name }}", SVC),
+    ("f_first_empty_j2", [J], "{{ empty|first }}", SVC),
+    ("f_sort", BOTH, "{{ tags|sort|join(',') }} {{ [3, 1, 2]|sort|join(',') }} {{ tags|sort(true)|join(',') }}", SVC),
+    ("f_sort_attr_j2", [J], "{{ owners|sort(attribute='age')|map(attribute='name')|join(',') }} {{ owners|sort(attribute='name', case_sensitive=true)|map(attribute='name')|join(',') }} {{ owners|sort(reverse=true, attribute='name')|map(attribute='name')|join(',') }}", SVC),
+    ("f_sort_attr_nj", [N], "{% for o in owners|sort(false, false, 'age') %}{{ o.name }},{% endfor %} {% for o in owners|sort(true, true, 'name') %}{{ o.name }},{% endfor %}", SVC),
+    ("f_unique_j2", [J], "{{ tags|unique|join(',') }} {{ ['a', 'A', 'b']|unique|list }} {{ ['a', 'A']|unique(case_sensitive=true)|list }}", SVC),
+    ("f_unique_nj_missing", [N], "{{ tags|unique }}", SVC),
+    ("f_list", BOTH, "{{ 'abc'|list }} {{ tags|list|length }}", SVC),
+    ("f_list_dict_j2", [J], "{{ env|list }}", SVC),
+    ("f_list_dict_nj", [N], "{% for e in env|list %}{{ e.key }}={{ e.value }};{% endfor %}", SVC),
+    ("f_int", BOTH, "{{ '42'|int }} {{ 3.9|int }} {{ 'x'|int }} {{ 'x'|int(7) }} {{ '-5'|int + 1 }} {{ true|int }}", {}),
+    ("f_int_j2", [J], "{{ '3.7'|int }} {{ ' 12 '|int }} {{ '1_000'|int }} {{ '12abc'|int }}", {}),
+    ("f_int_nj", [N], "{{ '3.7'|int }} {{ ' 12 '|int }} {{ '12abc'|int }}", {}),
+    ("f_float", BOTH, "{{ '2.5'|float }} {{ 3|float }} {{ 'x'|float }} {{ '1e3'|float }}", {}),
+    ("f_string", BOTH, "{{ 5|string }} {{ (5|string) ~ 'x' }} {{ true|string }}", {}),
+    ("f_round", BOTH, "{{ 3.14159|round }} {{ 3.14159|round(2) }} {{ 2.5|round }} {{ 3.5|round }} {{ 2.675|round(2) }} {{ 3.7|round(0, 'floor') }} {{ 3.2|round(0, 'ceil') }} {{ 7|round }}", {}),
+    ("f_indent", BOTH, "{{ 'a\\nb\\n\\nc'|indent }}|{{ 'a\\nb'|indent(2, true) }}|{{ 'x\\ny\\n'|indent(3) }}", {}),
+    ("f_indent_yaml", BOTH, "data:\n  cfg: |\n    {{ body|indent(4) }}\n", {"body": "line one\nline two\n  nested\nlast"}),
+    ("f_indent_blank_j2", [J], "{{ 'a\\n\\nb'|indent(2, blank=true) }}|{{ 'a\\nb'|indent('> ') }}", {}),
+    ("f_truncate", BOTH, "{{ 'The quick brown fox jumps over the lazy dog'|truncate(20) }}|{{ 'short'|truncate(10) }}|{{ 'abcdefghijklmnop'|truncate(10, true) }}|{{ 'one two three four five'|truncate(12, false, '>>') }}", {}),
+    ("f_urlencode", BOTH, "{{ 'a b&c=d/e?f~g'|urlencode }} {{ {'q': 'x y', 'n': 1}|urlencode }} {{ 'ünï'|urlencode }}", {}),
+    ("f_tojson", [J], "{{ env|tojson }} {{ tags|tojson }} {{ {'b': 1, 'a': [none, true, 1.5, '<x>&\\'']}|tojson }} {{ 'é'|tojson }} {{ owners|tojson(2) }}", SVC),
+    ("f_dump", [N], "{{ env|dump }} {{ tags|dump }} {{ {'b': 1, 'a': [none, true, 1.5, '<x>']}|dump }} {{ 'é'|dump }} {{ owners|dump(2) }}", SVC),
+    ("f_jsonify", [J], "{{ env|jsonify }}\n{{ owners|jsonify }}\n{{ []|jsonify }} {{ {}|jsonify }}", SVC),
+    ("f_tojson_nj_missing", [N], "{{ env|tojson }}", SVC),
+    ("f_dump_j2_missing", [J], "{{ env|dump }}", SVC),
+    ("f_b64encode_ext", BOTH, "{{ 'hello world'|b64encode }} {{ 'a'|b64encode }} {{ 'ab'|b64encode }} {{ 'é'|b64encode }}", {}),
+    ("f_slugify", [J], "{{ 'Hello World!'|slugify }} {{ \"Don't Stop\"|slugify }} {{ '  --Multiple   spaces__here--'|slugify }} {{ 'Crème Brûlée'|slugify }} {{ '1,000 items'|slugify }} {{ 'My Service'|slugify(separator='_') }} {{ 'a & b'|slugify }} {{ 'CamelCase'|slugify }}", {}),
+    ("f_slugify_nj_missing", [N], "{{ 'x'|slugify }}", {}),
+    ("f_unknown", BOTH, "{{ name|frobnicate }}", SVC),
+    ("f_chain", BOTH, "{{ name|upper|replace('C', 'K')|lower|title }}", SVC),
+    ("f_abs_reverse", BOTH, "{{ neg|abs }} {{ tags|reverse|join(',') }} {{ 'abc'|reverse }}", SVC),
+    ("f_sum_min_max_j2", [J], "{{ [1, 2, 3]|sum }} {{ owners|sum(attribute='age') }} {{ [3, 1, 2]|min }} {{ [3, 1, 2]|max }} {{ owners|max(attribute='age') }}", SVC),
+    ("f_selectattr", BOTH, "{% for o in [{'n': 'a', 'on': true}, {'n': 'b', 'on': false}]|selectattr('on') %}{{ o.n }}{% endfor %} {% for o in [{'n': 'a', 'on': true}, {'n': 'b', 'on': false}]|rejectattr('on') %}{{ o.n }}{% endfor %}", {}),
+    ("f_map_j2", [J], "{{ owners|map(attribute='name')|join(',') }} {{ tags|map('upper')|join(',') }}", SVC),
+    ("f_wordcount_center", BOTH, "{{ words|wordcount }} [{{ 'ab'|center(7) }}] [{{ 'abc'|center(8) }}]", SVC),
+    ("f_default_chain", BOTH, "{{ env.PORT | default(port) | string }} {{ missing | default(missing2 | default('deep')) }}", SVC),
+    # methods
+    ("methods_j2", [J], "{{ name.upper() }} {{ '  x '.strip() }} {{ 'a,b'.split(',') }} {{ 'abc'.startswith('ab') }} {{ 'abc'.endswith('x') }} {{ 'a-b'.replace('-', '+') }} {{ '-'.join(['x', 'y']) }} {{ env.get('REGION') }} {{ env.get('NOPE', 'd') }} {{ '{}-{}'.format('a', 1) }}", SVC),
+    ("methods_nj", [N], "{{ name.toUpperCase() }} {{ '  x '.trim() }} {{ 'abc'.startsWith('ab') }} {{ name.length }} {{ tags.length }} {{ tags.join('/') }} {{ 'a,b'.split(',') }} {{ 'abc'.includes('b') }}", SVC),
+    ("method_on_missing_nj", [N], "{{ missing.toUpperCase() }}", {}),
+    # errors with positions
+    ("err_unclosed_if", BOTH, "line1\n{% if true %}\nno end", {}),
+    ("err_unclosed_for", BOTH, "{% for x in [1] %}{{ x }}", {}),
+    ("err_unclosed_var", BOTH, "a {{ name ", {"name": "x"}),
+    ("err_unclosed_comment", BOTH, "a {# never closed", {}),
+    ("err_unknown_tag", BOTH, "{% frob %}", {}),
+    ("err_stray_endif", BOTH, "x{% endif %}", {}),
+    ("err_bad_expr", BOTH, "{{ 1 + }}", {}),
+    ("err_unterminated_string", BOTH, "{{ 'abc }}", {}),
+    ("err_include", BOTH, "{% include 'other.txt' %}", {}),
+    ("err_extends", BOTH, "{% extends 'base.txt' %}", {}),
+    ("err_import", BOTH, "{% import 'm.txt' as m %}", {}),
+    ("err_mismatched_end", BOTH, "{% if true %}{% endfor %}", {}),
+    ("err_call_undefined", BOTH, "{{ nofunc() }}", {}),
+    ("err_empty_expr", BOTH, "{{ }}", {}),
+    # manifests, the real use
+    ("manifest_networkpolicy", ALL, """apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: default-deny
+  namespace: {{ namespace }}
+  labels:
+    app.kubernetes.io/managed-by: sluice
+{%- for k, v in labels.items() %}
+    {{ k }}: {{ v | tojson }}
+{%- endfor %}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+""", {"namespace": "team-a", "labels": {"team": "a", "tier": "1"}}),
+    ("manifest_deployment", ALL, """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ name }}
+  labels:
+    team: {{ team | lower }}
+spec:
+  replicas: {{ replicas | default(1) }}
+  template:
+    spec:
+      containers:
+        - name: {{ name }}
+          image: "registry.example.com/{{ team }}/{{ name }}:{{ version | default('latest') }}"
+          ports:
+            - containerPort: {{ port }}
+          env:
+{%- for k in env | sort %}
+            - name: {{ k }}
+              value: "{{ env[k] }}"
+{%- endfor %}
+{%- if enabled %}
+          readinessProbe:
+            httpGet: { path: /healthz, port: {{ port }} }
+{%- endif %}
+""", SVC),
+    ("manifest_deployment_nj", [N], """metadata:
+  name: {{ name }}
+spec:
+  replicas: {{ replicas | default(1) }}
+  env:
+{%- for k, v in env %}
+    - name: {{ k }}
+      value: "{{ v }}"
+{%- endfor %}
+  tags: {{ tags | join(',') }}
+""", SVC),
+    ("cookiecutter_style", [J, JK], "{{ cookiecutter.project_name }}\n{{ cookiecutter.project_slug }}\n{% if cookiecutter.use_docker == 'y' %}docker{% endif %}\n{{ cookiecutter.project_name.lower().replace(' ', '_') }}\n{{ cookiecutter.project_name|slugify }}\n", {"cookiecutter": {"project_name": "My Cool Service", "project_slug": "my-cool-service", "use_docker": "y"}}),
+    # Backstage
+    ("backstage_delims", [B], "name: ${{ parameters.name }}\nraw: {{ not a var }}\nowner: ${{ parameters.owner | parseEntityRef | pick('name') }}\n{% if parameters.enabled %}on{% endif %}\n", {"parameters": {"name": "svc", "owner": "group:default/payments", "enabled": True}}),
+    ("backstage_parse_repo_url", [B], "${{ parameters.repoUrl | parseRepoUrl | pick('owner') }}/${{ parameters.repoUrl | parseRepoUrl | pick('repo') }} ${{ parameters.repoUrl | projectSlug }} ${{ parameters.repoUrl | parseRepoUrl | pick('host') }} ${{ (parameters.repoUrl | parseRepoUrl).owner }}", {"parameters": {"repoUrl": "github.com?repo=checkout&owner=acme"}}),
+    ("backstage_parse_repo_url_dump", [B], "${{ parameters.repoUrl | parseRepoUrl | dump }}", {"parameters": {"repoUrl": "github.com?owner=acme&repo=x"}}),
+    ("backstage_parse_repo_url_bad", [B], "${{ 'github.com?owner=acme' | parseRepoUrl | dump }}", {}),
+    ("backstage_parse_entity_ref", [B], "${{ 'group:default/payments' | parseEntityRef | dump }} ${{ 'payments' | parseEntityRef({ defaultKind: 'group', defaultNamespace: 'ops' }) | dump }} ${{ 'user:jane' | parseEntityRef | pick('namespace') }}", {}),
+    ("backstage_parse_entity_ref_nokind", [B], "${{ 'payments' | parseEntityRef | dump }}", {}),
+    ("backstage_pick_nested", [B], "${{ parameters | pick('a.b') }}", {"parameters": {"a": {"b": "deep"}}}),
+    ("backstage_undefined", [B], "${{ parameters.nope }}", {"parameters": {}}),
+    ("backstage_nunjucks_filters", [B], "${{ parameters.name | upper }} ${{ parameters.name | replace('-', '_') }} ${{ parameters.tags | join(',') }} ${{ parameters.tags | length }}", {"parameters": {"name": "my-svc", "tags": ["a", "b"]}}),
+]
+
+here = os.path.dirname(os.path.abspath(__file__))
+out = os.path.join(here, "cases")
+os.makedirs(out, exist_ok=True)
+for name, modes, tmpl, ctx in cases:
+    with open(os.path.join(out, name + ".tmpl"), "w", encoding="utf-8", newline="") as f:
+        f.write(tmpl)
+    with open(os.path.join(out, name + ".json"), "w", encoding="utf-8") as f:
+        json.dump(ctx, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    with open(os.path.join(out, name + ".modes"), "w") as f:
+        f.write(" ".join(modes) + "\n")
+print(len(cases), "cases")
