@@ -110,6 +110,8 @@ static void cli_usage(const char *cmd, FILE *f)
                 "listen:)\n"
                 "      --watch           watch dir sources with inotify: edits reconcile at once\n"
                 "  -h, --help            this help\n");
+    } else if (!strcmp(cmd, "scaffold")) {
+        sl_scaffold_usage(f);
     } else if (!strcmp(cmd, "version")) {
         fprintf(f, "usage: sluice version\n\nPrint the version.\n");
     } else {

@@ -60,13 +60,6 @@ S() { run env SLUICE_NOW="$NOW" "$SLUICE" "$@" -c "$T/sluice.yaml"; }
 
 # Day 2: both environments live.
 NOW=$((T0 + 2 * DAY + 3600))
-# The HCL engine grows in parallel: skip (saying so) while it lacks a
-# function the example module calls.
-S render
-if grep -q "Call to unknown function" <<<"$ERR"; then
-  echo "SKIP: the HCL engine lacks a function the example module uses: $(grep -o 'no function named "[a-z]*"' <<<"$ERR" | head -1)"
-  exit 0
-fi
 S validate
 expect_rc 0 "validate accepts the module renderer's options"
 S render

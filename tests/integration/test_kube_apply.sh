@@ -81,7 +81,7 @@ apps:
     namespace: shop
     render: { manifests: { path: deploy } }
     target: kube
-    prune: true
+    prune: { maxShare: 0.5 }
 Y
 S() { run "$SLUICE" "$@" -c "$T/sluice.yaml"; }
 
