@@ -77,6 +77,7 @@ struct tf_module {
     size_t nnodes;
     size_t *order;         /* evaluation order (dependencies first) */
     size_t nvars;          /* nodes[0..nvars) are the variables */
+    int failed;            /* loading failed (kept: diagnostics point into its files) */
 };
 
 /* Parsed modules of one snapshot, each loaded once. */
@@ -136,6 +137,10 @@ typedef struct tf_env {
  * are errors). Manifests are appended to res; res->outputs is set. */
 int tf_module_eval(tf_env *env, const tf_module *m, const tf_input *inputs, size_t ninputs,
                    const char *addr_prefix, tf_result *res);
+
+/* Fallback functions for evaluation contexts (tf_funcs.c): the ones the
+ * engine's built-in table lacks. NULL-name terminated, static. */
+const sl_hcl_func *tf_funcs(void);
 
 /* The JSON of a manifest value: null object attributes are dropped, a
  * value marked sensitive is refused outside a Secret. */
