@@ -1635,13 +1635,17 @@ static int y_parse_split(const char *file, const char *data, size_t len, size_t 
     pthread_t tids[Y_SPLIT_MAX];
     int started[Y_SPLIT_MAX] = {0};
     size_t cuts[Y_SPLIT_MAX + 1], total = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    long ncpu;
     size_t n0 = out->n;
     int k = 0, rc = 0, line = 0;
     atomic_int abort_flag;
     const char *ifile = NULL;
 
-    if (ncpu < 2 || len < 2 * Y_SPLIT_MIN || !y_splittable(data, len))
+    /* small inputs (most of them) return before asking the system */
+    if (len < 2 * Y_SPLIT_MIN)
+        return -1;
+    ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu < 2 || !y_splittable(data, len))
         return -1;
     if (ncpu > Y_SPLIT_MAX)
         ncpu = Y_SPLIT_MAX;

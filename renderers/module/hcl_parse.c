@@ -12,6 +12,9 @@
 
 typedef struct parser {
     hcl_toks toks;
+    hcl_lexer *lx;
+    hcl_tok eof_tok; /* returned when the scanner failed */
+    sl_hcl_diags lexd; /* the scanner's diagnostics (reported before the parser's) */
     size_t next;
     int recovery;
     unsigned char nl[NL_STACK_MAX];
@@ -29,7 +32,7 @@ static sl_hcl_expr *parse_expression(parser *p);
 
 /* --------------------------------------------------------------- peeker */
 
-static int including_newlines(const parser *p)
+static int including_newlines(parser *p)
 {
     return p->nln ? p->nl[p->nln - 1] : 1;
 }
@@ -50,12 +53,30 @@ static void pop_nl(parser *p)
 /* The next significant token at or after p->next (comments dropped; a line
  * comment stands for its newline when newlines matter); *after is the index
  * after it. */
-static hcl_tok next_token(const parser *p, size_t *after)
+/* Token number i of the stream, scanning on demand; the EOF token for any
+ * i past the end. */
+static const hcl_tok *tok_at(parser *p, size_t i)
 {
-    size_t i;
+    while (i >= p->toks.base + p->toks.n) {
+        if (p->toks.eof)
+            return &p->toks.v[p->toks.n - 1];
+        if (p->fatal)
+            return &p->eof_tok;
+        {
+            int rc = hcl_lex_more(p->lx);
+            if (rc) {
+                p->fatal = rc;
+                return &p->eof_tok;
+            }
+        }
+    }
+    return &p->toks.v[i - p->toks.base];
+}
 
-    for (i = p->next; i < p->toks.n; i++) {
-        hcl_tok t = p->toks.v[i];
+static hcl_tok next_token(parser *p, size_t *after)
+{
+    for (size_t i = p->next;; i++) {
+        hcl_tok t = *tok_at(p, i);
         if (t.type == T_COMMENT) {
             if (including_newlines(p) && t.n && t.s[t.n - 1] == '\n') {
                 t.type = T_NEWLINE;
@@ -71,11 +92,9 @@ static hcl_tok next_token(const parser *p, size_t *after)
         *after = t.type == T_EOF ? i : i + 1;
         return t;
     }
-    *after = p->toks.n - 1;
-    return p->toks.v[p->toks.n - 1];
 }
 
-static hcl_tok peek(const parser *p)
+static hcl_tok peek(parser *p)
 {
     size_t after;
     return next_token(p, &after);
@@ -89,25 +108,32 @@ static hcl_tok read_tok(parser *p)
     p->next = after;
     p->prev = t.range;
     p->has_prev = 1;
+    /* Drop the tokens behind us once they fill half the window. */
+    if (p->next - p->toks.base > 4096 && (p->next - p->toks.base) * 2 > p->toks.n) {
+        size_t k = p->next - p->toks.base;
+        memmove(p->toks.v, p->toks.v + k, (p->toks.n - k) * sizeof(*p->toks.v));
+        p->toks.n -= k;
+        p->toks.base += k;
+    }
     return t;
 }
 
-static sl_hcl_range next_range(const parser *p)
+static sl_hcl_range next_range(parser *p)
 {
     return peek(p).range;
 }
 
-static sl_hcl_range prev_range(const parser *p)
+static sl_hcl_range prev_range(parser *p)
 {
     return p->has_prev ? p->prev : next_range(p);
 }
 
-static size_t err_mark(const parser *p)
+static size_t err_mark(parser *p)
 {
     return p->diags->n;
 }
 
-static int errs_since(const parser *p, size_t mark)
+static int errs_since(parser *p, size_t mark)
 {
     for (size_t i = mark; i < p->diags->n; i++)
         if (p->diags->v[i].severity == SL_HCL_DIAG_ERROR)
@@ -2235,8 +2261,35 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
                           "selected in your editor.");
         return SL_EINVAL;
     }
-    rc = hcl_scan(f->name, f->src, len, mode, &p->toks, diags);
+    p->eof_tok.type = T_EOF;
+    p->eof_tok.s = f->src + len;
+    p->eof_tok.range.file = f->name;
+    rc = hcl_lex_new(f->name, f->src, len, mode, &p->toks, &p->lexd, &p->lx);
     return rc;
+}
+
+/* Put the scanner's diagnostics before the parser's (HashiCorp's parser
+ * scans the whole file first), all after mark. */
+static void merge_lex_diags(parser *p, sl_hcl_diags *d, size_t mark)
+{
+    sl_hcl_diags tail = {0};
+
+    if (!p->lexd.n)
+        return;
+    for (size_t i = mark; i < d->n; i++)
+        tail.n++;
+    if (tail.n) {
+        tail.v = malloc(tail.n * sizeof(*tail.v));
+        if (!tail.v) {
+            sl_hcl_diags_append(d, &p->lexd);
+            return;
+        }
+        memcpy(tail.v, d->v + mark, tail.n * sizeof(*tail.v));
+        tail.cap = tail.n;
+        d->n = mark;
+    }
+    sl_hcl_diags_append(d, &p->lexd);
+    sl_hcl_diags_append(d, &tail);
 }
 
 /* Fill src pointers of the diagnostics added since mark, for printing. */
@@ -2259,6 +2312,7 @@ int sl_hcl_parse(const char *filename, const char *src, size_t len, const sl_hcl
     if (rc)
         goto out;
     (*out)->body = parse_body(&p, T_EOF);
+    merge_lex_diags(&p, diags, mark);
     rc = p.fatal;
     if (!rc && errs_since(&p, mark))
         rc = SL_EINVAL;
@@ -2266,6 +2320,8 @@ out:
     if (*out)
         attach_src(diags, mark, *out);
     hcl_toks_free(&p.toks);
+    hcl_lex_free(p.lx);
+    sl_hcl_diags_free(&p.lexd);
     return rc;
 }
 
@@ -2292,6 +2348,7 @@ static int parse_standalone(const char *filename, const char *src, size_t len,
                  "An expression was successfully parsed, but extra characters were found after "
                  "it.");
     }
+    merge_lex_diags(&p, diags, mark);
     rc = p.fatal;
     if (!rc && (!*out || errs_since(&p, mark)))
         rc = SL_EINVAL;
@@ -2299,6 +2356,8 @@ out:
     if (*file_out)
         attach_src(diags, mark, *file_out);
     hcl_toks_free(&p.toks);
+    hcl_lex_free(p.lx);
+    sl_hcl_diags_free(&p.lexd);
     return rc;
 }
 

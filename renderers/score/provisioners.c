@@ -84,7 +84,7 @@ const score_prov *score_provs_match(const score_provs *ps, const char *type, con
             continue;
         return p;
     }
-    return NULL;
+    return ps->defaults ? score_provs_match(ps->defaults, type, cls, id) : NULL;
 }
 
 /* Where a block scalar's text starts: the line after its '|' or '>'. */
@@ -436,10 +436,35 @@ out:
     return rc;
 }
 
+/* The built-in provisioners are parsed once per process, every template
+ * stage included, and then only read (by any number of renders at once). */
+static score_provs g_defaults;
+static sl_error g_defaults_err;
+static int g_defaults_rc;
+static pthread_once_t g_defaults_once = PTHREAD_ONCE_INIT;
+
+static int parse_stage(score_prov *p, int s, sl_error *err);
+
+static void defaults_init(void)
+{
+    g_defaults_rc = score_provs_load(&g_defaults, "(default provisioners)",
+                                     sl_score_default_provisioners,
+                                     strlen(sl_score_default_provisioners), NULL,
+                                     &g_defaults_err);
+    for (size_t i = 0; !g_defaults_rc && i < g_defaults.n; i++)
+        for (int s = 0; !g_defaults_rc && s < ST_N; s++)
+            g_defaults_rc = parse_stage(g_defaults.v[i], s, &g_defaults_err);
+}
+
 int score_provs_load_defaults(score_provs *ps, sl_error *err)
 {
-    return score_provs_load(ps, "(default provisioners)", sl_score_default_provisioners,
-                            strlen(sl_score_default_provisioners), NULL, err);
+    pthread_once(&g_defaults_once, defaults_init);
+    if (g_defaults_rc) {
+        *err = g_defaults_err;
+        return g_defaults_rc;
+    }
+    ps->defaults = &g_defaults;
+    return 0;
 }
 
 void score_prov_io_fini(score_prov_io *io)
@@ -481,6 +506,23 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
+/* Parse stage s of p unless done (an absent or blank stage is nothing). */
+static int parse_stage(score_prov *p, int s, sl_error *err)
+{
+    char *src;
+    int rc;
+
+    if (p->parsed[s] || !p->src[s] || blank(p->src[s], strlen(p->src[s])))
+        return 0;
+    if (!(src = rewrite_secret_ref(p->src[s])))
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    rc = sl_gotmpl_parse(p->file, p->sline[s], p->scol[s], src, strlen(src), &p->tmpl[s], err);
+    free(src);
+    if (!rc)
+        p->parsed[s] = 1;
+    return rc;
+}
+
 /* Evaluate one stage and decode its YAML output: *out is an object (or a
  * list for manifests), NULL when the stage is absent or printed nothing. */
 static int run_stage(score_prov *p, int s, const cJSON *data, cJSON **out, sl_error *err)
@@ -493,16 +535,8 @@ static int run_stage(score_prov *p, int s, const cJSON *data, cJSON **out, sl_er
     *out = NULL;
     if (!p->src[s] || blank(p->src[s], strlen(p->src[s])))
         return 0;
-    if (!p->parsed[s]) {
-        char *src = rewrite_secret_ref(p->src[s]);
-        if (!src)
-            return sl_error_set(err, SL_ENOMEM, "out of memory");
-        rc = sl_gotmpl_parse(p->file, p->sline[s], p->scol[s], src, strlen(src), &p->tmpl[s], err);
-        free(src);
-        if (rc)
-            return rc;
-        p->parsed[s] = 1;
-    }
+    if ((rc = parse_stage(p, s, err)))
+        return rc;
     b.max = (size_t)16 << 20;
     if ((rc = sl_gotmpl_exec(p->tmpl[s], data, &b, err)))
         goto out;

@@ -143,7 +143,10 @@ static int find_files(render_run *r, sl_error *err)
 {
     sl_buf norm = SL_BUF_INIT;
     sl_strv names = SL_STRV_INIT;
-    const char *path = r->o->path ? r->o->path : r->app->path;
+    /* the generator's match (services/x/score.yaml), not its folder: a
+     * folder may hold other score files that are separate apps */
+    const char *match = r->app->vars ? sl_doc_str(r->app->vars, "path") : NULL;
+    const char *path = r->o->path ? r->o->path : match ? match : r->app->path;
     int rc;
 
     if (!path || !*path) {

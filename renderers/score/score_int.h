@@ -105,19 +105,22 @@ int score_patch_map(cJSON *dst, const cJSON *patch);
 /* ---- provisioners.c ----------------------------------------------------- */
 
 typedef struct score_prov score_prov;
-typedef struct score_provs {
+typedef struct score_provs score_provs;
+struct score_provs {
     score_prov **v;
     size_t n, cap;
     char *bin_dir;  /* where cmd:// scripts from snapshots are written (stateDir or tmp) */
     double timeout; /* seconds a cmd:// provisioner may run (default 30) */
     size_t max_output; /* bytes of stdout accepted (default 4 MiB) */
-} score_provs;
+    const score_provs *defaults; /* matched after v (shared, read-only) */
+};
 
 /* Parse a provisioners file (a YAML list in score-k8s's format) and append
  * its entries. snap/dir locate cmd://./relative scripts (may be NULL). */
 int score_provs_load(score_provs *ps, const char *file, const char *data, size_t len,
                      sl_snapshot *snap, sl_error *err);
-/* Append the compiled-in defaults (renderers/score/default.provisioners.yaml). */
+/* Add the compiled-in defaults (renderers/score/default.provisioners.yaml),
+ * parsed once per process and shared read-only, matched after ps's own. */
 int score_provs_load_defaults(score_provs *ps, sl_error *err);
 /* The first provisioner matching type/class/id, or NULL. */
 const score_prov *score_provs_match(const score_provs *ps, const char *type, const char *cls,

@@ -54,6 +54,11 @@ static const char *const sc_usage =
     "\n"
     "Exit status: 0 done, 2 error.\n";
 
+void sl_scaffold_usage(FILE *f)
+{
+    fputs(sc_usage, f);
+}
+
 /* ---- shared helpers ---- */
 
 static void sc_print_error(const sl_error *err)

@@ -10,7 +10,9 @@ set -e
 command -v kubectl >/dev/null || { echo "kubectl not installed"; exit 1; }
 K() { run kubectl "$@"; }
 # jq-like checks with Debian's python3: pyj 'expression over d' < json
-pyj() { python3 -c "import json,sys; d=json.load(sys.stdin); print(($1))"; }
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+pyj() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print(($1))"; }
 
 kube_start
 mkdir -p "$T/m"
@@ -294,20 +296,30 @@ KUBE_PID=
 [ "$rc" -eq 0 ] && ok "the server exited 0" || fail "exit status $rc"
 
 # --- simulated readiness -----------------------------------------------------------
-kube_start_plain --delay-ready 1500
-K apply --server-side -f "$T/m/crd.yaml"
-K get widgets -A
-expect_rc 1 "a CRD's kind is not served before it is Established"
-K get crd widgets.example.com -o jsonpath='{.status.conditions[?(@.type=="Established")].status}'
-[ "$OUT" = False ] && ok "Established=False at first" || fail "established: $OUT"
+kube_start_plain --delay-ready 2500
+K apply --server-side -f "$T/m/crd.yaml" -o json
+expect_rc 0 "apply a CRD with --delay-ready"
+[ "$(pyj '[c["status"] for c in d["status"]["conditions"] if c["type"] == "Established"]' <<<"$OUT")" = \
+  "['False']" ] && ok "Established=False at first" || fail "established: $OUT"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$KUBE_URL/apis/example.com/v1/widgets")
+[ "$code" = 404 ] && ok "a CRD's kind is not served before it is Established" || fail "widgets: $code"
 printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n' >"$T/m/ns.yaml"
 K create -f "$T/m/ns.yaml"
 expect_rc 0 "kubectl create -f"
-K apply --server-side -f "$T/m/app.yaml" --selector app=web
-K get deployment web -n shop -o json
+"$PY" - "$T/m/app.yaml" >"$T/m/web.yaml" <<'P'
+import sys
+docs = open(sys.argv[1]).read().split("---\n")
+print("---\n".join(d for d in docs if "kind: Deployment" in d), end="")
+P
+K apply --server-side -f "$T/m/web.yaml" -o json
 [ "$(pyj 'd["status"].get("readyReplicas", 0), d["status"]["unavailableReplicas"]' <<<"$OUT")" = "(0, 2)" ] &&
   ok "deployment not ready before --delay-ready" || fail "early status: $OUT $ERR"
-sleep 1.7
+K wait --for=condition=Available deployment/web -n shop --timeout=20s
+expect_rc 0 "kubectl wait sees the deployment become Available"
+grep -qE '^GET /apis/apps/v1/namespaces/shop/deployments\?.*watch=true.* 200$' "$KUBE_LOG" &&
+  ok "through a watch" || fail "no watch in the log: $(grep deployments "$KUBE_LOG")"
+K wait --for=condition=Established crd/widgets.example.com --timeout=20s
+expect_rc 0 "kubectl wait for the CRD to be Established"
 K get deployment web -n shop -o json
 [ "$(pyj 'd["status"]["readyReplicas"], d["status"]["availableReplicas"]' <<<"$OUT")" = "(2, 2)" ] &&
   ok "deployment ready after --delay-ready" || fail "late status: $OUT"
@@ -315,4 +327,9 @@ K get widgets -A
 expect_rc 0 "the CRD's kind is served once Established"
 kube_stop
 
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error' "$T/kube-server.err"; then
+  fail "kube-server reported errors:"; head -40 "$T/kube-server.err"
+else
+  ok "kube-server wrote no sanitizer reports"
+fi
 finish

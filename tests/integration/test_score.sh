@@ -65,7 +65,7 @@ apps:
   - name: "{{ dir }}"
     source: catalog
     each: services/*/score.yaml
-    render: { score: { provisioners: "platform:provisioners/", timeout: 2s } }
+    render: { score: { provisioners: "platform:provisioners/", timeout: 6s } }
     target: out
     prune: true
 Y
@@ -144,6 +144,6 @@ broken() { # broken SCRIPT-BODY what expected-error
 }
 broken 'cat >/dev/null; echo "queue service unavailable" >&2; exit 3' "non-zero exit" "exited with status 3: queue service unavailable"
 broken 'cat >/dev/null; echo "this is not json"' "junk output" "failed to decode output from cmd provisioner.*this is not json"
-broken 'sleep 60' "hang" "timed out after 2s"
+broken 'sleep 60' "hang" "timed out after 6s"
 
 finish

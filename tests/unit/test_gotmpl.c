@@ -325,7 +325,11 @@ static void test_sprig_lists(void)
     R("{{ $l := list }}{{ range until 3 }}{{ $l = append $l . }}{{ end }}{{ $l }}", NULL,
       "[0 1 2]");
     RERR("{{ first 5 }}", NULL, "error calling first: Cannot find first on type int");
-    RERR("{{ until 10000000 }}", NULL, "list longer than");
+    RERR("{{ until 10000000 }}", NULL, "list longer than 100000 elements");
+    RERR("{{ range until 100000 }}{{ $x := until 1000 }}{{ end }}", NULL,
+         "the template built more than 2000000 values");
+    RERR("{{ $l := until 10000 }}{{ range $l }}{{ range $l }}{{ end }}{{ end }}", NULL,
+         "execution took more than 2000000 steps");
 }
 
 static void test_sprig_dicts(void)
@@ -506,7 +510,7 @@ static void test_exec_throughput(void)
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     fprintf(stderr, "gotmpl: 3000 resources x %d stages in %.3f s\n", NST, secs);
 #ifndef SL_SANITIZED
-    SL_CHECK(secs < 0.5);
+    SL_CHECK(secs < 1.0); /* the whole renderer budget; typically ~0.08 s */
 #endif
     for (int i = 0; i < NST; i++)
         sl_gotmpl_free(t[i]);

@@ -360,28 +360,28 @@ static void test_cmd_provisioner(void)
     SL_CHECK_INT(run_sh("in=$(cat); case \"$in\" in *'\"resource_uid\":\"t.default#w.r\"'*) ;; "
                         "*) exit 3;; esac; echo '{\"resource_outputs\":{\"k\":\"v\"},"
                         "\"resource_state\":{\"n\":1},\"manifests\":[]}'",
-                        5, &io, &err),
+                        30, &io, &err),
                  0);
     SL_CHECK_STR(sl_doc_str(io.outputs, "k"), "v");
     SL_CHECK_INT(cJSON_GetObjectItemCaseSensitive(io.new_state, "n")->valueint, 1);
     score_prov_io_fini(&io);
     /* failures say what went wrong */
-    SL_CHECK_INT(run_sh("echo boom >&2; exit 4", 5, &io, &err), SL_EINVAL);
+    SL_CHECK_INT(run_sh("echo boom >&2; exit 4", 30, &io, &err), SL_EINVAL);
     SL_CHECK_HAS(err.msg, "exited with status 4: boom");
     SL_CHECK_HAS(err.msg, "resource 't.default#w.r': provisioner cmd://sh");
-    SL_CHECK_INT(run_sh("cat >/dev/null; echo not json", 5, &io, &err), SL_EINVAL);
+    SL_CHECK_INT(run_sh("cat >/dev/null; echo not json", 30, &io, &err), SL_EINVAL);
     SL_CHECK_HAS(err.msg, "failed to decode output from cmd provisioner");
     SL_CHECK_HAS(err.msg, "not json");
-    SL_CHECK_INT(run_sh("echo '{\"bogus\":1}'", 5, &io, &err), SL_EINVAL);
+    SL_CHECK_INT(run_sh("echo '{\"bogus\":1}'", 30, &io, &err), SL_EINVAL);
     SL_CHECK_HAS(err.msg, "unknown field \"bogus\"");
-    SL_CHECK_INT(run_sh("echo '{\"manifests\":[{\"kind\":\"X\"}]}'", 5, &io, &err), SL_EINVAL);
+    SL_CHECK_INT(run_sh("echo '{\"manifests\":[{\"kind\":\"X\"}]}'", 30, &io, &err), SL_EINVAL);
     SL_CHECK_HAS(err.msg, "manifests.0: expected a Kubernetes object");
     SL_CHECK_INT(run_sh("sleep 30", 0.5, &io, &err), SL_ELIMIT);
     SL_CHECK_HAS(err.msg, "timed out after 0.5s");
-    SL_CHECK_INT(run_sh("yes", 5, &io, &err), SL_ELIMIT);
+    SL_CHECK_INT(run_sh("yes", 30, &io, &err), SL_ELIMIT);
     SL_CHECK_HAS(err.msg, "printed more than 65536 bytes");
     /* a command that never reads its input does not take us down (SIGPIPE) */
-    SL_CHECK_INT(run_sh("echo '{}'", 5, &io, &err), 0);
+    SL_CHECK_INT(run_sh("echo '{}'", 30, &io, &err), 0);
     score_prov_io_fini(&io);
 }
 

@@ -27,6 +27,9 @@
  * ...); custom resources only know metadata's, other lists are atomic. */
 typedef enum { KS_SCHEMA_BUILTIN, KS_SCHEMA_CUSTOM } ks_schema;
 
+/* Deep JSON equality, linear in the size of the values. */
+int ks_json_equal(const cJSON *a, const cJSON *b);
+
 /* Sort and deduplicate. */
 void ks_fset_norm(sl_strv *s);
 int ks_fset_has(const sl_strv *s, const char *path);
@@ -119,6 +122,8 @@ void ks_lock(void);
 void ks_unlock(void);
 
 int ks_store_init(void);
+/* Free every kind, object and event (for leak-checked tests). */
+void ks_store_free(void);
 double ks_now(void);
 /* RFC 3339 UTC ("2026-01-02T03:04:05Z") into buf (>= 32 bytes). */
 const char *ks_time_str(double t, char *buf, size_t n);
@@ -176,6 +181,10 @@ void ks_default(const ks_kind *k, cJSON *obj);
 void ks_status_init(const ks_kind *k, ks_entry *e, const cJSON *old);
 /* Make a pending status ready when its time has come (bumps resourceVersion). */
 void ks_status_refresh(const ks_kind *k, ks_entry *e);
+/* Forget a pending status (a client wrote one). */
+void ks_status_cancel(ks_entry *e);
+/* How many statuses are pending. */
+long ks_status_pending(void);
 /* A CRD was stored (obj) or deleted (obj NULL, name given). */
 int ks_crd_changed(const char *name, const cJSON *obj);
 
@@ -196,6 +205,7 @@ typedef struct ks_req {
     const char *field_manager, *dry_run, *force, *label_selector, *field_selector, *watch;
     const char *resource_version, *timeout_seconds;
     const char *user_agent;
+    struct ks_body *pre_; /* the body parsed before taking the lock (api.c) */
 } ks_req;
 
 typedef struct ks_watch ks_watch;
