@@ -184,6 +184,8 @@ int sl_app_expand(const sl_config *cfg, const sl_appspec *spec, sl_snapshot *sna
         app->opts = spec->opts;
         app->namespace = spec->namespace;
         app->prune = spec->prune;
+        app->max_prune_share = spec->max_prune_share;
+        app->max_prune_count = spec->max_prune_count;
         app->allow_empty = spec->allow_empty;
         if ((rc = appv_push(out, app)))
             goto out;
@@ -205,6 +207,8 @@ int sl_app_expand(const sl_config *cfg, const sl_appspec *spec, sl_snapshot *sna
         app->renderer = spec->renderer;
         app->namespace = spec->namespace;
         app->prune = spec->prune;
+        app->max_prune_share = spec->max_prune_share;
+        app->max_prune_count = spec->max_prune_count;
         app->allow_empty = spec->allow_empty;
         if ((rc = sl_app_subst(spec->name, app->vars, &app->name, err))) {
             sl_error_prefix(err, "app at %s:%d", spec->pos.file, spec->pos.line);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sl_cli.h"
@@ -24,6 +25,9 @@ typedef struct cli_opts {
     size_t nlocal;
     char **apps;
     size_t napps;
+    int confirm_prune;  /* apply: lift the mass-prune guard */
+    int wait;           /* apply: wait until applied objects are healthy */
+    double timeout;     /* apply --wait: seconds, default 300 */
 } cli_opts;
 
 static const char *const usage_main =
@@ -66,7 +70,10 @@ static void cli_usage(const char *cmd, FILE *f)
                 "diff per object and a summary. Secret values are masked.\n"
                 "Exit status: 0 no changes, 1 changes, 2 error.\n\noptions:\n%s"
                 "  -o, --output text|json|markdown  report format (default text)\n"
-                "      --color auto|never|always    colour the diff (default auto: on a TTY)\n",
+                "      --color auto|never|always    colour the diff (default auto: on a TTY)\n"
+                "      --kubeconfig PATHS   kubeconfig for kubernetes targets (overrides the\n"
+                "                           target's kubeconfig; ':'-separated like KUBECONFIG)\n"
+                "      --context NAME       kubeconfig context for kubernetes targets\n",
                 usage_common);
     } else if (!strcmp(cmd, "apply")) {
         fprintf(f,
@@ -76,7 +83,13 @@ static void cli_usage(const char *cmd, FILE *f)
                 "only when every apply succeeded). If any selected app fails to render,\n"
                 "nothing is applied. Exit status: 0 ok, 2 error.\n\noptions:\n%s"
                 "  -o, --output text|json|markdown  report format (default text)\n"
-                "      --color auto|never|always    colour the diff (default auto)\n",
+                "      --color auto|never|always    colour the diff (default auto)\n"
+                "      --confirm-prune      allow a prune the mass-prune guard stopped\n"
+                "      --wait               after applying, wait until every object of the\n"
+                "                           app is healthy (rolled out, complete, bound, Ready)\n"
+                "      --timeout D          how long --wait waits (default 5m)\n"
+                "      --kubeconfig PATHS   kubeconfig for kubernetes targets\n"
+                "      --context NAME       kubeconfig context for kubernetes targets\n",
                 usage_common);
     } else if (!strcmp(cmd, "validate")) {
         fprintf(f, "usage: sluice validate [-c FILE]\n\n"
@@ -97,6 +110,8 @@ static void cli_usage(const char *cmd, FILE *f)
                 "listen:)\n"
                 "      --watch           watch dir sources with inotify: edits reconcile at once\n"
                 "  -h, --help            this help\n");
+    } else if (!strcmp(cmd, "scaffold")) {
+        sl_scaffold_usage(f);
     } else if (!strcmp(cmd, "version")) {
         fprintf(f, "usage: sluice version\n\nPrint the version.\n");
     } else {
@@ -141,7 +156,11 @@ static int cli_parse(int argc, char **argv, const char *cmd, cli_opts *o)
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
         {"color", required_argument, NULL, 'C'},  {"local", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},         {"confirm-prune", no_argument, NULL, 'P'},
+        {"wait", no_argument, NULL, 'W'},         {"timeout", required_argument, NULL, 'T'},
+        {"kubeconfig", required_argument, NULL, 'K'},
+        {"context", required_argument, NULL, 'X'}, {NULL, 0, NULL, 0}};
+    int apply = !strcmp(cmd, "apply"), kube = apply || !strcmp(cmd, "diff");
     int ch;
 
     memset(o, 0, sizeof(*o));
@@ -149,6 +168,7 @@ static int cli_parse(int argc, char **argv, const char *cmd, cli_opts *o)
     if (!o->config || !*o->config)
         o->config = "sluice.yaml";
     o->color = "auto";
+    o->timeout = 300;
     optind = 1;
     opterr = 0;
     while ((ch = getopt_long(argc, argv, "c:o:h", longopts, NULL)) != -1) {
@@ -182,10 +202,32 @@ static int cli_parse(int argc, char **argv, const char *cmd, cli_opts *o)
             o->nlocal++;
             break;
         }
+        case 'P':
+        case 'W':
+        case 'T':
+            if (!apply)
+                goto bad;
+            if (ch == 'P')
+                o->confirm_prune = 1;
+            else if (ch == 'W')
+                o->wait = 1;
+            else if (sl_parse_duration(optarg, &o->timeout) || o->timeout <= 0) {
+                fprintf(stderr, "error: --timeout must be a duration such as 90s or 5m\n");
+                return EXIT_ERROR;
+            }
+            break;
+        case 'K':
+        case 'X':
+            if (!kube)
+                goto bad;
+            /* Read by kubernetes targets when they connect. */
+            setenv(ch == 'K' ? "SLUICE_KUBECONFIG" : "SLUICE_KUBE_CONTEXT", optarg, 1);
+            break;
         case 'h':
             cli_usage(cmd, stdout);
             return -1;
         default:
+        bad:
             fprintf(stderr, "error: unknown or incomplete option \"%s\"\n\n", argv[optind - 1]);
             cli_usage(cmd, stderr);
             return EXIT_ERROR;
@@ -372,6 +414,73 @@ static int cli_color(const cli_opts *o)
     return isatty(STDOUT_FILENO) && !(nc && *nc) && !(term && !strcmp(term, "dumb"));
 }
 
+static double cli_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* apply --wait: poll the health of every object of the app until all are
+ * ready, one failed, or timeout seconds passed. Prints what is not ready
+ * and why. Returns 0 when all became ready. */
+static int cli_wait(sl_rendered *r, double timeout)
+{
+    sl_target *t = r->app->target;
+    double deadline = cli_now() + timeout, delay = 0.1;
+    char idbuf[600];
+    int first = 1;
+
+    if (!t->ops->health)
+        return 0;
+    for (;;) {
+        size_t notready = 0, failed = 0;
+        sl_buf report = SL_BUF_INIT;
+        int done;
+        for (size_t i = 0; i < r->objects->n; i++) {
+            const sl_objid *id = &r->objects->v[i].id;
+            sl_health h;
+            sl_error err;
+            sl_error_clear(&err);
+            if (t->ops->health(t, id, &h, &err)) {
+                h.state = SL_HEALTH_PROGRESSING;
+                snprintf(h.why, sizeof(h.why), "cannot read: %.400s", err.msg);
+            }
+            if (h.state == SL_HEALTH_READY)
+                continue;
+            notready++;
+            failed += h.state == SL_HEALTH_FAILED;
+            sl_buf_printf(&report, "  %s: %s: %s\n", sl_objid_str(id, idbuf, sizeof(idbuf)),
+                          sl_health_name(h.state), h.why);
+        }
+        done = !notready || failed || cli_now() >= deadline;
+        if (done) {
+            if (!notready)
+                printf("app %s: all %zu objects ready\n", r->app->name, r->objects->n);
+            else
+                fprintf(stderr, "error: app %s: %zu of %zu objects not ready%s:\n%s",
+                        r->app->name, notready, r->objects->n,
+                        failed ? "" : " (timed out)", report.ptr ? report.ptr : "");
+            sl_buf_free(&report);
+            fflush(stdout);
+            return notready ? -1 : 0;
+        }
+        if (first)
+            printf("app %s: waiting for %zu of %zu objects to become ready\n", r->app->name,
+                   notready, r->objects->n);
+        first = 0;
+        fflush(stdout);
+        sl_buf_free(&report);
+        {
+            struct timespec ts = {(time_t)delay, (long)((delay - (long)delay) * 1e9)};
+            nanosleep(&ts, NULL);
+        }
+        if (delay < 2)
+            delay *= 1.5;
+    }
+}
+
 /* diff (apply = 0) and apply (apply = 1). */
 static int cli_diff_apply(int argc, char **argv, int apply)
 {
@@ -414,7 +523,10 @@ static int cli_diff_apply(int argc, char **argv, int apply)
         goto out;
     for (size_t i = 0; i < p.napps; i++) {
         sl_rendered *r = &p.apps[i];
-        sl_plan_opts po = {.prune = r->app->prune, .allow_empty = r->app->allow_empty};
+        sl_plan_opts po = {.prune = r->app->prune,
+                           .allow_empty = r->app->allow_empty,
+                           .max_prune_share = r->app->max_prune_share,
+                           .max_prune_count = r->app->max_prune_count};
         sl_error err;
         if (!r->objects)
             continue;
@@ -445,13 +557,17 @@ static int cli_diff_apply(int argc, char **argv, int apply)
         size_t pi = 0;
         for (size_t i = 0; i < p.napps; i++) {
             sl_rendered *r = &p.apps[i];
-            sl_apply_opts ao = {.app = r->app->name, .field_manager = "sluice"};
+            sl_apply_opts ao = {.app = r->app->name,
+                                .field_manager = "sluice",
+                                .confirm_prune = o.confirm_prune};
             sl_error err;
             if (!r->objects)
                 continue;
             sl_error_clear(&err);
             if (sl_plan_apply(plans[pi], r->objects, r->app->target, &ao, &err)) {
                 cli_print_error(&err, r->app->name);
+                failed = 1;
+            } else if (o.wait && cli_wait(r, o.timeout)) {
                 failed = 1;
             }
             pi++;

@@ -383,6 +383,40 @@ static void config_render(sl_confctx *c, const cJSON *node, const cJSON *app, sl
     spec->renderer->configure(spec->render_opts, c, &spec->opts);
 }
 
+/* prune: true | false | { enabled: BOOL, maxShare: 0..1, maxCount: N }. A
+ * mapping turns prune on unless enabled: false. The mass-prune guard is
+ * off unless maxShare or maxCount is set. */
+static void config_prune(sl_confctx *c, const cJSON *app, sl_appspec *spec)
+{
+    static const char *const keys[] = {"enabled", "maxShare", "maxCount", NULL};
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(app, "prune"), *x;
+
+    if (!v || cJSON_IsBool(v) || cJSON_IsNull(v)) {
+        sl_conf_bool(c, app, "prune", &spec->prune);
+        return;
+    }
+    if (!cJSON_IsObject(v)) {
+        sl_conf_error(c, v, "field \"prune\" must be true or false, or a mapping "
+                            "{ maxShare: 0.5, maxCount: N }");
+        return;
+    }
+    sl_conf_check_keys(c, v, keys);
+    spec->prune = 1;
+    sl_conf_bool(c, v, "enabled", &spec->prune);
+    if ((x = cJSON_GetObjectItemCaseSensitive(v, "maxShare"))) {
+        if (!cJSON_IsNumber(x) || x->valuedouble < 0 || x->valuedouble > 1)
+            sl_conf_error(c, x, "prune.maxShare must be a number from 0 to 1 (0 = no limit)");
+        else
+            spec->max_prune_share = x->valuedouble;
+    }
+    if ((x = cJSON_GetObjectItemCaseSensitive(v, "maxCount"))) {
+        if (!cJSON_IsNumber(x) || x->valuedouble < 0 || x->valuedouble != (double)(long)x->valuedouble)
+            sl_conf_error(c, x, "prune.maxCount must be a whole number >= 0 (0 = no limit)");
+        else
+            spec->max_prune_count = (size_t)x->valuedouble;
+    }
+}
+
 static void config_apps(sl_config *cfg, sl_confctx *c, const cJSON *node)
 {
     static const char *const keys[] = {"name",     "source",    "target",     "each",
@@ -417,7 +451,7 @@ static void config_apps(sl_config *cfg, sl_confctx *c, const cJSON *node)
         sl_conf_str(c, app, "each", 0, &each);
         sl_conf_str(c, app, "namespace", 0, &ns);
         spec->self_heal = 1;
-        sl_conf_bool(c, app, "prune", &spec->prune);
+        config_prune(c, app, spec);
         sl_conf_bool(c, app, "allowEmpty", &spec->allow_empty);
         sl_conf_bool(c, app, "suspend", &spec->suspend);
         sl_conf_bool(c, app, "selfHeal", &spec->self_heal);

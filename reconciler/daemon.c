@@ -430,7 +430,10 @@ static int daemon_reconcile(dstate *d, size_t u)
     for (size_t a = 0; a < p.napps; a++) {
         sl_rendered *r = &p.apps[a];
         sl_plan *plan = NULL;
-        sl_plan_opts po = {.prune = r->app->prune, .allow_empty = r->app->allow_empty};
+        sl_plan_opts po = {.prune = r->app->prune,
+                           .allow_empty = r->app->allow_empty,
+                           .max_prune_share = r->app->max_prune_share,
+                           .max_prune_count = r->app->max_prune_count};
         sl_apply_opts ao = {.app = r->app->name, .field_manager = "sluice"};
         const sl_revision *rev = sl_pipeline_revision(&p, spec->source);
         double a0 = sl_now();

@@ -25,6 +25,61 @@ const char *sl_action_name(sl_action a)
     }
 }
 
+const char *sl_health_name(int state)
+{
+    switch (state) {
+    case SL_HEALTH_READY:
+        return "ready";
+    case SL_HEALTH_PROGRESSING:
+        return "progressing";
+    case SL_HEALTH_FAILED:
+        return "failed";
+    case SL_HEALTH_MISSING:
+        return "missing";
+    default:
+        return "unknown";
+    }
+}
+
+int sl_kind_rank(const char *group, const char *kind)
+{
+    static const char *const rbac[] = {"ServiceAccount", "Role",       "ClusterRole",
+                                       "RoleBinding",    "ClusterRoleBinding", "ResourceQuota",
+                                       "LimitRange",     "PriorityClass", "StorageClass",
+                                       "PodSecurityPolicy", "NetworkPolicy", NULL};
+    static const char *const config[] = {"ConfigMap", "Secret", "PersistentVolume",
+                                         "PersistentVolumeClaim", NULL};
+    static const char *const workloads[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+                                            "Job",        "CronJob",     "Pod",
+                                            "ReplicationController", NULL};
+    static const char *const builtin[] = {"", "apps", "batch", "rbac.authorization.k8s.io",
+                                          "policy", "networking.k8s.io", "storage.k8s.io",
+                                          "scheduling.k8s.io", NULL};
+    int known = 0;
+
+    if (!group || !kind)
+        return 5;
+    if ((!*group && !strcmp(kind, "Namespace")) ||
+        (!strcmp(group, "apiextensions.k8s.io") && !strcmp(kind, "CustomResourceDefinition")))
+        return 0;
+    for (size_t i = 0; builtin[i]; i++)
+        known |= !strcmp(group, builtin[i]);
+    if (!known)
+        return 5;
+    for (size_t i = 0; rbac[i]; i++)
+        if (!strcmp(kind, rbac[i]))
+            return 1;
+    for (size_t i = 0; config[i]; i++)
+        if (!strcmp(kind, config[i]))
+            return 2;
+    if (!*group && (!strcmp(kind, "Service") || !strcmp(kind, "Endpoints")))
+        return 3;
+    for (size_t i = 0; workloads[i]; i++)
+        if (!strcmp(kind, workloads[i]))
+            return 4;
+    return 5;
+}
+
 static const char *const plan_server_fields[] = {
     "managedFields", "resourceVersion", "uid", "generation", "creationTimestamp", "selfLink",
 };
@@ -231,9 +286,15 @@ out:
     return plan_err_obj(err, &o->id, rc);
 }
 
+/* Prunes: by kind rank, then identity (deleted in reverse). */
 static int plan_id_cmp(const void *a, const void *b)
 {
-    return sl_objid_cmp(&((const sl_plan_item *)a)->id, &((const sl_plan_item *)b)->id);
+    const sl_objid *x = &((const sl_plan_item *)a)->id, *y = &((const sl_plan_item *)b)->id;
+    int rx = sl_kind_rank(x->group, x->kind), ry = sl_kind_rank(y->group, y->kind);
+
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    return sl_objid_cmp(x, y);
 }
 
 /* Plan prunes: inventory entries not desired, still live and not opted
@@ -314,7 +375,7 @@ int sl_plan_build(const char *app, const char *target, const char *revision,
                   const sl_objset *desired, sl_target *t, const sl_plan_opts *o, sl_plan **out,
                   sl_error *err)
 {
-    static const sl_plan_opts defaults = {0, 0};
+    static const sl_plan_opts defaults = {0};
     sl_buf raw = SL_BUF_INIT, mine = SL_BUF_INIT;
     sl_plan *p = NULL;
     int rc = 0;
@@ -334,6 +395,10 @@ int sl_plan_build(const char *app, const char *target, const char *revision,
         goto out;
     }
     p->prune = o->prune;
+    p->max_prune_share = o->max_prune_share;
+    p->max_prune_count = o->max_prune_count;
+    if (t->ops->prepare && desired && (rc = t->ops->prepare(t, p->app, desired, err)))
+        goto out;
     for (size_t i = 0; desired && i < desired->n; i++)
         if ((rc = plan_one(p, &desired->v[i], t, &raw, &mine, err)))
             goto out;
@@ -371,10 +436,10 @@ static int plan_add_id(sl_objset *set, const sl_objid *id, sl_error *err)
     return sl_objset_add_id(set, id, err);
 }
 
-/* After a failed apply: keep the old inventory and add what was applied,
- * so nothing created is orphaned. Errors here go to a scratch record; the
- * caller reports the apply error. */
-static void plan_keep_applied(const sl_plan *plan, sl_target *t, size_t upto)
+/* After a failed apply: keep the old inventory and add what was applied
+ * (applied[i] set), so nothing created is orphaned. Errors here go to a
+ * scratch record; the caller reports the apply error. */
+static void plan_keep_applied(const sl_plan *plan, sl_target *t, const char *applied)
 {
     sl_objset *inv = NULL;
     sl_error e;
@@ -385,9 +450,9 @@ static void plan_keep_applied(const sl_plan *plan, sl_target *t, size_t upto)
         goto out;
     if (t->ops->inventory(t, plan->app, inv, &e))
         goto out;
-    for (size_t i = 0; i < upto; i++) {
+    for (size_t i = 0; i < plan->n; i++) {
         const sl_plan_item *it = &plan->v[i];
-        if (it->action != SL_ACT_CREATE && it->action != SL_ACT_UPDATE)
+        if (!applied[i])
             continue;
         if (sl_objset_find(inv, &it->id))
             continue;
@@ -401,20 +466,138 @@ out:
     sl_objset_free(inv);
 }
 
-/* Contract: applies the plan's creates and updates in order (the
- * normalised desired object, as sl_plan_build compared it); on the first
- * failure stops, prunes nothing, adds the identities applied so far to the
- * inventory and returns the error naming the object. Otherwise deletes the
- * prunes in reverse order and records the inventory as every desired
- * identity plus the prunes that failed (retried next time) and, when the
- * plan was built without prune, the old entries; returns the first prune
- * error, if any. */
+int sl_plan_check_prune(const sl_plan *plan, sl_error *err)
+{
+    size_t nprune = plan->counts[SL_ACT_PRUNE];
+    size_t nlive = nprune + plan->counts[SL_ACT_UNCHANGED] + plan->counts[SL_ACT_UPDATE];
+    double share = nlive ? (double)nprune / (double)nlive : 0;
+    sl_buf b = SL_BUF_INIT;
+    size_t shown = 0;
+    char idbuf[600];
+
+    if (!nprune)
+        return 0;
+    if (!(plan->max_prune_count && nprune > plan->max_prune_count) &&
+        !(plan->max_prune_share > 0 && share > plan->max_prune_share + 1e-9))
+        return 0;
+    for (size_t i = 0; i < plan->n; i++) {
+        if (plan->v[i].action != SL_ACT_PRUNE)
+            continue;
+        if (shown++ == 20) {
+            sl_buf_printf(&b, "\n  ... and %zu more", nprune - 20);
+            break;
+        }
+        sl_buf_printf(&b, "\n  %s", sl_objid_str(&plan->v[i].id, idbuf, sizeof(idbuf)));
+    }
+    sl_error_set(err, SL_EREFUSED,
+                 "mass-prune guard: this run would delete %zu of %zu live objects (%.0f%%; "
+                 "limits: %s%.0f%%%s%zu); nothing applied. Re-run with --confirm-prune if this "
+                 "is intended, or raise prune.maxShare / prune.maxCount. It would delete:%s",
+                 nprune, nlive, share * 100, "share ",
+                 plan->max_prune_share > 0 ? plan->max_prune_share * 100 : 100.0, ", count ",
+                 plan->max_prune_count, b.ptr ? b.ptr : "");
+    sl_buf_free(&b);
+    return SL_EREFUSED;
+}
+
+static int plan_rank_of(const sl_plan_item *it)
+{
+    return sl_kind_rank(it->id.group, it->id.kind);
+}
+
+/* Apply the creates and updates of rank r; applied[i] is set for each one
+ * that succeeded. On failure err names the first object that failed. */
+static int plan_apply_rank(const sl_plan *plan, sl_target *t, const sl_apply_opts *o, int r,
+                           char *applied, sl_error *err)
+{
+    const cJSON **objs = NULL;
+    size_t *idx = NULL, n = 0;
+    int *res = NULL, rc = 0;
+    sl_error *errs = NULL;
+
+    for (size_t i = 0; i < plan->n; i++) {
+        const sl_plan_item *it = &plan->v[i];
+        if ((it->action == SL_ACT_CREATE || it->action == SL_ACT_UPDATE) && plan_rank_of(it) == r)
+            n++;
+    }
+    if (!n)
+        return 0;
+    objs = calloc(n, sizeof(*objs));
+    idx = calloc(n, sizeof(*idx));
+    res = calloc(n, sizeof(*res));
+    errs = calloc(n, sizeof(*errs));
+    if (!objs || !idx || !res || !errs) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+        goto out;
+    }
+    n = 0;
+    for (size_t i = 0; i < plan->n; i++) {
+        const sl_plan_item *it = &plan->v[i];
+        cJSON *obj = NULL;
+        if ((it->action != SL_ACT_CREATE && it->action != SL_ACT_UPDATE) || plan_rank_of(it) != r)
+            continue;
+        if (!it->desired || !it->desired->json) {
+            rc = sl_error_set(err, SL_EINVAL, "no desired object");
+        } else if (!(rc = plan_dup_normalized(it->desired->json, &obj, err))) {
+            idx[n] = i;
+            objs[n++] = obj;
+            continue;
+        }
+        plan_err_obj(err, &it->id, rc);
+        goto out;
+    }
+    if (t->ops->apply_batch) {
+        if ((rc = t->ops->apply_batch(t, objs, n, o, res, errs, err)))
+            goto out;
+    } else {
+        /* One by one, stopping at the first failure (1 = not run). */
+        for (size_t j = 0; j < n; j++)
+            res[j] = 1;
+        for (size_t j = 0; j < n; j++) {
+            sl_error_clear(&errs[j]);
+            if ((res[j] = t->ops->apply(t, objs[j], o, NULL, &errs[j])))
+                break;
+        }
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (!res[j]) {
+            applied[idx[j]] = 1;
+            continue;
+        }
+        if (res[j] == 1)
+            continue;
+        if (!rc) {
+            rc = res[j];
+            if (err)
+                *err = errs[j];
+            plan_err_obj(err, &plan->v[idx[j]].id, rc);
+        }
+    }
+out:
+    for (size_t j = 0; objs && j < n; j++)
+        cJSON_Delete((cJSON *)objs[j]);
+    free(objs);
+    free(idx);
+    free(res);
+    free(errs);
+    return rc;
+}
+
+/* Contract: checks the mass-prune guard first (nothing is applied when it
+ * trips, unless o->confirm_prune). Applies the plan's creates and updates
+ * rank by rank (the normalised desired object, as sl_plan_build compared
+ * it); after a rank with a failure stops, prunes nothing, adds the
+ * identities applied so far to the inventory and returns the error naming
+ * the object. Otherwise deletes the prunes in reverse order and records
+ * the inventory as every desired identity plus the prunes that failed
+ * (retried next time) and, when the plan was built without prune, the old
+ * entries; returns the first prune error, if any. */
 int sl_plan_apply(const sl_plan *plan, const sl_objset *desired, sl_target *t,
                   const sl_apply_opts *o, sl_error *err)
 {
-    sl_apply_opts defaults = {plan ? plan->app : NULL, "sluice", 0};
+    sl_apply_opts defaults = {.app = plan ? plan->app : NULL, .field_manager = "sluice"};
     sl_objset *inv = NULL;
-    char *failed = NULL;
+    char *failed = NULL, *applied = NULL;
     sl_error first;
     int rc = 0, prune_rc = 0;
 
@@ -427,24 +610,17 @@ int sl_plan_apply(const sl_plan *plan, const sl_objset *desired, sl_target *t,
         rc = sl_error_set(err, SL_EINVAL, "target %s cannot apply", plan->target);
         goto out;
     }
-    for (size_t i = 0; i < plan->n; i++) {
-        const sl_plan_item *it = &plan->v[i];
-        cJSON *obj = NULL;
-
-        if (it->action != SL_ACT_CREATE && it->action != SL_ACT_UPDATE)
-            continue;
-        if (!it->desired || !it->desired->json) {
-            rc = sl_error_set(err, SL_EINVAL, "no desired object");
-        } else if (!(rc = plan_dup_normalized(it->desired->json, &obj, err))) {
-            rc = t->ops->apply(t, obj, o, NULL, err);
-            cJSON_Delete(obj);
-        }
-        if (rc) {
-            plan_err_obj(err, &it->id, rc);
-            plan_keep_applied(plan, t, i);
+    if (!o->confirm_prune && (rc = sl_plan_check_prune(plan, err)))
+        goto out;
+    if (!(applied = calloc(plan->n + 1, 1))) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (int r = 0; r <= 5; r++)
+        if ((rc = plan_apply_rank(plan, t, o, r, applied, err))) {
+            plan_keep_applied(plan, t, applied);
             goto out;
         }
-    }
     failed = calloc(plan->n + 1, 1);
     if (!failed) {
         rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -505,6 +681,7 @@ int sl_plan_apply(const sl_plan *plan, const sl_objset *desired, sl_target *t,
     }
 out:
     free(failed);
+    free(applied);
     sl_objset_free(inv);
     return rc;
 }

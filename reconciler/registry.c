@@ -7,9 +7,9 @@
 #include "sl_target.h"
 
 extern const sl_source_ops sl_source_git, sl_source_dir;
-extern const sl_renderer_ops sl_renderer_manifests, sl_renderer_score;
-extern const sl_renderer_ops sl_renderer_module;
-extern const sl_applier_ops sl_applier_directory;
+extern const sl_renderer_ops sl_renderer_manifests, sl_renderer_score, sl_renderer_template,
+    sl_renderer_module;
+extern const sl_applier_ops sl_applier_directory, sl_applier_kubernetes;
 
 const sl_source_ops *const sl_source_registry[] = {
     &sl_source_git,
@@ -20,12 +20,14 @@ const sl_source_ops *const sl_source_registry[] = {
 const sl_renderer_ops *const sl_renderer_registry[] = {
     &sl_renderer_manifests,
     &sl_renderer_score,
+    &sl_renderer_template,
     &sl_renderer_module,
     NULL,
 };
 
 const sl_applier_ops *const sl_applier_registry[] = {
     &sl_applier_directory,
+    &sl_applier_kubernetes,
     NULL,
 };
 

@@ -26,6 +26,8 @@ typedef struct sl_appspec {
     void *opts;         /* configured options for a spec without each */
     char *namespace;    /* default namespace for namespaced objects, or NULL */
     int prune;          /* default false */
+    double max_prune_share; /* prune.maxShare, default 0 = no limit */
+    size_t max_prune_count; /* prune.maxCount, default 0 = no limit */
     int allow_empty;    /* default false */
     int suspend;        /* default false */
     int self_heal;      /* default true */
@@ -45,6 +47,8 @@ struct sl_app {
     int owns_opts;
     const char *namespace;
     int prune;
+    double max_prune_share;
+    size_t max_prune_count;
     int allow_empty;
 };
 

@@ -36,12 +36,29 @@ typedef struct sl_plan {
     size_t n, cap;
     size_t counts[SL_ACT__COUNT];
     int prune; /* built with prune on */
+    /* The mass-prune guard (0 = no limit): sl_plan_apply refuses a plan
+     * that prunes more than this share of the app's live objects or more
+     * than this many, unless the apply options confirm it. */
+    double max_prune_share;
+    size_t max_prune_count;
 } sl_plan;
 
 typedef struct sl_plan_opts {
     int prune;       /* plan prunes of inventory objects no longer desired */
     int allow_empty; /* an empty desired set may prune everything */
+    double max_prune_share; /* mass-prune guard, see sl_plan */
+    size_t max_prune_count;
 } sl_plan_opts;
+
+/* Apply order of a kind: 0 Namespaces and CRDs, 1 RBAC, ServiceAccounts
+ * and policies, 2 ConfigMaps, Secrets and storage, 3 Services, 4
+ * workloads, 5 everything else (Ingresses, custom resources, webhooks).
+ * Deletes go in reverse. */
+int sl_kind_rank(const char *group, const char *kind);
+
+/* The mass-prune guard: SL_EREFUSED with a message naming the objects
+ * when plan would prune more than its limits allow, else 0. */
+int sl_plan_check_prune(const sl_plan *plan, sl_error *err);
 
 /* Remove what the server owns: status, metadata.managedFields,
  * resourceVersion, uid, generation, creationTimestamp, selfLink, the
@@ -55,8 +72,10 @@ int sl_plan_build(const char *app, const char *target, const char *revision,
                   const sl_objset *desired, sl_target *t, const sl_plan_opts *o, sl_plan **out,
                   sl_error *err);
 
-/* Carry out plan: apply creates and updates in order, and only if all of
- * them succeeded, prune (in reverse order) and record the new inventory.
+/* Carry out plan: check the mass-prune guard (unless o->confirm_prune),
+ * apply creates and updates in kind order (sl_kind_rank; objects of one
+ * rank at once when the target has apply_batch), and only if all of them
+ * succeeded, prune (in reverse kind order) and record the new inventory.
  * A failed prune keeps the object in the inventory so it is retried. */
 int sl_plan_apply(const sl_plan *plan, const sl_objset *desired, sl_target *t,
                   const sl_apply_opts *o, sl_error *err);

@@ -4,8 +4,13 @@
 #ifndef SL_SCAFFOLD_H
 #define SL_SCAFFOLD_H
 
+#include <stdio.h>
+
 /* Run `sluice scaffold ...` (argv[0] is "scaffold"); returns the process
  * exit code: 0 done, 2 error (nothing written locally). */
 int sl_scaffold_main(int argc, char **argv);
+
+/* Print the usage text of `sluice scaffold` to f. */
+void sl_scaffold_usage(FILE *f);
 
 #endif

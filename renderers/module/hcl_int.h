@@ -27,17 +27,25 @@ typedef struct hcl_tok {
     sl_hcl_range range;
 } hcl_tok;
 
+/* A window of the token stream: v[0] is token number base. */
 typedef struct hcl_toks {
     hcl_tok *v;
     size_t n, cap;
+    size_t base;
+    int eof; /* the T_EOF token has been appended */
 } hcl_toks;
 
 enum { HCL_SCAN_CONFIG, HCL_SCAN_EXPR, HCL_SCAN_TEMPLATE };
 
-/* Tokenise src (always ends with T_EOF). Lexical errors (invalid characters,
- * unterminated comments) go to diags. Returns 0, SL_ENOMEM or SL_ELIMIT. */
-int hcl_scan(const char *file, const char *src, size_t len, int mode, hcl_toks *out,
-             sl_hcl_diags *diags);
+/* The scanner runs on demand: hcl_lex_more appends at least one token to
+ * out (the stream ends with T_EOF, after which out->eof is set). Lexical
+ * errors (invalid characters, unterminated comments) go to diags. Returns
+ * 0, SL_ENOMEM or SL_ELIMIT. */
+typedef struct hcl_lexer hcl_lexer;
+int hcl_lex_new(const char *file, const char *src, size_t len, int mode, hcl_toks *out,
+                sl_hcl_diags *diags, hcl_lexer **lx);
+int hcl_lex_more(hcl_lexer *lx);
+void hcl_lex_free(hcl_lexer *lx);
 void hcl_toks_free(hcl_toks *t);
 const char *hcl_tok_name(hcl_tok_type t);
 

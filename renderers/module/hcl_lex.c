@@ -20,7 +20,7 @@ typedef struct lex_mode {
     int line_start;   /* M_HEREDOC: at the start of a line */
 } lex_mode;
 
-typedef struct lexer {
+struct hcl_lexer {
     const char *file, *src;
     size_t len, i;
     int line, col;
@@ -29,7 +29,8 @@ typedef struct lexer {
     lex_mode *stack;
     size_t sn, scap;
     int rc;
-} lexer;
+};
+typedef struct hcl_lexer lexer;
 
 static const char *const tok_names[] = {
     [T_NIL] = "nothing", [T_OBRACE] = "\"{\"", [T_CBRACE] = "\"}\"", [T_OBRACK] = "\"[\"",
@@ -63,7 +64,7 @@ void hcl_toks_free(hcl_toks *t)
 
 static sl_hcl_pos lex_pos(const lexer *lx)
 {
-    sl_hcl_pos p = {lx->line, lx->col, lx->i};
+    sl_hcl_pos p = {lx->line, lx->col, (uint32_t)lx->i};
     return p;
 }
 
@@ -496,46 +497,70 @@ static int lex_template(lexer *lx)
     return lex_emit(lx, T_SLIT, n);
 }
 
-int hcl_scan(const char *file, const char *src, size_t len, int mode, hcl_toks *out,
-             sl_hcl_diags *diags)
+int hcl_lex_new(const char *file, const char *src, size_t len, int mode, hcl_toks *out,
+                sl_hcl_diags *diags, hcl_lexer **out_lx)
 {
-    lexer lx = {0};
+    lexer *lx = calloc(1, sizeof(*lx));
 
-    lx.file = file;
-    lx.src = src;
-    lx.len = len;
-    lx.line = 1;
-    lx.col = 1;
-    lx.out = out;
-    lx.diags = diags;
+    *out_lx = NULL;
+    if (!lx)
+        return SL_ENOMEM;
+    lx->file = file;
+    lx->src = src;
+    lx->len = len;
+    lx->line = 1;
+    lx->col = 1;
+    lx->out = out;
+    lx->diags = diags;
     /* Skip a UTF-8 byte order mark. */
     if (len >= 3 && !memcmp(src, "\xEF\xBB\xBF", 3))
-        lx.i = 3;
-    if (lex_push(&lx, mode == HCL_SCAN_TEMPLATE ? M_TEMPLATE : M_NORMAL))
-        goto out;
-    while (lx.i < len && !lx.rc) {
-        if (!lx.sn && lex_push(&lx, M_NORMAL))
+        lx->i = 3;
+    if (lex_push(lx, mode == HCL_SCAN_TEMPLATE ? M_TEMPLATE : M_NORMAL)) {
+        free(lx);
+        return SL_ENOMEM;
+    }
+    *out_lx = lx;
+    return 0;
+}
+
+/* Scan until at least one token is appended (or the end is reached). */
+int hcl_lex_more(hcl_lexer *lx)
+{
+    size_t before = lx->out->base + lx->out->n;
+
+    if (lx->out->eof)
+        return 0;
+    while (lx->i < lx->len && !lx->rc && lx->out->base + lx->out->n == before) {
+        if (!lx->sn && lex_push(lx, M_NORMAL))
             break;
-        switch (lx.stack[lx.sn - 1].mode) {
+        switch (lx->stack[lx->sn - 1].mode) {
         case M_NORMAL:
-            lex_normal(&lx);
+            lex_normal(lx);
             break;
         case M_QUOTED:
-            lex_quoted(&lx);
+            lex_quoted(lx);
             break;
         case M_HEREDOC:
-            lex_heredoc(&lx);
+            lex_heredoc(lx);
             break;
         default:
-            lex_template(&lx);
+            lex_template(lx);
             break;
         }
     }
-    if (!lx.rc)
-        lex_emit(&lx, T_EOF, 0);
-out:
-    free(lx.stack);
-    return lx.rc;
+    if (!lx->rc && lx->i >= lx->len && lx->out->base + lx->out->n == before) {
+        if (!lex_emit(lx, T_EOF, 0))
+            lx->out->eof = 1;
+    }
+    return lx->rc;
+}
+
+void hcl_lex_free(hcl_lexer *lx)
+{
+    if (!lx)
+        return;
+    free(lx->stack);
+    free(lx);
 }
 
 /* Escapes: quoted literals process \n \r \t \" \\ \uNNNN \UNNNNNNNN; both

@@ -77,6 +77,7 @@ struct tf_module {
     size_t nnodes;
     size_t *order;         /* evaluation order (dependencies first) */
     size_t nvars;          /* nodes[0..nvars) are the variables */
+    int failed;            /* loading failed (kept: diagnostics point into its files) */
 };
 
 /* Parsed modules of one snapshot, each loaded once. */

@@ -781,6 +781,8 @@ int tf_cache_load(tf_cache *c, const char *dir, int depth, tf_module **out, sl_h
     *out = NULL;
     for (size_t i = 0; i < c->n; i++)
         if (!strcmp(c->mods[i]->dir, dir)) {
+            if (c->mods[i]->failed)
+                return SL_EINVAL; /* reported when it was loaded */
             *out = c->mods[i];
             return 0;
         }
@@ -862,22 +864,31 @@ int tf_cache_load(tf_cache *c, const char *dir, int depth, tf_module **out, sl_h
         rc = SL_EINVAL;
         goto out;
     }
-    if ((rc = tf_order(&L)))
-        goto out;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        tf_module **v = realloc(c->mods, cap * sizeof(*v));
-        if (!v) {
-            rc = SL_ENOMEM;
-            goto out;
-        }
-        c->mods = v;
-        c->cap = cap;
-    }
-    c->mods[c->n++] = m;
-    *out = m;
-    m = NULL;
+    rc = tf_order(&L);
 out:
+    /* A module that was parsed stays in the cache even when it failed:
+     * the diagnostics point into its files. */
+    if (m && m->nfiles && rc != SL_ENOTFOUND) {
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? c->cap * 2 : 8;
+            tf_module **v = realloc(c->mods, cap * sizeof(*v));
+            if (!v) {
+                /* cannot keep it: drop the diagnostics that point into it */
+                sl_hcl_diags_free(diags);
+                sl_hcl_diag_error(diags, NULL, "Out of memory", "loading module %s", dir);
+                tf_module_free(m);
+                sl_strv_free(&names);
+                return SL_ENOMEM;
+            }
+            c->mods = v;
+            c->cap = cap;
+        }
+        m->failed = rc != 0;
+        c->mods[c->n++] = m;
+        if (!rc)
+            *out = m;
+        m = NULL;
+    }
     if (rc == SL_ENOMEM)
         sl_hcl_diag_error(diags, NULL, "Out of memory", "loading module %s", dir);
     sl_strv_free(&names);

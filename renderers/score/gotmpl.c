@@ -20,7 +20,7 @@
 #define GT_MAX_CALLS 200    /* nested {{template}} calls at exec */
 #define GT_MAX_VARS 100000  /* live variables at exec */
 #define GT_ARENA_BLOCK 8192 /* arena block size */
-#define GT_MAX_STEPS 10000000 /* nodes executed + functions called per execution */
+#define GT_MAX_STEPS 2000000 /* nodes executed + functions called per execution */
 #define GT_MAX_ARENA ((size_t)256 << 20) /* temporary bytes per execution */
 
 /* ---------------------------------------------------------------- arena */
@@ -136,7 +136,7 @@ struct sl_gotmpl {
     char *src;
     size_t len;
     char *file;
-    int line, col;
+    int line, col, indent;
     gt_arena arena;
     gt_tmpl *tmpls; /* [0] is the main template */
     size_t ntmpls, cap;
@@ -161,7 +161,7 @@ static void tmpl_pos(const sl_gotmpl *t, size_t off, int *line, int *col)
             c++;
     if (nl) {
         l = t->line + nl;
-        c = c + 1;
+        c = c + 1 + t->indent;
     } else {
         l = t->line;
         c = t->col + c;
@@ -1237,6 +1237,12 @@ static int parse_list(gt_parser *ps, gt_node **head, int *term, size_t *term_pos
 int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t len,
                     sl_gotmpl **out, sl_error *err)
 {
+    return sl_gotmpl_parse_ex(file, line, col, 0, src, len, out, err);
+}
+
+int sl_gotmpl_parse_ex(const char *file, int line, int col, int indent, const char *src,
+                       size_t len, sl_gotmpl **out, sl_error *err)
+{
     sl_gotmpl *t = calloc(1, sizeof(*t));
     gt_parser ps = {0};
     gt_node *body = NULL;
@@ -1257,6 +1263,7 @@ int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t
     t->len = len;
     t->line = line > 0 ? line : 1;
     t->col = col > 0 ? col : 1;
+    t->indent = indent > 0 ? indent : 0;
     ps.t = t;
     ps.err = err;
     if ((rc = add_template(&ps, t->file, NULL, 0)))
@@ -1304,6 +1311,7 @@ struct gt_ctx {
     size_t nvars, capvars;
     int calls;
     long steps;
+    long nodes; /* values created (GT_MAX_NODES) */
     size_t arena_bytes;
     int brk; /* 1 break, 2 continue */
     const char *tname;
@@ -1411,6 +1419,12 @@ int gt_own(gt_ctx *x, cJSON *j)
     }
     x->owned[x->nowned++] = j;
     if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+        long n = 0;
+        for (cJSON *c = j->child; c; c = c->next)
+            n++;
+        x->nodes += n + 1;
+        if (x->nodes > GT_MAX_NODES)
+            return gt_fail(x, "the template built more than %ld values", GT_MAX_NODES);
         j->type |= GT_OWNED;
         mark_owned(j->child);
     }
@@ -1476,6 +1490,11 @@ gt_val gt_from_json(const cJSON *j)
 cJSON *gt_to_json(gt_ctx *x, const gt_val *v)
 {
     cJSON *j = NULL;
+
+    if (x && ++x->nodes > GT_MAX_NODES) {
+        gt_fail(x, "the template built more than %ld values", GT_MAX_NODES);
+        return NULL;
+    }
 
     switch (v->k) {
     case GT_NIL: j = cJSON_CreateNull(); break;
@@ -1809,7 +1828,18 @@ static int fmt_v_depth(sl_buf *b, const gt_val *v, int depth)
     switch (v->k) {
     case GT_NIL: return sl_buf_puts(b, "<nil>");
     case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
-    case GT_INT: return sl_buf_printf(b, "%lld", (long long)v->i);
+    case GT_INT: {
+        char d[24];
+        int k = (int)sizeof(d);
+        uint64_t u = v->i < 0 ? 0 - (uint64_t)v->i : (uint64_t)v->i;
+        do {
+            d[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v->i < 0)
+            d[--k] = '-';
+        return sl_buf_put(b, d + k, sizeof(d) - (size_t)k);
+    }
     case GT_FLOAT: return fmt_float(b, v->f, 'g', -1);
     case GT_STR: return sl_buf_put(b, v->s, v->n);
     case GT_LIST:
@@ -2355,10 +2385,8 @@ static int walk_fields(gt_ctx *x, const gt_arg *a, gt_val *v, int *missing, int 
     for (int i = 0; i < nf; i++) {
         const char *f = a->fields[i];
         if (v->k == GT_NIL) {
-            if (*missing || i == 0 ? *missing : 0)
-                continue;
             if (*missing)
-                continue;
+                continue; /* Go: a field of "no value" is again no value */
             return x_error(x, a->pos, a->end, "nil pointer evaluating interface {}.%s", f);
         }
         if (v->k != GT_MAP)
@@ -2455,10 +2483,6 @@ static int eval_arg(gt_ctx *x, const gt_arg *a, const gt_val *dot, gt_val *v, in
     case A_FIELD:
         *v = *dot;
         *missing = dot->k == GT_NIL && dot->b;
-        if (dot->k == GT_NIL && !*missing && 0)
-            return 0;
-        if (dot->k == GT_NIL)
-            *missing = 1; /* Execute with nil data: fields give <no value> */
         return walk_fields(x, a, v, missing, a->nfields, 0);
     case A_VAR:
         if ((rc = lookup_var(x, a, a->name, v)))
@@ -2658,6 +2682,11 @@ static int exec_range(gt_ctx *x, const gt_node *n, const gt_val *dot)
                 key = elem = gt_mkint((int64_t)i);
             }
             count++;
+            if (++x->steps > GT_MAX_STEPS) {
+                free(kids);
+                return x_error(x, n->pos, n->end, "execution took more than %d steps",
+                               GT_MAX_STEPS);
+            }
             x->nvars = base;
             if (pp->nvars == 1) {
                 rc = set_var(x, pp->vars[0], v.k == GT_INT ? &key : &elem);

@@ -80,7 +80,9 @@ void gt_fail_clear(gt_ctx *x);
 /* Mark out of memory (returns SL_ENOMEM). */
 int gt_nomem(gt_ctx *x);
 /* The cap on list sizes a function may build. */
-#define GT_MAX_LIST 1000000
+#define GT_MAX_LIST 100000
+/* The cap on values (map entries, list elements) one execution may create. */
+#define GT_MAX_NODES 2000000L
 
 /* Go's truthiness. */
 int gt_truth(const gt_val *v);

@@ -61,25 +61,31 @@ char *jn_strndup(jn_arena *a, const char *s, size_t n)
     return p;
 }
 
-/* Keep the newest chunk (emptied) so repeated renders do not reallocate. */
+/* Empty the arena for the next render. When the last render needed more
+ * than one chunk, the next one gets a single chunk of that size (up to
+ * 8 MiB), so repeated renders of one template stop allocating. */
 void jn_arena_reset(jn_arena *a)
 {
-    achunk *c = a->head, *keep = NULL;
+    achunk *c = a->head;
+    size_t used = 0;
 
-    while (c) {
-        achunk *next = c->next;
-        if (!keep && c->cap == ARENA_CHUNK) {
-            keep = c;
-            keep->used = 0;
-        } else {
-            free(c);
+    for (achunk *x = c; x; x = x->next)
+        used += x->used;
+    if (c && !c->next) {
+        c->used = 0;
+    } else if (c) {
+        size_t cap = used > ((size_t)8 << 20) ? ((size_t)8 << 20) : used;
+        jn_arena_free(a);
+        if (cap < ARENA_CHUNK)
+            cap = ARENA_CHUNK;
+        if ((c = malloc(sizeof(*c) + cap))) {
+            c->used = 0;
+            c->cap = cap;
+            c->next = NULL;
+            a->head = c;
+            a->total = cap;
         }
-        c = next;
     }
-    a->head = keep;
-    if (keep)
-        keep->next = NULL;
-    a->total = keep ? keep->cap : 0;
     a->overflow = 0;
 }
 
@@ -124,6 +130,9 @@ typedef struct P {
     int bal; /* bracket balance inside a tag */
     int lstrip_next;
     int depth;
+    int tline, tcol; /* where the current tag's {% starts */
+    char **itab;     /* interned names (open addressing), so scopes compare pointers */
+    size_t icap, in;
     tok cur;
 } P;
 
@@ -402,9 +411,44 @@ static jnode *nnew(P *p, int kind, int line, int col)
     return n;
 }
 
+/* One copy of every identifier, so that variables compare by pointer. */
+static char *intern(P *p, const char *s, size_t n)
+{
+    size_t h = 5381, i;
+
+    if (p->in * 2 >= p->icap) {
+        size_t ncap = p->icap ? p->icap * 2 : 256;
+        char **nt = calloc(ncap, sizeof(*nt));
+        if (!nt)
+            return NULL;
+        for (size_t k = 0; k < p->icap; k++) {
+            if (!p->itab[k])
+                continue;
+            size_t hh = 5381;
+            for (const char *c = p->itab[k]; *c; c++)
+                hh = hh * 33 + (unsigned char)*c;
+            for (i = hh & (ncap - 1); nt[i]; i = (i + 1) & (ncap - 1))
+                ;
+            nt[i] = p->itab[k];
+        }
+        free(p->itab);
+        p->itab = nt;
+        p->icap = ncap;
+    }
+    for (size_t k = 0; k < n; k++)
+        h = h * 33 + (unsigned char)s[k];
+    for (i = h & (p->icap - 1); p->itab[i]; i = (i + 1) & (p->icap - 1))
+        if (!strncmp(p->itab[i], s, n) && p->itab[i][n] == 0)
+            return p->itab[i];
+    if (!(p->itab[i] = jn_strndup(&p->t->ar, s, n)))
+        return NULL;
+    p->in++;
+    return p->itab[i];
+}
+
 static char *tok_name(P *p)
 {
-    return jn_strndup(&p->t->ar, p->cur.p, p->cur.n);
+    return intern(p, p->cur.p, p->cur.n);
 }
 
 static int p_expr(P *p, int nocond, jnode **out);
@@ -646,6 +690,8 @@ static int p_postfix(P *p, jnode **io)
                 return p_failat(p, p->cur.line, p->cur.col, "expected an attribute name after '.'");
             }
             n->a = *io;
+            n->line = (*io)->line;
+            n->col = (*io)->col;
             TRY(lex(p));
             *io = n;
         } else if (is_op(p, "[")) {
@@ -670,6 +716,8 @@ static int p_postfix(P *p, jnode **io)
                 return p_failat(p, k.line, k.col, "expected an index inside '[]'");
             NEW(n, colons ? N_SLICE : N_GETITEM, k);
             n->a = *io;
+            n->line = (*io)->line;
+            n->col = (*io)->col;
             n->b = parts[0];
             n->c = parts[1];
             n->d = parts[2];
@@ -1262,6 +1310,10 @@ static int p_raw(P *p, jnode **out)
 static int p_stmt(P *p, jnode **out)
 {
     tok k = p->cur;
+
+    /* blocks report unclosed at their {% */
+    k.line = p->tline;
+    k.col = p->tcol;
     jnode *n = NULL;
     const char *found;
     int rc;
@@ -1486,8 +1538,8 @@ static int p_body(P *p, const char *const *ends, const char *opener, int oline, 
             if (ends) {
                 return p_failat(p, oline, ocol,
                                 "unexpected end of template: '%s' block opened here was never "
-                                "closed; expected '{%% %s %%}'",
-                                opener, ends[0]);
+                                "closed; expected '{%% end%s %%}'",
+                                opener, opener);
             }
             *found = NULL;
             return 0;
@@ -1495,6 +1547,8 @@ static int p_body(P *p, const char *const *ends, const char *opener, int oline, 
         {
             int tline = p->line, tcol = p->col;
             size_t olen = (kind == 'v' && p->bs) ? 3 : 2;
+            p->tline = tline;
+            p->tcol = tcol;
             jnode *n = NULL;
             p_adv(p, olen);
             if (p->pos < p->len && p->s[p->pos] == '-')
@@ -1543,9 +1597,9 @@ static int p_body(P *p, const char *const *ends, const char *opener, int oline, 
                         if (ends)
                             return p_failat(p, p->cur.line, p->cur.col,
                                             "unexpected '%.*s'; the '%s' block opened at line "
-                                            "%d expects '{%% %s %%}'",
+                                            "%d expects '{%% end%s %%}'",
                                             (int)p->cur.n, p->cur.p, opener, p_line(p, oline),
-                                            ends[0]);
+                                            opener);
                         return p_failat(p, p->cur.line, p->cur.col,
                                         "unexpected '%.*s' outside of a block", (int)p->cur.n,
                                         p->cur.p);
@@ -1616,7 +1670,11 @@ int sl_jinja_parse(const char *src, size_t len, const sl_jinja_opts *o, sl_jinja
     p.err = err;
     p.nj = t->nunjucks;
     p.bs = t->o.backstage_delims;
-    rc = p_body(&p, NULL, NULL, 1, 1, &t->body, &found);
+    if (!(t->s_loop = intern(&p, "loop", 4)) || !(t->s_caller = intern(&p, "caller", 6)))
+        rc = p_oom(&p);
+    else
+        rc = p_body(&p, NULL, NULL, 1, 1, &t->body, &found);
+    free(p.itab);
 out:
     if (rc) {
         sl_jinja_free(t);

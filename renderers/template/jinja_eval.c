@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,24 +76,40 @@ static jv jv_undef(const jnode *site)
 
 jv jv_from_json(jn_render *r, const cJSON *j)
 {
-    if (cJSON_IsString(j))
-        return jv_str(j->valuestring, strlen(j->valuestring));
-    if (cJSON_IsNumber(j)) {
+    jv v;
+
+    memset(&v, 0, sizeof(v));
+    switch (j ? j->type & 0xff : cJSON_NULL) {
+    case cJSON_String:
+        v.t = JV_STR;
+        v.u.s = j->valuestring;
+        v.n = strlen(j->valuestring);
+        return v;
+    case cJSON_Number: {
         double d = j->valuedouble;
-        if (!r->nunjucks && d == floor(d) && fabs(d) < 9.2e18)
-            return jv_int(r, (int64_t)d);
-        return jv_float(d);
+        if (!r->nunjucks && d == floor(d) && fabs(d) < 9.2e18) {
+            v.t = JV_INT;
+            v.u.i = (int64_t)d;
+        } else {
+            v.t = JV_FLOAT;
+            v.u.f = d;
+        }
+        return v;
     }
-    if (cJSON_IsBool(j))
-        return jv_bool(cJSON_IsTrue(j));
-    if (cJSON_IsArray(j) || cJSON_IsObject(j)) {
-        jv v;
-        memset(&v, 0, sizeof(v));
+    case cJSON_True:
+    case cJSON_False:
+        v.t = JV_BOOL;
+        v.u.b = (j->type & 0xff) == cJSON_True;
+        return v;
+    case cJSON_Array:
+    case cJSON_Object:
         v.t = JV_JSON;
         v.u.j = j;
         return v;
+    default:
+        v.t = JV_NONE;
+        return v;
     }
-    return jv_none();
 }
 
 jlist *jl_new(jn_render *r, size_t cap)
@@ -272,7 +289,8 @@ int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
     if (m->t == JV_JSON && cJSON_IsObject(m->u.j)) {
         const cJSON *c;
         for (c = m->u.j->child; c; c = c->next)
-            if (c->string && strlen(c->string) == kn && !memcmp(c->string, k, kn)) {
+            if (c->string && c->string[0] == k[0] && !strncmp(c->string, k, kn) &&
+                c->string[kn] == 0) {
                 *out = jv_from_json(r, c);
                 return 1;
             }
@@ -303,6 +321,16 @@ int jv_to_list(jn_render *r, const jnode *site, const jv *v, jlist **out)
     }
     if (v->t == JV_UNDEF)
         return jn_undef_fail(r, v);
+    if (v->t == JV_JSON) {
+        /* walk the children once (cJSON_GetArrayItem is linear) */
+        const cJSON *c;
+        if (!(l = jl_new(r, (size_t)cJSON_GetArraySize(v->u.j))))
+            return jn_oom(r, site);
+        for (c = v->u.j->child; c; c = c->next)
+            l->v[l->n++] = jv_from_json(r, c);
+        *out = l;
+        return 0;
+    }
     n = jv_len(v);
     if (n < 0)
         return jn_fail(r, site, SL_EINVAL, "'%s' object is not iterable", jv_typename(r, v));
@@ -420,6 +448,21 @@ int jn_undef_fail(jn_render *r, const jv *v)
 
 /* -------------------------------------------------------------- numbers */
 
+static int put_int(sl_buf *b, int64_t i)
+{
+    char ib[24];
+    int k = 24;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+
+    do {
+        ib[--k] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        ib[--k] = '-';
+    return sl_buf_put(b, ib + k, (size_t)(24 - k));
+}
+
 void jn_fmt_double(double d, int py, char *buf, size_t n)
 {
     char tmp[40], digits[24];
@@ -438,7 +481,31 @@ void jn_fmt_double(double d, int py, char *buf, size_t n)
         snprintf(buf, n, "%s", py ? (signbit(d) ? "-0.0" : "0.0") : "0");
         return;
     }
-    for (prec = 1; prec <= 17; prec++) {
+    if (d == floor(d) && fabs(d) < 1e15) {
+        /* integral: digits as an integer */
+        char ib[32];
+        int k = 0;
+        unsigned long long u = (unsigned long long)fabs(d);
+        do {
+            ib[k++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (!py || k < 17) {
+            size_t o = 0;
+            if (d < 0 && o + 1 < n)
+                buf[o++] = '-';
+            while (k && o + 1 < n)
+                buf[o++] = ib[--k];
+            if (py && o + 3 < n) {
+                buf[o++] = '.';
+                buf[o++] = '0';
+            }
+            buf[o] = 0;
+            return;
+        }
+    }
+    /* the shortest of 15, 16 or 17 significant digits that reads back */
+    for (prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, d);
         if (strtod(tmp, NULL) == d)
             break;
@@ -724,7 +791,7 @@ int jv_print(jn_render *r, const jnode *site, const jv *v, sl_buf *b)
         rc = sl_buf_puts(b, v->u.b ? "True" : "False");
         break;
     case JV_INT:
-        rc = sl_buf_printf(b, "%lld", (long long)v->u.i);
+        rc = put_int(b, v->u.i);
         break;
     case JV_FLOAT:
         jn_fmt_double(v->u.f, 1, num, sizeof(num));
@@ -1163,8 +1230,9 @@ static jframe *frame_new(jn_render *r, jframe *parent)
 
 static jvar *frame_find(jframe *f, const char *name)
 {
+    /* names are interned by the parser: pointers compare */
     for (size_t i = f->n; i > 0; i--)
-        if (!strcmp(f->v[i - 1].name, name))
+        if (f->v[i - 1].name == name)
             return &f->v[i - 1];
     return NULL;
 }
@@ -1221,9 +1289,22 @@ static int lookup(jn_render *r, const jnode *n, jv *out)
             return 0;
         }
     }
-    if (r->ctx && (c = cJSON_GetObjectItemCaseSensitive(r->ctx, n->name))) {
-        *out = jv_from_json(r, c);
-        return 0;
+    {
+        size_t h = ((uintptr_t)n->name >> 4) & 127;
+        if (r->memo[h].name == n->name) {
+            if (r->memo[h].found) {
+                *out = r->memo[h].v;
+                return 0;
+            }
+        } else {
+            c = r->ctx ? cJSON_GetObjectItemCaseSensitive(r->ctx, n->name) : NULL;
+            r->memo[h].name = n->name;
+            r->memo[h].found = c != NULL;
+            if (c) {
+                *out = r->memo[h].v = jv_from_json(r, c);
+                return 0;
+            }
+        }
     }
     if (jn_global(r, n->name, out))
         return 0;
@@ -1308,13 +1389,18 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
         }
         if (obj->t == JV_LOOP && loop_attr(r, obj->u.loop, k, out))
             return 0;
-        /* Jinja2: attributes (methods) first for `.`, items first for [] */
-        if (!attr && jv_getkey(r, obj, key->u.s, key->n, out))
+        if (jv_is_map(obj)) {
+            /* Jinja2: `.items` etc. are the dict's methods; [] reads keys first */
+            int dm = !r->nunjucks && strchr("ikvg", k[0]) &&
+                     (!strcmp(k, "items") || !strcmp(k, "keys") || !strcmp(k, "values") ||
+                      !strcmp(k, "get"));
+            if ((!dm || !attr) && jv_getkey(r, obj, key->u.s, key->n, out))
+                return 0;
+            if (dm && jn_method(r, site, obj, k, out))
+                return 0;
+        } else if (jn_method(r, site, obj, k, out)) {
             return 0;
-        if (jn_method(r, site, obj, k, out))
-            return 0;
-        if (attr && jv_getkey(r, obj, key->u.s, key->n, out))
-            return 0;
+        }
         if (r->nunjucks && !strcmp(k, "length") && (obj->t == JV_STR || jv_is_seq(obj))) {
             *out = jv_float((double)(obj->t == JV_STR ? u8_len(obj->u.s, obj->n)
                                                        : (size_t)jv_len(obj)));
@@ -1744,7 +1830,7 @@ static int call_macro(jn_render *r, const jnode *site, jmacro *m, const jargs *a
         memset(&cv, 0, sizeof(cv));
         cv.t = JV_MACRO;
         cv.u.m = caller;
-        if (frame_set(r, f, "caller", cv))
+        if (frame_set(r, f, r->t->s_caller, cv))
             return jn_oom(r, site);
     }
     r->frame = f;
@@ -2155,7 +2241,7 @@ static int exec_for(jn_render *r, const jnode *n)
         } else if ((rc = unpack(r, n, n->targets, &items->v[i], set_local))) {
             goto out;
         }
-        if ((rc = set_local(r, n, "loop", lv)) || (rc = exec_body(r, n->b)))
+        if ((rc = set_local(r, n, r->t->s_loop, lv)) || (rc = exec_body(r, n->b)))
             goto out;
     }
     if ((!items || !items->n) && n->c) {
@@ -2203,6 +2289,20 @@ static int nj_assign(jn_render *r, const jnode *site, const char *name, jv v)
     return assign(r, site, name, v);
 }
 
+/* Append to the output: the common case (room left) without a call. */
+static inline int out_put(jn_render *r, const jnode *n, const char *s, size_t len)
+{
+    sl_buf *b = r->out;
+
+    if (b->ptr && b->len + len < b->cap) {
+        memcpy(b->ptr + b->len, s, len);
+        b->len += len;
+        b->ptr[b->len] = 0;
+        return 0;
+    }
+    return sl_buf_put(b, s, len) ? jn_oom(r, n) : 0;
+}
+
 static int exec_node(jn_render *r, const jnode *n)
 {
     jv v;
@@ -2210,12 +2310,12 @@ static int exec_node(jn_render *r, const jnode *n)
 
     switch (n->kind) {
     case N_TEXT:
-        return sl_buf_put(r->out, n->name, n->nlen) ? jn_oom(r, n) : 0;
+        return out_put(r, n, n->name, n->nlen);
     case N_OUTPUT:
         if ((rc = eval(r, n->a, &v)))
             return rc;
         if (v.t == JV_STR)
-            return sl_buf_put(r->out, v.u.s, v.n) ? jn_oom(r, n) : 0;
+            return out_put(r, n, v.u.s, v.n);
         return jv_print(r, n, &v, r->out);
     case N_IF:
         for (const jnode *b = n; b; b = b->c) {

@@ -185,6 +185,25 @@ static int map_case(FARGS, int up)
 
     if ((rc = nj_need_str(r, site, v, up ? "upper" : "lower")) || (rc = in_str(r, site, v, &s)))
         return rc;
+    {
+        /* ASCII (the usual case): map into the arena directly */
+        size_t i;
+        char *d;
+        for (i = 0; i < s.n && !((unsigned char)s.u.s[i] & 0x80); i++)
+            ;
+        if (i == s.n) {
+            if (!(d = jn_alloc(r->ar, s.n + 1)))
+                return jn_oom(r, site);
+            for (i = 0; i < s.n; i++) {
+                char c = s.u.s[i];
+                d[i] = up ? (c >= 'a' && c <= 'z' ? (char)(c - 32) : c)
+                          : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+            }
+            d[s.n] = 0;
+            *out = jv_str(d, s.n);
+            return 0;
+        }
+    }
     for (size_t i = 0; i < s.n;)
         if (put_case(&b, s.u.s, s.n, &i, up)) {
             sl_buf_free(&b);
@@ -920,10 +939,10 @@ static int f_float(FARGS)
 
 static int f_string(FARGS)
 {
-    if (r->nunjucks) {
-        *out = *v;
-        return 0;
-    }
+    /* nunjucks: copySafeness(v, v) is v.toString() */
+    if (r->nunjucks && (v->t == JV_UNDEF || v->t == JV_NONE))
+        return jn_fail(r, site, SL_EINVAL, "string: cannot convert %s to a string",
+                       v->t == JV_NONE ? "null" : "undefined");
     return jv_tostr(r, site, v, out);
 }
 
@@ -2614,7 +2633,8 @@ int jn_method(jn_render *r, const jnode *site, const jv *obj, const char *name, 
     if (!on)
         return 0;
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-        if ((methods[i].dialects & mask) && (methods[i].on & on) && !strcmp(methods[i].name, name)) {
+        if ((methods[i].dialects & mask) && (methods[i].on & on) &&
+            methods[i].name[0] == name[0] && !strcmp(methods[i].name, name)) {
             if (!(f = jn_alloc(r->ar, sizeof(*f))))
                 return 0;
             f->fn = methods[i].fn;

@@ -141,6 +141,7 @@ struct sl_jinja {
     jnode *body;
     jn_arena ar;
     int nunjucks;
+    const char *s_loop, *s_caller; /* interned "loop" and "caller" */
 };
 
 /* Filters and tests: fn gets the value, positional args and keyword args
@@ -210,7 +211,12 @@ typedef struct jn_render {
     jframe *frame;
     int nunjucks;
     int depth;
-    jv undef_default; /* scratch */
+    /* context lookups by interned name, cached for the render */
+    struct {
+        const char *name;
+        jv v;
+        int found;
+    } memo[128];
 } jn_render;
 
 /* Fail with the site's position. Returns a negative code. */

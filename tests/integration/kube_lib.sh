@@ -36,7 +36,7 @@ _kube_run() {
   KUBE_LOG=$T/kube-requests.log
   : >"$KUBE_LOG"
   "$KUBE_SERVER" --listen 127.0.0.1:0 --port-file "$T/kube.port" --log "$KUBE_LOG" "$@" \
-    >"$T/kube-server.out" 2>"$T/kube-server.err" &
+    >"$T/kube-server.out" 2>>"$T/kube-server.err" &
   KUBE_PID=$!
   for i in $(seq 1 200); do
     [ -s "$T/kube.port" ] && break

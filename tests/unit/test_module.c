@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/time.h>
 
-#include "../../renderers/module/hcl.h"
 #include "sl_app.h"
 #include "sl_test.h"
 
@@ -51,23 +50,6 @@ static const char *tree(const char *name, ...)
     va_end(ap);
     return dir;
 }
-
-/* The HCL engine grows in parallel with this renderer: a test that needs a
- * built-in function the engine does not have yet says so and skips. */
-static int need(const char *test, const char *funcs)
-{
-    char buf[256], *save = NULL;
-
-    snprintf(buf, sizeof(buf), "%s", funcs);
-    for (char *f = strtok_r(buf, " ", &save); f; f = strtok_r(NULL, " ", &save))
-        if (!sl_hcl_func_lookup(NULL, f)) {
-            fprintf(stderr, "SKIP %s: the HCL engine has no %s() yet\n", test, f);
-            return 0;
-        }
-    return 1;
-}
-
-#define ENV_FUNCS "can regex contains merge keys trimsuffix floor tostring"
 
 typedef struct result {
     int rc;
@@ -590,8 +572,6 @@ static void test_sensitive(void)
     result_free(&r);
 
     /* a validation message quoting it is not shown */
-    if (!need("test_sensitive", "length"))
-        return;
     render_tf("variable \"password\" {\n  type = string\n  sensitive = true\n"
               "  validation {\n    condition = length(var.password) > 10\n"
               "    error_message = \"too short: ${var.password}\"\n  }\n}\n",
@@ -639,8 +619,6 @@ static void test_environment_tiers(void)
 {
     static const char *const tiers[] = {"dev", "staging", "prod"};
 
-    if (!need("test_environment_tiers", ENV_FUNCS))
-        return;
 
     for (size_t i = 0; i < 3; i++) {
         char each[128], golden[64];
@@ -662,8 +640,6 @@ static void test_environment_quota_by_tier(void)
 {
     result r;
 
-    if (!need("test_environment_quota_by_tier", ENV_FUNCS))
-        return;
 
     render(examples(), request_tree("prod", NULL), "source: platform:modules/environment\n",
            "environments/commerce-prod.yaml", 0, 1, &r);
@@ -687,8 +663,6 @@ static void test_environment_bad_tier(void)
 {
     result r;
 
-    if (!need("test_environment_bad_tier", ENV_FUNCS))
-        return;
 
     /* the module's error_message, at the request's tier: line 7, col 9 */
     render(examples(), request_tree("qa", NULL), "source: platform:modules/environment\n",
@@ -726,8 +700,6 @@ static void test_environment_ttl(void)
     struct timeval tv[2] = {{1700000000, 0}, {1700000000, 0}};
     result r;
 
-    if (!need("test_environment_ttl", ENV_FUNCS))
-        return;
 
     snprintf(file, sizeof(file), "%s/environments/commerce-dev.yaml", app);
     SL_CHECK_INT(utimes(file, tv), 0);
@@ -773,8 +745,6 @@ static void test_requests_glob(void)
 {
     result r;
 
-    if (!need("test_requests_glob", ENV_FUNCS))
-        return;
 
     render(examples(), NULL,
            "source: modules/environment\nrequests: \"environments/*.yaml\"\n", NULL,

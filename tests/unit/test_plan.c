@@ -265,7 +265,7 @@ static void add_inv(fake *f, const char *group, const char *ver, const char *kin
 static sl_plan *build(sl_objset *d, sl_target *t, int prune, int allow_empty, int expect_rc,
                       sl_error *err)
 {
-    sl_plan_opts o = {prune, allow_empty};
+    sl_plan_opts o = {.prune = prune, .allow_empty = allow_empty};
     sl_plan *p = (sl_plan *)1;
 
     sl_error_clear(err);

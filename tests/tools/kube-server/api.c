@@ -321,7 +321,31 @@ static const char *manager_of(const ks_req *r, char *buf, size_t n)
     return "unknown";
 }
 
+/* A request body parsed outside the global lock. */
+struct ks_body {
+    int done; /* parsed */
+    int rc;
+    cJSON *doc; /* until a handler takes it */
+    sl_error err;
+};
+
+static int parse_body_now(const ks_req *r, cJSON **out, sl_error *err);
+
+/* The request's body as JSON (the caller's): taken from the pre-parsed body
+ * when there is one. Errors name the position in the body. */
 static int parse_body(const ks_req *r, cJSON **out, sl_error *err)
+{
+    if (r->pre_ && r->pre_->done) {
+        *out = r->pre_->doc;
+        r->pre_->doc = NULL;
+        if (r->pre_->rc && err)
+            *err = r->pre_->err;
+        return r->pre_->rc;
+    }
+    return parse_body_now(r, out, err);
+}
+
+static int parse_body_now(const ks_req *r, cJSON **out, sl_error *err)
 {
     sl_docv dv = {0};
     int rc;
@@ -349,11 +373,14 @@ static int parse_body(const ks_req *r, cJSON **out, sl_error *err)
         }
     }
     rc = sl_yaml_parse("body", r->body, r->body_len, NULL, NULL, &dv, err);
-    if (rc)
+    if (rc) {
+        sl_docv_free(&dv); /* the parser may keep its array on error */
         return rc;
+    }
     if (dv.n != 1) {
+        size_t n = dv.n;
         sl_docv_free(&dv);
-        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", dv.n);
+        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", n);
     }
     *out = dv.v[0];
     dv.v[0] = NULL;
@@ -484,7 +511,7 @@ static int spec_changed(const cJSON *old, const cJSON *nw)
     {
         if (!strcmp(c->string, "metadata") || !strcmp(c->string, "status"))
             continue;
-        if (!cJSON_Compare(c, cJSON_GetObjectItemCaseSensitive(old, c->string), 1))
+        if (!ks_json_equal(c, cJSON_GetObjectItemCaseSensitive(old, c->string)))
             return 1;
     }
     cJSON_ArrayForEach(c, old)
@@ -572,7 +599,7 @@ static ks_manage manage_for(const ks_req *r, const ks_kind *k, const char *manag
     m.manager = manager;
     m.api_version = gv_str(k, gv, gvn);
     m.now = ks_time_str(ks_now(), now, nown);
-    m.schema = k->crd ? KS_SCHEMA_CUSTOM : KS_SCHEMA_BUILTIN;
+    m.schema = k->crd ? &k->schema : KS_SCHEMA_BUILTIN;
     m.strip_status = k->status_sub;
     m.force = r->force && !strcmp(r->force, "true");
     return m;
@@ -590,7 +617,7 @@ static void commit(const ks_req *r, const ks_kind *k, const char *key, const cJS
         set_num(cJSON_GetObjectItemCaseSensitive(nw, "metadata"), "generation",
                 (cJSON_IsNumber(g) ? g->valuedouble : 1) + 1);
     }
-    if (old && cJSON_Compare(old, nw, 1)) {
+    if (old && ks_json_equal(old, nw)) {
         /* nothing changed: no new resourceVersion */
         out->code = code;
         out->body = present(k, old);
@@ -741,7 +768,8 @@ static void do_list(const ks_req *r, const ks_kind *k, ks_resp *out)
         fail(out, 500, "InternalError", NULL, NULL, "out of memory");
         goto out;
     }
-    qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
+    if (c.n > 1)
+        qsort(c.v, c.n, sizeof(*c.v), entry_cmp);
     list = cJSON_CreateObject();
     cJSON_AddStringToObject(list, "kind", k->list_kind);
     cJSON_AddStringToObject(list, "apiVersion", gv_str(k, gv, sizeof(gv)));
@@ -1043,7 +1071,7 @@ static void do_patch(const ks_req *r, const ks_kind *k, const char *key, ks_resp
         cJSON_DeleteItemFromObjectCaseSensitive(nw, "status");
         if (st)
             cJSON_AddItemToObject(nw, "status", cJSON_Duplicate(st, 1));
-        e->ready_at = 0;
+        ks_status_cancel(e);
         commit(r, k, key, e->obj, nw, dry, 200, out);
         goto out;
     }
@@ -1052,8 +1080,8 @@ static void do_patch(const ks_req *r, const ks_kind *k, const char *key, ks_resp
         const cJSON *om = cJSON_GetObjectItemCaseSensitive(e->obj, "metadata");
         cJSON *nm = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
         if (!cJSON_IsObject(nm) ||
-            !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(om, "name"),
-                           cJSON_GetObjectItemCaseSensitive(nm, "name"), 1)) {
+            !ks_json_equal(cJSON_GetObjectItemCaseSensitive(om, "name"),
+                           cJSON_GetObjectItemCaseSensitive(nm, "name"))) {
             fail(out, 422, "Invalid", k, r->name, "metadata.name: Invalid value: field is immutable");
             goto out;
         }
@@ -1107,7 +1135,7 @@ static void do_status_replace(const ks_req *r, const ks_kind *k, const char *key
     if ((st = cJSON_GetObjectItemCaseSensitive(obj, "status")))
         cJSON_AddItemToObject(nw, "status", cJSON_Duplicate(st, 1));
     cJSON_Delete(obj);
-    e->ready_at = 0;
+    ks_status_cancel(e);
     commit(r, k, key, e->obj, nw, dry, 200, out);
 }
 
@@ -1364,7 +1392,7 @@ int ks_watch_poll(ks_watch *w, sl_buf *out)
     w->out = out;
     finalize_namespaces();
     k = ks_kind_by_plural(w->group, w->version, w->plural);
-    if (k)
+    if (k && ks_status_pending())
         ks_each(k, w->ns, refresh_one, (void *)k);
     if (!w->started) {
         w->started = 1;
@@ -1424,11 +1452,14 @@ static void start_watch(const ks_req *r, const ks_kind *k, ks_resp *out)
     out->watch = w;
 }
 
-void ks_api_handle(const ks_req *r, ks_resp *out)
+void ks_api_handle(const ks_req *req, ks_resp *out)
 {
     const ks_kind *k;
     char *key = NULL;
-    const char *m = r->method;
+    const char *m = req->method;
+    struct ks_body pre;
+    ks_req rq = *req;
+    const ks_req *r = &rq;
 
     out->code = 0;
     out->body = NULL;
@@ -1439,6 +1470,14 @@ void ks_api_handle(const ks_req *r, ks_resp *out)
              "application/json, application/yaml (this test server does not speak protobuf)");
         return;
     }
+    memset(&pre, 0, sizeof(pre));
+    sl_error_clear(&pre.err);
+    if (req->body && req->body_len && strcmp(m, "DELETE")) {
+        pre.rc = parse_body_now(req, &pre.doc, &pre.err);
+        pre.done = 1;
+        rq.pre_ = &pre;
+    }
+
     ks_lock();
     finalize_namespaces();
     k = ks_kind_by_plural(r->group, r->version, r->plural);
@@ -1485,6 +1524,7 @@ void ks_api_handle(const ks_req *r, ks_resp *out)
 out:
     ks_unlock();
     free(key);
+    cJSON_Delete(pre.doc);
     if (!out->body && !out->watch)
         fail(out, 500, "InternalError", NULL, NULL, "out of memory");
 }

@@ -6,6 +6,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- JSON equality ------------------------------------------------------ */
+
+/* Deep equality of two JSON values. Linear when object members are in the
+ * same order (the common case: one side is a copy of the other); a member
+ * out of order is looked up. (cJSON_Compare checks objects both ways at
+ * every level, which doubles the work per level of nesting.) */
+int ks_json_equal(const cJSON *a, const cJSON *b)
+{
+    const cJSON *x, *y;
+    int na = 0, nb = 0;
+
+    if (a == b)
+        return 1;
+    if (!a || !b || (a->type & 0xFF) != (b->type & 0xFF))
+        return 0;
+    switch (a->type & 0xFF) {
+    case cJSON_False:
+    case cJSON_True:
+    case cJSON_NULL:
+        return 1;
+    case cJSON_Number:
+        return a->valuedouble == b->valuedouble;
+    case cJSON_String:
+    case cJSON_Raw:
+        return a->valuestring && b->valuestring && !strcmp(a->valuestring, b->valuestring);
+    case cJSON_Array:
+        for (x = a->child, y = b->child; x && y; x = x->next, y = y->next)
+            if (!ks_json_equal(x, y))
+                return 0;
+        return !x && !y;
+    case cJSON_Object:
+        for (x = a->child; x; x = x->next)
+            na++;
+        for (y = b->child; y; y = y->next)
+            nb++;
+        if (na != nb)
+            return 0;
+        for (x = a->child, y = b->child; x; x = x->next, y = y ? y->next : NULL) {
+            const cJSON *other = (y && !strcmp(x->string, y->string))
+                                     ? y
+                                     : cJSON_GetObjectItemCaseSensitive(b, x->string);
+            if (!other || !ks_json_equal(x, other))
+                return 0;
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* ---- field sets ------------------------------------------------------ */
 
 static int cmp_str(const void *a, const void *b)
@@ -57,7 +107,66 @@ int ks_fset_minus(const sl_strv *a, const sl_strv *b, sl_strv *out)
 
 /* ---- schema ---------------------------------------------------------- */
 
+const ks_schema ks_schema_builtin = {1, NULL}, ks_schema_custom = {0, NULL};
+
 enum { LIST_ATOMIC, LIST_SET, LIST_MAP };
+
+/* The OpenAPI schema node of the field at path below root, or NULL: f:
+ * segments follow properties (or additionalProperties), list items follow
+ * items. */
+static const cJSON *schema_at(const cJSON *root, const char *path)
+{
+    const cJSON *node = root;
+    const char *p = path;
+    char name[256];
+
+    while (node && *p) {
+        const char *e = strchr(p, KS_SEP);
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > 2 && !strncmp(p, "f:", 2)) {
+            const cJSON *props = cJSON_GetObjectItemCaseSensitive(node, "properties"), *ap;
+            if (n - 2 >= sizeof(name))
+                return NULL;
+            memcpy(name, p + 2, n - 2);
+            name[n - 2] = '\0';
+            ap = cJSON_GetObjectItemCaseSensitive(node, "additionalProperties");
+            node = cJSON_GetObjectItemCaseSensitive(props, name);
+            if (!node && cJSON_IsObject(ap))
+                node = ap;
+        } else {
+            node = cJSON_GetObjectItemCaseSensitive(node, "items");
+        }
+        p = e ? e + 1 : p + n;
+    }
+    return node;
+}
+
+/* A custom resource's list type from its CRD schema. The keys point into
+ * the schema (alive while the kind is, under the server's lock). */
+static int custom_list_kind(const cJSON *root, const char *path, const char *const **keys)
+{
+    static _Thread_local const char *kv[9];
+    const cJSON *node = root ? schema_at(root, path) : NULL, *k;
+    const char *lt = sl_doc_str(node, "x-kubernetes-list-type");
+    size_t n = 0;
+
+    if (!lt || !strcmp(lt, "atomic"))
+        return LIST_ATOMIC;
+    if (!strcmp(lt, "set"))
+        return LIST_SET;
+    if (strcmp(lt, "map"))
+        return LIST_ATOMIC;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(node, "x-kubernetes-list-map-keys"))
+    {
+        if (cJSON_IsString(k) && n < 8)
+            kv[n++] = k->valuestring;
+    }
+    if (!n)
+        return LIST_ATOMIC;
+    kv[n] = NULL;
+    *keys = kv;
+    return LIST_MAP;
+}
 
 /* The last segment of path (after the last KS_SEP), or path. */
 static const char *last_seg(const char *path, size_t len, size_t *seglen)
@@ -77,7 +186,7 @@ static int seg_is(const char *seg, size_t n, const char *want)
 
 /* How the list at path (its own path, ending in its field segment) merges:
  * atomic, set of scalars, or map keyed by *keys (NULL-terminated). */
-static int list_kind(const char *path, ks_schema sch, const char *const **keys)
+static int list_kind(const char *path, const ks_schema *sch, const char *const **keys)
 {
     static const char *const k_name[] = {"name", NULL};
     static const char *const k_cport[] = {"containerPort", "protocol", NULL};
@@ -110,8 +219,8 @@ static int list_kind(const char *path, ks_schema sch, const char *const **keys)
         *keys = k_uid;
         return LIST_MAP;
     }
-    if (sch == KS_SCHEMA_CUSTOM)
-        return LIST_ATOMIC;
+    if (!sch->builtin)
+        return custom_list_kind(sch->openapi, path, keys);
     if (seg_is(seg, n, "f:ports")) {
         if (!strcmp(path, "f:spec\x1f" "f:ports")) {
             *keys = k_sport;
@@ -139,42 +248,75 @@ static int list_kind(const char *path, ks_schema sch, const char *const **keys)
     return LIST_ATOMIC;
 }
 
+/* Append v (a scalar) as JSON to b: a fast path for plain strings and
+ * integers, cJSON's printer for the rest. */
+static int put_scalar(sl_buf *b, const cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        const unsigned char *p = (const unsigned char *)v->valuestring;
+        for (; *p; p++)
+            if (*p < 0x20 || *p == '"' || *p == '\\' || *p >= 0x7f)
+                break;
+        if (!*p)
+            return sl_buf_printf(b, "\"%s\"", v->valuestring);
+    } else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble &&
+               v->valuedouble > -1e15 && v->valuedouble < 1e15) {
+        return sl_buf_printf(b, "%lld", (long long)v->valuedouble);
+    }
+    {
+        char *json = cJSON_PrintUnformatted(v);
+        int rc = json ? sl_buf_puts(b, json) : SL_ENOMEM;
+        free(json);
+        return rc;
+    }
+}
+
+/* Are all of keys present in item as scalars? */
+static int has_keys(const cJSON *item, const char *const *keys)
+{
+    if (!cJSON_IsObject(item))
+        return 0;
+    for (size_t i = 0; keys[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, keys[i]);
+        if (!v || cJSON_IsObject(v) || cJSON_IsArray(v) || cJSON_IsNull(v))
+            return 0;
+    }
+    return 1;
+}
+
 /* The key segment ("k:{...}") of item for keys, or NULL when a key is
  * missing or not a scalar. Caller frees. */
 static char *item_key(const cJSON *item, const char *const *keys)
 {
-    cJSON *k = cJSON_CreateObject();
-    char *json = NULL, *seg = NULL;
+    sl_buf b = SL_BUF_INIT;
+    int rc = 0;
 
-    if (!k || !cJSON_IsObject(item))
-        goto out;
-    for (size_t i = 0; keys[i]; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, keys[i]);
-        if (!v || cJSON_IsObject(v) || cJSON_IsArray(v) || cJSON_IsNull(v))
-            goto out;
-        cJSON_AddItemToObject(k, keys[i], cJSON_Duplicate(v, 0));
+    if (!has_keys(item, keys))
+        return NULL;
+    rc = sl_buf_puts(&b, "k:{");
+    for (size_t i = 0; keys[i] && !rc; i++) {
+        rc = sl_buf_printf(&b, "%s\"%s\":", i ? "," : "", keys[i]);
+        if (!rc)
+            rc = put_scalar(&b, cJSON_GetObjectItemCaseSensitive(item, keys[i]));
     }
-    json = cJSON_PrintUnformatted(k);
-    if (json && (seg = malloc(strlen(json) + 3))) {
-        memcpy(seg, "k:", 2);
-        strcpy(seg + 2, json);
+    if (!rc)
+        rc = sl_buf_putc(&b, '}');
+    if (rc) {
+        sl_buf_free(&b);
+        return NULL;
     }
-out:
-    free(json);
-    cJSON_Delete(k);
-    return seg;
+    return sl_buf_detach(&b);
 }
 
+/* Does every item of arr carry the keys? (Otherwise the list is treated as atomic.) */
 static int keyed_ok(const cJSON *arr, const char *const *keys)
 {
     const cJSON *it;
 
     cJSON_ArrayForEach(it, arr)
     {
-        char *k = item_key(it, keys);
-        if (!k)
+        if (!has_keys(it, keys))
             return 0;
-        free(k);
     }
     return 1;
 }
@@ -203,9 +345,9 @@ static void path_cut(sl_buf *path, size_t len)
         path->ptr[len] = '\0';
 }
 
-static int walk(const cJSON *node, sl_buf *path, ks_schema sch, sl_strv *out);
+static int walk(const cJSON *node, sl_buf *path, const ks_schema *sch, sl_strv *out);
 
-static int walk_members(const cJSON *obj, sl_buf *path, ks_schema sch, sl_strv *out)
+static int walk_members(const cJSON *obj, sl_buf *path, const ks_schema *sch, sl_strv *out)
 {
     const cJSON *c;
     int rc = 0;
@@ -225,7 +367,7 @@ static int walk_members(const cJSON *obj, sl_buf *path, ks_schema sch, sl_strv *
     return 0;
 }
 
-static int walk(const cJSON *node, sl_buf *path, ks_schema sch, sl_strv *out)
+static int walk(const cJSON *node, sl_buf *path, const ks_schema *sch, sl_strv *out)
 {
     const char *const *keys;
     const cJSON *it;
@@ -293,7 +435,7 @@ static int meta_is_stripped(const char *k)
     return 0;
 }
 
-int ks_fields_of(const cJSON *obj, ks_schema sch, int strip_status, sl_strv *out)
+int ks_fields_of(const cJSON *obj, const ks_schema *sch, int strip_status, sl_strv *out)
 {
     sl_buf path = SL_BUF_INIT;
     const cJSON *c, *m;
@@ -381,7 +523,7 @@ static int find_item(const cJSON *arr, const char *seg)
     {
         int match = 1;
         if (seg[0] == 'v') {
-            match = cJSON_Compare(it, want, 1);
+            match = ks_json_equal(it, want);
         } else {
             const cJSON *k;
             if (!cJSON_IsObject(it))
@@ -390,7 +532,7 @@ static int find_item(const cJSON *arr, const char *seg)
             {
                 if (!match)
                     break;
-                match = cJSON_Compare(cJSON_GetObjectItemCaseSensitive(it, k->string), k, 1);
+                match = ks_json_equal(cJSON_GetObjectItemCaseSensitive(it, k->string), k);
             }
         }
         if (match) {
@@ -615,12 +757,12 @@ static void default_keys_pod(cJSON *podspec)
         }
 }
 
-void ks_fields_default_keys(cJSON *obj, ks_schema sch)
+void ks_fields_default_keys(cJSON *obj, const ks_schema *sch)
 {
     cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     const char *kind = sl_doc_str(obj, "kind");
 
-    if (sch != KS_SCHEMA_BUILTIN || !cJSON_IsObject(spec) || !kind)
+    if (!sch->builtin || !cJSON_IsObject(spec) || !kind)
         return;
     if (!strcmp(kind, "Service")) {
         cJSON *ports = cJSON_GetObjectItemCaseSensitive(spec, "ports");
@@ -639,10 +781,10 @@ void ks_fields_default_keys(cJSON *obj, ks_schema sch)
 
 /* ---- merging --------------------------------------------------------- */
 
-static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch);
+static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch);
 
 /* Merge list src into list dst (the list at path). */
-static int merge_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
+static int merge_list(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch)
 {
     const char *const *keys;
     const cJSON *it;
@@ -658,7 +800,7 @@ static int merge_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
         if (kind == LIST_SET) {
             const cJSON *d;
             int have = 0;
-            cJSON_ArrayForEach(d, dst) have |= cJSON_Compare(d, it, 1);
+            cJSON_ArrayForEach(d, dst) have |= ks_json_equal(d, it);
             if (!have && !cJSON_AddItemToArray(dst, cJSON_Duplicate(it, 1)))
                 return SL_ENOMEM;
             continue;
@@ -690,7 +832,7 @@ static int merge_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
 
 /* Merge object src into object dst: objects recursively, lists by their
  * kind, anything else replaced. Nulls in src are ignored. */
-static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
+static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch)
 {
     const cJSON *c;
     int rc = 0;
@@ -858,7 +1000,7 @@ static int same_at(const cJSON *a, const cJSON *b, const char *path)
         return !x && !y;
     if (seg[0] == 'k' || seg[0] == 'v' || seg[0] == 'i')
         return 1;
-    return cJSON_Compare(x, y, 1);
+    return ks_json_equal(x, y);
 }
 
 static int set_replace(sl_strv *dst, sl_strv *src)
@@ -907,19 +1049,19 @@ static int print_manager(const mentry *e, sl_buf *b)
     return rc;
 }
 
-typedef struct conflict {
+typedef struct fconflict {
     size_t entry;
     const char *path;
-} conflict;
+} fconflict;
 
 static int conflict_cmp(const void *a, const void *b)
 {
-    const conflict *x = a, *y = b;
+    const fconflict *x = a, *y = b;
     return x->entry != y->entry ? (x->entry < y->entry ? -1 : 1) : strcmp(x->path, y->path);
 }
 
 /* The 409 Status for conflicts (grouped per manager, managers sorted). */
-static cJSON *conflict_status(const mlist *l, conflict *cv, size_t n)
+static cJSON *conflict_status(const mlist *l, fconflict *cv, size_t n)
 {
     sl_buf msg = SL_BUF_INIT, field = SL_BUF_INIT, who = SL_BUF_INIT;
     cJSON *st = cJSON_CreateObject(), *details, *causes;
@@ -1004,10 +1146,10 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
     sl_strv newset = SL_STRV_INIT, others = SL_STRV_INIT, removed = SL_STRV_INIT;
     sl_buf path = SL_BUF_INIT;
     mlist l = {0};
-    conflict *cv = NULL;
+    fconflict *cv = NULL;
     size_t ncv = 0, capcv = 0;
     mentry *me;
-    int rc = SL_ENOMEM;
+    int rc = SL_ENOMEM, dirty;
 
     *out = NULL;
     *conflict_out = NULL;
@@ -1042,7 +1184,7 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
                 continue;
             if (ncv == capcv) {
                 size_t cap = capcv ? capcv * 2 : 8;
-                conflict *v = realloc(cv, cap * sizeof(*v));
+                fconflict *v = realloc(cv, cap * sizeof(*v));
                 if (!v)
                     goto out;
                 cv = v;
@@ -1087,9 +1229,11 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
             goto out;
         }
         sl_strv_free(&tmp);
-        for (size_t i = removed.n; i-- > 0;)
+        /* parents first: a list item goes before its key fields would be */
+        for (size_t i = 0; i < removed.n; i++)
             ks_fields_remove(merged, removed.v[i]);
     }
+    dirty = !me || ncv > 0;
     if (!me && !(me = mlist_add(&l, m->manager, "Apply", m->api_version, m->now, NULL)))
         goto out;
     if (!set_equal(&me->set, &newset) || !me->api_version ||
@@ -1098,9 +1242,11 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
         free(me->api_version);
         me->time = dupn(m->now);
         me->api_version = dupn(m->api_version);
+        dirty = 1;
     }
     set_replace(&me->set, &newset);
-    if (mlist_write(&l, merged))
+    /* unchanged entries keep the JSON the object already carries */
+    if ((dirty || !live) && mlist_write(&l, merged))
         goto out;
     *out = merged;
     merged = NULL;
@@ -1236,9 +1382,9 @@ int ks_merge_patch(cJSON **doc, const cJSON *patch)
     return 0;
 }
 
-static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, ks_schema sch);
+static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, const ks_schema *sch);
 
-static int smp_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
+static int smp_list(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch)
 {
     const char *const *keys;
     const cJSON *it;
@@ -1281,7 +1427,7 @@ static int smp_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
     return 0;
 }
 
-static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, ks_schema sch)
+static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, const ks_schema *sch)
 {
     const cJSON *c;
     int rc = 0;
@@ -1327,7 +1473,7 @@ static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, ks_schema sch)
                 cJSON *x;
                 cJSON_ArrayForEach(x, lst)
                 {
-                    if (cJSON_Compare(x, v, 1)) {
+                    if (ks_json_equal(x, v)) {
                         cJSON_DeleteItemFromArray(lst, i);
                         break;
                     }
@@ -1371,7 +1517,7 @@ static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, ks_schema sch)
     return 0;
 }
 
-int ks_strategic_patch(cJSON **doc, const cJSON *patch, ks_schema sch)
+int ks_strategic_patch(cJSON **doc, const cJSON *patch, const ks_schema *sch)
 {
     sl_buf path = SL_BUF_INIT;
     int rc;
@@ -1536,7 +1682,7 @@ int ks_json_patch(cJSON **doc, const cJSON *ops, sl_error *err)
             rc = pointer_remove(*doc, path, NULL);
         } else if (!strcmp(o, "test")) {
             const cJSON *cur = pointer_get(*doc, path);
-            if (!cur || !value || !cJSON_Compare(cur, value, 1))
+            if (!cur || !value || !ks_json_equal(cur, value))
                 return sl_error_set(err, SL_ECONFLICT, "test operation at %s failed", path);
         } else if (!strcmp(o, "move") || !strcmp(o, "copy")) {
             cJSON *src = from ? pointer_get(*doc, from) : NULL;

@@ -196,6 +196,7 @@ typedef struct wstream {
     sl_buf buf;
     size_t off;
     int done;
+    double last; /* when something was last written */
 } wstream;
 
 static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
@@ -211,10 +212,17 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
         if (!s->buf.len) {
             if (s->done)
                 return MHD_CONTENT_READER_END_OF_STREAM;
-            /* nothing yet: libmicrohttpd calls again; pace it */
-            usleep(20000);
-            return 0;
+            if (ks_now() - s->last < 1.0) {
+                /* nothing yet: libmicrohttpd calls again; pace it */
+                usleep(20000);
+                return 0;
+            }
+            /* a newline now and then (JSON whitespace between events) lets a
+             * closed connection be noticed, so its watch ends */
+            if (sl_buf_putc(&s->buf, '\n'))
+                return MHD_CONTENT_READER_END_WITH_ERROR;
         }
+        s->last = ks_now();
     }
     {
         size_t n = s->buf.len - s->off;
@@ -247,6 +255,7 @@ static enum MHD_Result send_watch(struct MHD_Connection *conn, const char *metho
         return MHD_NO;
     }
     s->w = w;
+    s->last = ks_now();
     sl_buf_init(&s->buf, (size_t)256 << 20);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, watch_reader, s, watch_done);
     if (!r) {
@@ -395,6 +404,31 @@ static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *
                                                          "resource", NULL, NULL, NULL),
                              -1);
         }
+    } else if (n == 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v2")) {
+        /* an empty but valid document: kubectl finds no schema for any kind
+         * and skips client-side validation */
+        const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+        ks_unlock();
+        if (accept && strstr(accept, "protobuf")) {
+            static const unsigned char pb[] = {
+                0x0a, 0x03, '2', '.', '0', 0x12, 0x15, 0x0a, 0x0a, 'K', 'u', 'b', 'e', 'r', 'n',
+                'e',  't',  'e', 's', 0x12, 0x07, 'v',  '1',  '.',  '3', '2', '.', '0', 0x42, 0x00};
+            struct MHD_Response *resp = MHD_create_response_from_buffer(
+                sizeof(pb), (void *)pb, MHD_RESPMEM_PERSISTENT);
+            enum MHD_Result ret;
+            if (!resp)
+                return MHD_NO;
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf");
+            log_line(method, c->uri, "200");
+            ret = MHD_queue_response(conn, 200, resp);
+            MHD_destroy_response(resp);
+            return ret;
+        }
+        return send_text(conn, method, c, 200, "application/json",
+                         strdup("{\"swagger\":\"2.0\",\"info\":{\"title\":\"Kubernetes\","
+                                "\"version\":\"v1.32.0\"},\"paths\":{},\"definitions\":{}}"),
+                         -1);
     } else if (n >= 2 && !strcmp(seg[0], "openapi")) {
         ks_unlock();
         return send_json(conn, method, c, 404,

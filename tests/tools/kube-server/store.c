@@ -14,6 +14,7 @@
 #include <time.h>
 
 double ks_delay_ready;
+static long g_pending; /* entries whose status is not ready yet */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long long g_rv = 1000;
@@ -60,6 +61,7 @@ unsigned long long ks_current_rv(void)
 
 static ks_kind **g_kinds;
 static size_t g_nkinds, g_capkinds;
+static unsigned g_kinds_gen; /* bumped when CRDs change the kinds */
 
 static const struct {
     const char *group, *version, *kind, *plural, *shorts;
@@ -114,6 +116,7 @@ static void kind_free(ks_kind *k)
     free(k->list_kind);
     free(k->short_names);
     free(k->crd);
+    cJSON_Delete(k->openapi);
     free(k);
 }
 
@@ -285,6 +288,8 @@ int ks_put(const char *key, cJSON *obj, ks_entry **out)
 static void emit_deleted(ks_entry *e)
 {
     char rv[32];
+
+    ks_status_cancel(e);
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(e->obj, "metadata");
 
     snprintf(rv, sizeof(rv), "%llu", ks_next_rv());
@@ -521,6 +526,21 @@ static void add_verbs(cJSON *r, int with_collection)
             cJSON_AddItemToArray(v, cJSON_CreateString(verbs[i]));
 }
 
+/* Kinds in the "all" category (kubectl get all), as the API server lists them. */
+static int in_category_all(const ks_kind *k)
+{
+    static const char *const kinds[] = {"Pod",        "Service",   "Deployment",
+                                        "StatefulSet", "DaemonSet", "ReplicaSet",
+                                        "Job",        "CronJob",   "HorizontalPodAutoscaler"};
+
+    if (k->crd)
+        return 0;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (!strcmp(k->kind, kinds[i]))
+            return 1;
+    return 0;
+}
+
 cJSON *ks_discovery_resources(const char *group, const char *version)
 {
     cJSON *d, *rs;
@@ -545,6 +565,10 @@ cJSON *ks_discovery_resources(const char *group, const char *version)
         cJSON_AddBoolToObject(r, "namespaced", k->namespaced);
         cJSON_AddStringToObject(r, "kind", k->kind);
         add_verbs(r, strcmp(k->plural, "namespaces"));
+        if (in_category_all(k)) {
+            cJSON *cat = cJSON_AddArrayToObject(r, "categories");
+            cJSON_AddItemToArray(cat, cJSON_CreateString("all"));
+        }
         if (*k->short_names) {
             cJSON *sn = cJSON_AddArrayToObject(r, "shortNames");
             char *copy = strdup(k->short_names), *save = NULL;
@@ -575,6 +599,10 @@ cJSON *ks_discovery_resources(const char *group, const char *version)
 cJSON *ks_openapi_v3_index(void)
 {
     cJSON *d = cJSON_CreateObject(), *paths = cJSON_AddObjectToObject(d, "paths");
+    unsigned nserved = 0;
+
+    for (size_t i = 0; i < g_nkinds; i++)
+        nserved += served(g_kinds[i]);
 
     for (size_t i = 0; i < g_nkinds; i++) {
         const ks_kind *k = g_kinds[i];
@@ -588,7 +616,7 @@ cJSON *ks_openapi_v3_index(void)
             snprintf(p, sizeof(p), "api/%s", k->version);
         if (cJSON_GetObjectItemCaseSensitive(paths, p))
             continue;
-        snprintf(url, sizeof(url), "/openapi/v3/%s?hash=%llu", p, ks_current_rv());
+        snprintf(url, sizeof(url), "/openapi/v3/%s?hash=%08X%04X", p, g_kinds_gen, nserved);
         e = cJSON_AddObjectToObject(paths, p);
         cJSON_AddStringToObject(e, "serverRelativeURL", url);
     }
@@ -1065,17 +1093,31 @@ void ks_status_init(const ks_kind *k, ks_entry *e, const cJSON *old)
         if (strcmp(k->kind, "Deployment") && strcmp(k->kind, "StatefulSet"))
             return;
         /* a replica count change is a new spec: refresh the counts */
-        if (cJSON_Compare(sl_doc_path(old, "spec.replicas"), sl_doc_path(e->obj, "spec.replicas"),
-                          1))
+        if (ks_json_equal(sl_doc_path(old, "spec.replicas"), sl_doc_path(e->obj, "spec.replicas")))
             return;
     }
     if (ks_delay_ready > 0) {
         make_status(k, e->obj, 0);
+        if (!e->ready_at)
+            g_pending++;
         e->ready_at = ks_now() + ks_delay_ready;
     } else {
         make_status(k, e->obj, 1);
-        e->ready_at = 0;
+        ks_status_cancel(e);
     }
+}
+
+void ks_status_cancel(ks_entry *e)
+{
+    if (e->ready_at) {
+        e->ready_at = 0;
+        g_pending--;
+    }
+}
+
+long ks_status_pending(void)
+{
+    return g_pending;
 }
 
 void ks_status_refresh(const ks_kind *k, ks_entry *e)
@@ -1085,7 +1127,7 @@ void ks_status_refresh(const ks_kind *k, ks_entry *e)
 
     if (!e->ready_at || ks_now() < e->ready_at)
         return;
-    e->ready_at = 0;
+    ks_status_cancel(e);
     make_status(k, e->obj, 1);
     meta = cJSON_GetObjectItemCaseSensitive(e->obj, "metadata");
     snprintf(rv, sizeof(rv), "%llu", ks_next_rv());
@@ -1123,6 +1165,7 @@ int ks_crd_changed(const char *name, const cJSON *obj)
             break;
         }
     unregister_crd(name);
+    g_kinds_gen++;
     if (!obj) {
         return 0;
     }
@@ -1153,8 +1196,14 @@ int ks_crd_changed(const char *name, const cJSON *obj)
                           !scope || strcmp(scope, "Cluster"), sub != NULL, 1, served_at);
             if (rc)
                 break;
-            g_kinds[g_nkinds - 1]->storage =
-                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "storage"));
+            {
+                ks_kind *nk = g_kinds[g_nkinds - 1];
+                const cJSON *oas = sl_doc_path(v, "schema.openAPIV3Schema");
+                nk->storage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "storage"));
+                nk->openapi = oas ? cJSON_Duplicate(oas, 1) : NULL;
+                nk->schema.builtin = 0;
+                nk->schema.openapi = nk->openapi;
+            }
         }
         sl_buf_free(&shorts);
     }
@@ -1191,6 +1240,35 @@ static int add_namespace(const char *name)
         ks_status_init(k, e, NULL);
     free(key);
     return rc;
+}
+
+void ks_store_free(void)
+{
+    for (size_t i = 0; i < g_nkinds; i++)
+        kind_free(g_kinds[i]);
+    free(g_kinds);
+    g_kinds = NULL;
+    g_nkinds = g_capkinds = 0;
+    for (size_t i = 0; i < g_tabcap; i++) {
+        ks_entry *e = g_tab[i], *next;
+        for (; e; e = next) {
+            next = e->next;
+            cJSON_Delete(e->obj);
+            free(e->key);
+            free(e);
+        }
+    }
+    free(g_tab);
+    g_tab = NULL;
+    g_tabn = g_tabcap = 0;
+    for (size_t i = 0; i < KS_EVENTS; i++) {
+        free(g_ev[i].key);
+        cJSON_Delete(g_ev[i].obj);
+        memset(&g_ev[i], 0, sizeof(g_ev[i]));
+    }
+    g_ev_head = g_ev_n = 0;
+    g_ev_dropped = 0;
+    g_pending = 0;
 }
 
 int ks_store_init(void)

@@ -13,12 +13,14 @@
  *   sl-hcldec --diags FILE                parse FILE and print diagnostics
  *                                         Terraform-style (exit 1 on errors)
  *   sl-hcldec --ranges FILE               parse FILE, print the error ranges
+ *   sl-hcldec --bench FILE [N]            parse FILE N times, print MB/s
  *   sl-hcldec --eval EXPR                 evaluate an expression with the
  *                                         built-in functions; print JSON
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../../renderers/module/hcl.h"
 
@@ -665,8 +667,8 @@ static int pos_match(const sl_hcl_block *pb, sl_hcl_pos p, const char *which, co
         return 0;
     }
     if (line != p.line || col != p.col || byte != (long)p.byte) {
-        printf("FAIL %s: diagnostic %zu %s: got %d:%d (byte %zu), expected %ld:%ld (byte %ld)\n",
-               path, idx, which, p.line, p.col, p.byte, line, col, byte);
+        printf("FAIL %s: diagnostic %zu %s: got %d:%d (byte %u), expected %ld:%ld (byte %ld)\n",
+               path, idx, which, p.line, p.col, (unsigned)p.byte, line, col, byte);
         return 0;
     }
     return 1;
@@ -924,6 +926,42 @@ static int cmd_ranges(const char *path)
     return rc ? 1 : 0;
 }
 
+/* Parse FILE `rounds` times; print bytes, seconds and MB/s of the best
+ * round (the benchmark's parse-only mode). */
+static int cmd_bench(const char *path, int rounds)
+{
+    sl_buf b = SL_BUF_INIT;
+    double best = 1e30;
+    size_t blocks = 0;
+    int rc = read_file(path, &b);
+
+    for (int r = 0; !rc && r < rounds; r++) {
+        sl_hcl_diags d = {0};
+        sl_hcl_file *f = NULL;
+        struct timespec t0, t1;
+        double s;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = sl_hcl_parse(path, b.ptr ? b.ptr : "", b.len, NULL, &f, &d);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        if (s < best)
+            best = s;
+        if (f && f->body)
+            blocks = f->body->nblocks;
+        if (f && getenv("SL_HCLDEC_ARENA"))
+            fprintf(stderr, "arena %zu bytes\n", sl_hcl_arena_used(f->arena));
+        if (rc)
+            sl_hcl_diags_print(&d, stderr);
+        sl_hcl_file_free(f);
+        sl_hcl_diags_free(&d);
+    }
+    if (!rc)
+        printf("bytes=%zu blocks=%zu seconds=%.4f mb_per_s=%.1f\n", b.len, blocks, best,
+               (double)b.len / 1e6 / best);
+    sl_buf_free(&b);
+    return rc ? 1 : 0;
+}
+
 static int cmd_eval(const char *src)
 {
     sl_hcl_diags d = {0};
@@ -963,6 +1001,8 @@ int main(int argc, char **argv)
         return cmd_json(argv[2], 0);
     if (argc == 3 && !strcmp(argv[1], "--diags"))
         return cmd_json(argv[2], 1);
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--bench"))
+        return cmd_bench(argv[2], argc == 4 ? atoi(argv[3]) : 3);
     if (argc == 3 && !strcmp(argv[1], "--ranges"))
         return cmd_ranges(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "--eval"))

@@ -24,7 +24,10 @@ resource "kubernetes_manifest" "namespace" {
     kind       = "Namespace"
     metadata = {
       name = var.name
+      # `team` is what the platform's policies require on a namespace
+      # (policies/gatekeeper/namespaces-need-owner.yaml).
       labels = merge(var.labels, {
+        team                           = var.team
         "platform.myorg.io/team"       = var.team
         "platform.myorg.io/tier"       = var.tier
         "app.kubernetes.io/managed-by" = "sluice"

@@ -1,0 +1,1 @@
+[for x in range(5) : {for k, v in {a = x} : k => v...}]

@@ -1,0 +1,5 @@
+greeting = "héllo wörld ☃"
+emoji    = "👩‍👩‍👧‍👦"
+cjk      = "日本語"
+combined = "años"
+escaped  = "\u00e9\U0001F600"
