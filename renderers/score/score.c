@@ -746,9 +746,10 @@ static int is_workload_kind(const char *kind)
     return !strcmp(kind, "Deployment") || !strcmp(kind, "StatefulSet");
 }
 
-/* Add objects (an array, consumed) to the set with namespace and labels. */
+/* Add objects (an array, consumed) to the set with namespace and labels;
+ * with dedupe, one whose identity is already in the set is dropped. */
 static int add_objects(render_run *r, cJSON *objs, const score_wl *w, const cJSON *extra_labels,
-                       sl_error *err)
+                       int dedupe, sl_error *err)
 {
     sl_app app = *r->app;
     sl_docv dv = {0};
@@ -786,8 +787,10 @@ static int add_objects(render_run *r, cJSON *objs, const score_wl *w, const cJSO
                 }
             }
         }
-        {
-            /* a later manifest with the same identity replaces an earlier one */
+        if (dedupe) {
+            /* a later resource manifest with the identity of an earlier one is
+             * dropped (a shared resource provisioned for several workloads
+             * repeats them); workload objects clash as usual (SL_EDUP) */
             sl_objid id;
             sl_error e2;
             if (sl_objid_from_json(o, NULL, &id, &e2) == 0) {
@@ -900,16 +903,16 @@ static int score_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, s
         if ((rc = score_compose_convert(r.wl, r.nwl, r.manifests, &project, err)))
             goto out;
         cJSON_AddItemToArray(objs, project);
-        rc = add_objects(&r, objs, &r.wl[0], NULL, err);
+        rc = add_objects(&r, objs, &r.wl[0], NULL, 0, err);
     } else {
         /* catalog labels go on every object of the app: the resources'
          * workloads belong to the component's team as much as its own */
         cJSON *cl = catalog_labels(&r);
-        rc = add_objects(&r, r.manifests, &r.wl[0], cl, err);
+        rc = add_objects(&r, r.manifests, &r.wl[0], cl, 1, err);
         for (size_t i = 0; !rc && i < r.nwl; i++) {
             if ((rc = score_k8s_convert(&r.wl[i], objs, err)))
                 break;
-            rc = add_objects(&r, objs, &r.wl[i], cl, err);
+            rc = add_objects(&r, objs, &r.wl[i], cl, 0, err);
         }
         cJSON_Delete(cl);
     }
