@@ -54,7 +54,8 @@ apps:
     source: platform
     render: { module: { source: modules/environment, requests: "environments/*.yaml" } }
     target: out
-    prune: true
+    # TTL expiry deletes a whole environment at once: no share limit, a count cap
+    prune: { enabled: true, maxShare: 0, maxCount: 50 }
 Y
 S() { run env SLUICE_NOW="$NOW" "$SLUICE" "$@" -c "$T/sluice.yaml"; }
 
@@ -111,11 +112,11 @@ expect_out "4 to create" "shop-dev's objects are created again"
 expect_out "expires in 6d23h" "the ttl counts from the new commit"
 
 # prune off: the expired environment stays, and the note says so.
-sed -i 's/prune: true/prune: false/' "$T/sluice.yaml"
+sed -i 's/enabled: true/enabled: false/' "$T/sluice.yaml"
 NOW=$((T0 + 40 * DAY))
 S diff
 expect_out "prune is off for this app" "with prune off the note says the objects stay"
-sed -i 's/prune: false/prune: true/' "$T/sluice.yaml"
+sed -i 's/enabled: false/enabled: true/' "$T/sluice.yaml"
 
 # A bad tier: the module's error_message at the request's position.
 request bad-env shop qa 1d
