@@ -289,7 +289,7 @@ int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
     if (m->t == JV_JSON && cJSON_IsObject(m->u.j)) {
         const cJSON *c;
         for (c = m->u.j->child; c; c = c->next)
-            if (c->string && c->string[0] == k[0] && !strncmp(c->string, k, kn) &&
+            if (c->string && (!kn || c->string[0] == k[0]) && !strncmp(c->string, k, kn) &&
                 c->string[kn] == 0) {
                 *out = jv_from_json(r, c);
                 return 1;
