@@ -1622,6 +1622,11 @@ int gt_arg_int(gt_ctx *x, const gt_val *v, int64_t *out)
         *out = v->i;
         return 0;
     }
+    if (v->k == GT_FLOAT && v->f == floor(v->f) && fabs(v->f) < 9.2e18) {
+        /* an integral constant such as 3.0 converts, as Go's evalInteger */
+        *out = (int64_t)v->f;
+        return 0;
+    }
     if (v->k == GT_NIL)
         return gt_fail(x, "invalid value; expected int");
     return gt_fail(x, "wrong type for value; expected int; got %s", gt_type_name(v));

@@ -266,6 +266,8 @@ static void test_sprig_strings(void)
     R("{{ toString 5 }}{{ toString 1.5 }}{{ toString .l }} {{ toStrings .l }} {{ printf \"%T\" (toString 5) }}",
       "{\"l\":[1,\"a\"]}", "51.5[1 a] [1 a] string");
     RERR("{{ repeat \"x\" \"y\" }}", NULL, "wrong type for value; expected int; got string");
+    R("{{ repeat 2.0 \"ab\" }}", NULL, "abab");
+    RERR("{{ repeat 2.5 \"ab\" }}", NULL, "wrong type for value; expected int; got float64");
     RERR("{{ substr 9 10 \"abc\" }}", NULL, "error calling substr: slice bounds out of range");
     RERR("{{ trim 5 }}", NULL, "error calling trim: wrong type for value; expected string; got int");
 }
