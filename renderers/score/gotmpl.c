@@ -2860,6 +2860,14 @@ int sl_gotmpl_exec(const sl_gotmpl *t, const cJSON *data, sl_buf *out, sl_error 
 
 /* -------------------------------------------------------- Go builtins */
 
+/* A scratch buffer failed: its cap (GT_MAX_STR) or memory. */
+static int buf_fail(gt_ctx *x, int rc)
+{
+    if (rc == SL_ELIMIT)
+        return gt_fail(x, "result larger than %zu MiB", GT_MAX_STR >> 20);
+    return gt_nomem(x);
+}
+
 static int f_and(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     (void)x;
@@ -2980,11 +2988,11 @@ static int f_slice(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 
 static int f_print(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = gt_sprint(&b, argv, argc);
     if (rc) {
         sl_buf_free(&b);
-        return gt_nomem(x);
+        return buf_fail(x, rc);
     }
     *res = gt_bufstr(x, &b);
     sl_buf_free(&b);
@@ -2993,7 +3001,7 @@ static int f_print(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 
 static int f_println(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < argc && !rc; i++) {
         if (i)
@@ -3005,7 +3013,7 @@ static int f_println(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         rc = sl_buf_putc(&b, '\n');
     if (rc) {
         sl_buf_free(&b);
-        return gt_nomem(x);
+        return buf_fail(x, rc);
     }
     *res = gt_bufstr(x, &b);
     sl_buf_free(&b);
@@ -3014,7 +3022,7 @@ static int f_println(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 
 static int f_printf(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     const char *f = NULL;
     size_t fn = 0;
     int rc;
@@ -3024,7 +3032,7 @@ static int f_printf(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     rc = gt_sprintf(&b, f, fn, argv + 1, argc - 1);
     if (rc) {
         sl_buf_free(&b);
-        return gt_nomem(x);
+        return buf_fail(x, rc);
     }
     *res = gt_bufstr(x, &b);
     sl_buf_free(&b);
@@ -3159,8 +3167,9 @@ static int f_ge(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
  * them: a single string is used as is, otherwise fmt.Sprint. */
 static int escape_arg(gt_ctx *x, gt_val *argv, int argc, sl_buf *b)
 {
-    if (gt_sprint(b, argv, argc))
-        return gt_nomem(x);
+    int rc = gt_sprint(b, argv, argc);
+    if (rc)
+        return buf_fail(x, rc);
     if (!b->ptr && sl_buf_puts(b, ""))
         return gt_nomem(x);
     return 0;
@@ -3168,7 +3177,7 @@ static int escape_arg(gt_ctx *x, gt_val *argv, int argc, sl_buf *b)
 
 static int f_html(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf in = SL_BUF_INIT, b = SL_BUF_INIT;
+    sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
     int rc = escape_arg(x, argv, argc, &in);
 
     for (size_t i = 0; !rc && i < in.len; i++) {
@@ -3186,12 +3195,12 @@ static int f_html(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         *res = gt_bufstr(x, &b);
     sl_buf_free(&in);
     sl_buf_free(&b);
-    return rc ? gt_nomem(x) : 0;
+    return rc ? buf_fail(x, rc) : 0;
 }
 
 static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf in = SL_BUF_INIT, b = SL_BUF_INIT;
+    sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
     int rc = escape_arg(x, argv, argc, &in);
 
     for (size_t i = 0; !rc && i < in.len;) {
@@ -3217,12 +3226,12 @@ static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         *res = gt_bufstr(x, &b);
     sl_buf_free(&in);
     sl_buf_free(&b);
-    return rc ? gt_nomem(x) : 0;
+    return rc ? buf_fail(x, rc) : 0;
 }
 
 static int f_urlquery(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf in = SL_BUF_INIT, b = SL_BUF_INIT;
+    sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
     int rc = escape_arg(x, argv, argc, &in);
 
     for (size_t i = 0; !rc && i < in.len; i++) {
@@ -3238,7 +3247,7 @@ static int f_urlquery(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         *res = gt_bufstr(x, &b);
     sl_buf_free(&in);
     sl_buf_free(&b);
-    return rc ? gt_nomem(x) : 0;
+    return rc ? buf_fail(x, rc) : 0;
 }
 
 static int f_call(gt_ctx *x, gt_val *argv, int argc, gt_val *res)

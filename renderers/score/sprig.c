@@ -31,7 +31,7 @@
 
 int gt_cast_str(gt_ctx *x, const gt_val *v, gt_val *out)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
 
     if (v->k == GT_STR) {
         *out = *v;
@@ -91,6 +91,8 @@ static int put_res_buf(gt_ctx *x, sl_buf *b, int rc, gt_val *res)
 {
     if (rc) {
         sl_buf_free(b);
+        if (rc == SL_ELIMIT)
+            return gt_fail(x, "result larger than %zu MiB", GT_MAX_STR >> 20);
         return rc == SL_EINVAL ? rc : gt_nomem(x);
     }
     *res = gt_bufstr(x, b);
@@ -292,7 +294,7 @@ static int case_map(gt_ctx *x, gt_val *argv, gt_val *res, int mode)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, prev_sep = 1;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc;) {
@@ -354,7 +356,7 @@ F(s_repeat)
     int64_t count;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, count);
     STR(1, s, n);
@@ -429,7 +431,7 @@ F(s_abbrev)
     int64_t w;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     INT(0, w);
     STR(1, s, n);
     if (w < 4 || n <= (size_t)w) {
@@ -446,7 +448,7 @@ F(s_initials)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++)
@@ -499,7 +501,7 @@ static int strval(sl_buf *b, const gt_val *v)
 
 F(s_quote)
 {
-    sl_buf b = SL_BUF_INIT, t = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT, t = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -521,7 +523,7 @@ F(s_quote)
 
 F(s_squote)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -543,7 +545,7 @@ F(s_squote)
 
 F(s_cat)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -564,7 +566,7 @@ static int indent_impl(gt_ctx *x, gt_val *argv, gt_val *res, int nl)
     int64_t sp;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, sp);
     STR(1, s, n);
@@ -601,7 +603,7 @@ F(s_replace)
 {
     const char *old, *nw, *s;
     size_t on, nn, n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, old, on);
     STR(1, nw, nn);
@@ -650,7 +652,7 @@ static int case_words(gt_ctx *x, gt_val *argv, gt_val *res, char sep)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, inword = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -699,7 +701,7 @@ F(s_camelcase)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, up = 1;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -723,7 +725,7 @@ F(s_wrap)
     int64_t w;
     const char *s;
     size_t n, col = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, w);
     STR(1, s, n);
@@ -853,7 +855,7 @@ F(s_join)
 {
     const char *sep;
     size_t sn;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     STR(0, sep, sn);
     if (argv[1].k == GT_LIST) {
@@ -988,7 +990,7 @@ static int b64_encode(sl_buf *b, const unsigned char *s, size_t n)
 F(s_randBytes)
 {
     int64_t cnt;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     INT(0, cnt);
     if (cnt < 0 || cnt > 1 << 20)
         return gt_fail(x, "count %lld out of range", (long long)cnt);
@@ -1003,7 +1005,7 @@ F(s_randBytes)
 F(s_uuidv4)
 {
     unsigned char u[16];
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     if (RAND_bytes(u, 16) != 1)
         return gt_fail(x, "random generator failed");
     u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
@@ -1265,7 +1267,7 @@ static int replace_impl(gt_ctx *x, gt_val *argv, gt_val *res, int literal)
     gt_re re;
     const char *s, *p, *r;
     size_t n, pn, rn, pos = 0, last = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, p, pn);
     STR(1, s, n);
@@ -1391,7 +1393,7 @@ F(s_regexQuoteMeta)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -1670,7 +1672,7 @@ F(l_untilStep)
 F(l_seq)
 {
     int64_t first = 1, step = 1, last = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < argc; i++)
         if (argv[i].k != GT_INT)
@@ -2258,7 +2260,7 @@ int gt_json_encode(sl_buf *b, const gt_val *v, const char *indent, int escape_ht
 static int tojson_impl(gt_ctx *x, gt_val *argv, gt_val *res, const char *indent, int html,
                        int must)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = gt_json_encode(&b, &argv[0], indent, html);
     if (rc == SL_EINVAL || rc == SL_ELIMIT) {
         sl_buf_free(&b);
@@ -2322,7 +2324,7 @@ F(c_mustFromJson)
 
 F(c_toYaml)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     cJSON *j;
     int rc;
     if ((argv[0].k == GT_MAP || argv[0].k == GT_LIST) && !gt_tree_ok(argv[0].j))
@@ -2378,7 +2380,7 @@ F(c_fromYamlArray)
 F(e_b64enc)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
     return put_res_buf(x, &b, b64_encode(&b, (const unsigned char *)s.s, s.n), res);
@@ -2446,7 +2448,7 @@ static long codec_error(const char *s, size_t n, size_t q, int (*val)(int))
 F(e_b64dec)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     unsigned acc = 0;
     int bits = 0, rc = 0;
     size_t i, n;
@@ -2484,7 +2486,7 @@ F(e_b32enc)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
@@ -2508,7 +2510,7 @@ F(e_b32enc)
 F(e_b32dec)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     uint64_t acc = 0;
     int bits = 0, rc = 0;
     size_t n;
@@ -2576,7 +2578,7 @@ F(h_adler32sum)
     const char *s;
     size_t n;
     uint32_t a = 1, b = 0;
-    sl_buf o = SL_BUF_INIT;
+    sl_buf o = GT_BUF_INIT;
     STR(0, s, n);
     for (size_t i = 0; i < n; i++) {
         a = (a + (unsigned char)s[i]) % 65521;
@@ -2590,7 +2592,7 @@ F(k_encodeSecretRef)
 {
     const char *name, *key;
     size_t nn, kn;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     STR(0, name, nn);
     STR(1, key, kn);
     return put_res_buf(x, &b,
@@ -2715,7 +2717,7 @@ F(t_now)
 {
     struct timespec ts;
     struct tm tm;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     char tmp[64];
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -2829,7 +2831,7 @@ F(t_date)
     size_t n;
     time_t t;
     long ns;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     STR(0, l, n);
     if (to_time(x, &argv[1], &t, &ns))
         return SL_EINVAL;
@@ -2842,7 +2844,7 @@ F(t_unixEpoch)
     long ns;
     if (to_time(x, &argv[0], &t, &ns))
         return SL_EINVAL;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     return put_res_buf(x, &b, sl_buf_printf(&b, "%lld", (long long)t), res);
 }
 

@@ -268,6 +268,9 @@ static void test_sprig_strings(void)
     RERR("{{ repeat \"x\" \"y\" }}", NULL, "wrong type for value; expected int; got string");
     R("{{ repeat 2.0 \"ab\" }}", NULL, "abab");
     RERR("{{ repeat 2.5 \"ab\" }}", NULL, "wrong type for value; expected int; got float64");
+    RERR("{{ repeat 1000 (repeat 100000 \"x\") }}", NULL, "error calling repeat: repeat: result larger than 64 MiB");
+    RERR("{{ $s := repeat 60000000 \"x\" }}{{ print $s $s }}", NULL,
+         "error calling print: result larger than 64 MiB");
     RERR("{{ substr 9 10 \"abc\" }}", NULL, "error calling substr: slice bounds out of range");
     RERR("{{ trim 5 }}", NULL, "error calling trim: wrong type for value; expected string; got int");
 }
