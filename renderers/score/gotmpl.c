@@ -36,6 +36,8 @@ typedef struct gt_arena {
     gt_blk *head;
 } gt_arena;
 
+/* n bytes (16-aligned) from the arena; NULL when malloc fails. Freed only
+ * all at once by arena_free. */
 static void *arena_alloc(gt_arena *a, size_t n)
 {
     gt_blk *b = a->head;
@@ -922,6 +924,8 @@ enum { TERM_EOF, TERM_END, TERM_ELSE };
 
 static int parse_list(gt_parser *ps, gt_node **head, int *term, size_t *term_pos, int toplevel);
 
+/* Register a named template (define/block); a second non-empty body for
+ * the same name is Go's "multiple definition" error. */
 static int add_template(gt_parser *ps, const char *name, gt_node *body, size_t pos)
 {
     sl_gotmpl *t = ps->t;
@@ -1824,6 +1828,7 @@ int gt_tree_ok(const cJSON *j)
     return tree_walk(j, 0, &nodes);
 }
 
+/* fmt's %v of v (maps with sorted keys), refusing trees gt_tree_ok rejects. */
 static int fmt_v_depth(sl_buf *b, const gt_val *v, int depth)
 {
     int rc = 0;
@@ -2381,6 +2386,8 @@ static int x_error(gt_ctx *x, size_t pos, size_t end, const char *fmt, ...)
                            x->tname, msg);
 }
 
+/* Run a pipeline's commands, each result the last argument of the next;
+ * then declare or assign its variables. A nil result becomes "no value". */
 static int eval_pipe(gt_ctx *x, const gt_pipe *pp, const gt_val *dot, gt_val *res);
 
 /* Walk fields from v. missing: v came from a missing key (Go's invalid
@@ -2421,6 +2428,7 @@ static int lookup_var(gt_ctx *x, const gt_arg *a, const char *name, gt_val *out)
     return x_error(x, a->pos, a->end, "undefined variable: %s", name);
 }
 
+/* Declare a variable on the execution's stack (grown past the inline 32). */
 static int push_var(gt_ctx *x, const char *name, const gt_val *v)
 {
     if (x->nvars == x->capvars) {
@@ -2615,6 +2623,7 @@ static int eval_pipe(gt_ctx *x, const gt_pipe *pp, const gt_val *dot, gt_val *re
     return 0;
 }
 
+/* An action's output: "<no value>" for nil, %v otherwise. */
 static int print_val(gt_ctx *x, const gt_node *n, const gt_val *v)
 {
     int rc;
@@ -2635,6 +2644,8 @@ static int print_val(gt_ctx *x, const gt_node *n, const gt_val *v)
 
 static int exec_list(gt_ctx *x, const gt_node *n, const gt_val *dot);
 
+/* {{range}} over a list, a map (sorted keys) or an int; the else branch
+ * when nothing was iterated; break/continue; one step per iteration. */
 static int exec_range(gt_ctx *x, const gt_node *n, const gt_val *dot)
 {
     gt_pipe tmp = *n->pipe;
@@ -2730,6 +2741,7 @@ static int exec_range(gt_ctx *x, const gt_node *n, const gt_val *dot)
     return rc;
 }
 
+/* Execute one node with dot; every node costs a step of the budget. */
 static int exec_node(gt_ctx *x, const gt_node *n, const gt_val *dot)
 {
     gt_val v;
@@ -2906,6 +2918,8 @@ static int f_len(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return 0;
 }
 
+/* index ITEM KEYS...: lists and strings by int, maps by string key (a
+ * missing key is nil). */
 static int f_index(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     gt_val v = argv[0];
@@ -2940,6 +2954,7 @@ static int f_index(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return 0;
 }
 
+/* slice ITEM [i [j [k]]] on lists and strings, with Go's bounds checks. */
 static int f_slice(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     gt_val v = argv[0];
@@ -2999,6 +3014,7 @@ static int f_print(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return 0;
 }
 
+/* println: operands separated by spaces, then a newline (fmt.Sprintln). */
 static int f_println(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     sl_buf b = GT_BUF_INIT;
@@ -3020,6 +3036,7 @@ static int f_println(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return 0;
 }
 
+/* printf FORMAT ARGS...: fmt.Sprintf. */
 static int f_printf(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     sl_buf b = GT_BUF_INIT;
@@ -3076,6 +3093,7 @@ static int eq2(gt_ctx *x, const gt_val *a, const gt_val *b)
     }
 }
 
+/* eq A B...: true when A equals any of B. */
 static int f_eq(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     if (argc < 2)
@@ -3175,6 +3193,7 @@ static int escape_arg(gt_ctx *x, gt_val *argv, int argc, sl_buf *b)
     return 0;
 }
 
+/* html: Go's HTMLEscapeString of the operands. */
 static int f_html(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
@@ -3198,6 +3217,7 @@ static int f_html(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return rc ? buf_fail(x, rc) : 0;
 }
 
+/* js: Go's JSEscapeString of the operands. */
 static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
@@ -3229,6 +3249,7 @@ static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return rc ? buf_fail(x, rc) : 0;
 }
 
+/* urlquery: Go's url.QueryEscape of the operands. */
 static int f_urlquery(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;

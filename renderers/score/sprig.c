@@ -369,6 +369,7 @@ F(s_repeat)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* substr START END S: Sprig's byte slice with its clamping rules. */
 F(s_substr)
 {
     int64_t start, end;
@@ -410,6 +411,7 @@ F(s_nospace)
     return 0;
 }
 
+/* trunc N S: the first N bytes, or the last -N when N is negative. */
 F(s_trunc)
 {
     int64_t c;
@@ -426,6 +428,7 @@ F(s_trunc)
     return 0;
 }
 
+/* abbrev W S: S cut to W bytes ending in "..." (W < 4: unchanged). */
 F(s_abbrev)
 {
     int64_t w;
@@ -499,6 +502,7 @@ static int strval(sl_buf *b, const gt_val *v)
     return gt_fmt_v(b, v);
 }
 
+/* quote ARGS...: each non-nil argument %q-quoted, joined by spaces. */
 F(s_quote)
 {
     sl_buf b = GT_BUF_INIT, t = GT_BUF_INIT;
@@ -521,6 +525,7 @@ F(s_quote)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* squote ARGS...: each non-nil argument in single quotes, joined by spaces. */
 F(s_squote)
 {
     sl_buf b = GT_BUF_INIT;
@@ -543,6 +548,7 @@ F(s_squote)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* cat ARGS...: the non-nil arguments, %v, joined by spaces. */
 F(s_cat)
 {
     sl_buf b = GT_BUF_INIT;
@@ -561,6 +567,8 @@ F(s_cat)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* indent/nindent N S: N spaces before every line of S (nindent: and a
+ * leading newline). */
 static int indent_impl(gt_ctx *x, gt_val *argv, gt_val *res, int nl)
 {
     int64_t sp;
@@ -599,6 +607,7 @@ F(s_nindent)
     return indent_impl(x, argv, res, 1);
 }
 
+/* replace OLD NEW S: strings.Replace(S, OLD, NEW, -1). */
 F(s_replace)
 {
     const char *old, *nw, *s;
@@ -720,6 +729,7 @@ F(s_camelcase)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* wrap N S: greedy word wrap at N columns (long words are not split). */
 F(s_wrap)
 {
     int64_t w;
@@ -851,6 +861,7 @@ F(s_splitn)
     return split_parts(x, sep, sn, s, n, max, cb_map, res);
 }
 
+/* join SEP LIST: the non-nil elements as strings joined by SEP. */
 F(s_join)
 {
     const char *sep;
@@ -968,6 +979,7 @@ F(s_randAscii)
     return rand_from(x, argv, res, ascii_set);
 }
 
+/* Standard base64 with padding. */
 static int b64_encode(sl_buf *b, const unsigned char *s, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -1035,6 +1047,7 @@ static void re_free(gt_re *re)
     pcre2_code_free(re->code);
 }
 
+/* Compile a Go pattern; a syntax error fails the call with Go's prefix. */
 static int re_compile(gt_ctx *x, const char *pat, size_t pn, gt_re *re)
 {
     int ec;
@@ -1714,6 +1727,7 @@ static int cmp_str(const void *a, const void *b)
     return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
+/* sortAlpha LIST: the elements as strings, sorted bytewise; nils dropped. */
 F(l_sortAlpha)
 {
     long n;
@@ -1886,6 +1900,7 @@ F(d_values)
     return 0;
 }
 
+/* pick/omit D KEYS...: a new map with only (pick) or without (omit) KEYS. */
 static int pick_omit(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int pick)
 {
     if (need_map(x, &argv[0]))
@@ -1962,6 +1977,8 @@ static int merge_into(gt_ctx *x, cJSON *dst, const cJSON *src, int override, int
     return 0;
 }
 
+/* merge/mergeOverwrite DST SRC...: DST (which must be template-made) is
+ * changed in place and returned. */
 static int merge_impl(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int override)
 {
     if (need_mutable(x, override ? "mergeOverwrite" : "merge", &argv[0]))
@@ -2003,6 +2020,7 @@ F(d_deepCopy)
     return 0;
 }
 
+/* dig KEYS... DEFAULT MAP: the value at the key path, DEFAULT if absent. */
 F(d_dig)
 {
     const gt_val *m = &argv[argc - 1];
@@ -2159,6 +2177,7 @@ static int json_float(sl_buf *b, double f)
     return sl_buf_puts(b, tmp);
 }
 
+/* A JSON string as encoding/json writes it (<, >, & escaped when asked). */
 static int json_str(sl_buf *b, const char *s, size_t n, int escape_html)
 {
     static const char hex[] = "0123456789abcdef";
@@ -2196,6 +2215,8 @@ static int cmp_child(const void *a, const void *b)
     return strcmp(x->string, y->string);
 }
 
+/* encoding/json of v: sorted keys, Go's float format, MarshalIndent's
+ * layout when indent is set. */
 static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, int depth)
 {
     int rc = 0;
@@ -2294,6 +2315,7 @@ F(c_toRawJson)
     return tojson_impl(x, argv, res, NULL, 0, 0);
 }
 
+/* fromJson/mustFromJson: bad JSON is nil (fromJson) or an error. */
 static int fromjson_impl(gt_ctx *x, gt_val *argv, gt_val *res, int must)
 {
     const char *s;
@@ -2340,6 +2362,8 @@ F(c_toYaml)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* fromYaml/fromYamlArray: the first document (empty input: an empty map
+ * or list); a YAML error fails the call. */
 static int fromyaml_impl(gt_ctx *x, gt_val *argv, gt_val *res, int want_list)
 {
     const char *s;
@@ -2445,6 +2469,7 @@ static long codec_error(const char *s, size_t n, size_t q, int (*val)(int))
     return -1;
 }
 
+/* b64dec S: the decoded bytes, or (as Sprig) the decoder's error text. */
 F(e_b64dec)
 {
     gt_val s;
@@ -2482,6 +2507,7 @@ static int b32_val(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
 }
 
+/* b32enc S: standard base32 with padding. */
 F(e_b32enc)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -2507,6 +2533,7 @@ F(e_b32enc)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* b32dec S: the decoded bytes, or the decoder's error text. */
 F(e_b32dec)
 {
     gt_val s;
