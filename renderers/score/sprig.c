@@ -49,7 +49,8 @@ int gt_cast_str(gt_ctx *x, const gt_val *v, gt_val *out)
 int64_t gt_cast_int(const gt_val *v)
 {
     switch (v->k) {
-    case GT_INT: return v->i;
+    case GT_INT:
+        return v->i;
     case GT_FLOAT:
         if (isnan(v->f))
             return 0;
@@ -58,7 +59,8 @@ int64_t gt_cast_int(const gt_val *v)
         if (v->f <= -9.2e18)
             return INT64_MIN;
         return (int64_t)v->f;
-    case GT_BOOL: return v->b;
+    case GT_BOOL:
+        return v->b;
     case GT_STR: {
         char *end;
         long long r = strtoll(v->s, &end, 0);
@@ -66,16 +68,20 @@ int64_t gt_cast_int(const gt_val *v)
             return 0;
         return r;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
 double gt_cast_float(const gt_val *v)
 {
     switch (v->k) {
-    case GT_INT: return (double)v->i;
-    case GT_FLOAT: return v->f;
-    case GT_BOOL: return v->b;
+    case GT_INT:
+        return (double)v->i;
+    case GT_FLOAT:
+        return v->f;
+    case GT_BOOL:
+        return v->b;
     case GT_STR: {
         char *end;
         double r = strtod(v->s, &end);
@@ -83,7 +89,8 @@ double gt_cast_float(const gt_val *v)
             return 0;
         return r;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -238,8 +245,11 @@ static unsigned uc_lower(unsigned c)
 static size_t u8_dec(const unsigned char *s, size_t n, unsigned *cp, int *valid)
 {
     unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                                                          : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
     *valid = 1;
     *cp = c;
     if (len == 1)
@@ -311,11 +321,21 @@ static int case_map(gt_ctx *x, gt_val *argv, gt_val *res, int mode)
         int space = cp == ' ' || (cp >= 9 && cp <= 13) || cp == 0x85 || cp == 0xa0;
         int sep = cp < 0x80 ? !(isalnum((int)cp) || cp == '_') : space;
         switch (mode) {
-        case CM_UPPER: o = uc_upper(cp); break;
-        case CM_LOWER: o = uc_lower(cp); break;
-        case CM_SWAP: o = uc_upper(cp) != cp ? uc_upper(cp) : uc_lower(cp); break;
-        case CM_TITLE: o = prev_sep ? uc_upper(cp) : cp; break;
-        case CM_UNTITLE: o = prev_sep ? uc_lower(cp) : cp; break;
+        case CM_UPPER:
+            o = uc_upper(cp);
+            break;
+        case CM_LOWER:
+            o = uc_lower(cp);
+            break;
+        case CM_SWAP:
+            o = uc_upper(cp) != cp ? uc_upper(cp) : uc_lower(cp);
+            break;
+        case CM_TITLE:
+            o = prev_sep ? uc_upper(cp) : cp;
+            break;
+        case CM_UNTITLE:
+            o = prev_sep ? uc_lower(cp) : cp;
+            break;
         }
         rc = o == cp ? sl_buf_put(&b, s + i, l) : u8_put(&b, o);
         prev_sep = mode == CM_UNTITLE ? space : sep;
@@ -391,7 +411,8 @@ F(s_substr)
         return 0;
     }
     if (end < start)
-        return gt_fail(x, "slice bounds out of range [%lld:%lld]", (long long)start, (long long)end);
+        return gt_fail(x, "slice bounds out of range [%lld:%lld]", (long long)start,
+                       (long long)end);
     *res = gt_mkstr(x, s + start, (size_t)(end - start));
     return 0;
 }
@@ -954,8 +975,7 @@ static int rand_from(gt_ctx *x, gt_val *argv, gt_val *res, const char *set)
 
 static const char alpha_set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 static const char num_set[] = "0123456789";
-static const char alnum_set[] =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+static const char alnum_set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 static const char ascii_set[] = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                 "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 
@@ -1022,10 +1042,9 @@ F(s_uuidv4)
         return gt_fail(x, "random generator failed");
     u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
     u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    int rc = sl_buf_printf(&b,
-                           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                           u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                           u[12], u[13], u[14], u[15]);
+    int rc = sl_buf_printf(
+        &b, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+        u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
     return put_res_buf(x, &b, rc, res);
 }
 
@@ -1054,14 +1073,14 @@ static int re_compile(gt_ctx *x, const char *pat, size_t pn, gt_re *re)
     PCRE2_SIZE eo;
 
     memset(re, 0, sizeof(*re));
-    re->code = pcre2_compile((PCRE2_SPTR)pat, pn,
-                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo,
-                             NULL);
+    re->code =
+        pcre2_compile((PCRE2_SPTR)pat, pn,
+                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
     if (!re->code) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof(msg));
-        return gt_fail(x, "regexp: Compile(%.*s): %s at offset %zu", (int)(pn > 100 ? 100 : pn), pat,
-                       (const char *)msg, (size_t)eo);
+        return gt_fail(x, "regexp: Compile(%.*s): %s at offset %zu", (int)(pn > 100 ? 100 : pn),
+                       pat, (const char *)msg, (size_t)eo);
     }
     re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
     re->mc = pcre2_match_context_create(NULL);
@@ -1436,13 +1455,20 @@ F(l_list)
 static const char *kind_name(const gt_val *v)
 {
     switch (v->k) {
-    case GT_BOOL: return "bool";
-    case GT_INT: return "int";
-    case GT_FLOAT: return "float64";
-    case GT_STR: return "string";
-    case GT_MAP: return "map";
-    case GT_LIST: return "slice";
-    default: return "invalid";
+    case GT_BOOL:
+        return "bool";
+    case GT_INT:
+        return "int";
+    case GT_FLOAT:
+        return "float64";
+    case GT_STR:
+        return "string";
+    case GT_MAP:
+        return "map";
+    case GT_LIST:
+        return "slice";
+    default:
+        return "invalid";
     }
 }
 
@@ -1572,12 +1598,18 @@ static int deep_equal(const gt_val *a, const gt_val *b)
     if (a->k != b->k)
         return 0;
     switch (a->k) {
-    case GT_NIL: return 1;
-    case GT_BOOL: return a->b == b->b;
-    case GT_INT: return a->i == b->i;
-    case GT_FLOAT: return a->f == b->f;
-    case GT_STR: return a->n == b->n && !memcmp(a->s, b->s, a->n);
-    default: return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
+    case GT_NIL:
+        return 1;
+    case GT_BOOL:
+        return a->b == b->b;
+    case GT_INT:
+        return a->i == b->i;
+    case GT_FLOAT:
+        return a->f == b->f;
+    case GT_STR:
+        return a->n == b->n && !memcmp(a->s, b->s, a->n);
+    default:
+        return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
     }
 }
 
@@ -1796,8 +1828,9 @@ static int need_mutable(gt_ctx *x, const char *fn, const gt_val *v)
     if (need_map(x, v))
         return SL_EINVAL;
     if (!(v->j->type & GT_OWNED))
-        return gt_fail(x, "%s: cannot modify the template's input data (copy it with deepCopy "
-                          "or dict first)",
+        return gt_fail(x,
+                       "%s: cannot modify the template's input data (copy it with deepCopy "
+                       "or dict first)",
                        fn);
     return 0;
 }
@@ -2224,12 +2257,18 @@ static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, in
     if (depth > 1000)
         return SL_ELIMIT;
     switch (v->k) {
-    case GT_NIL: return sl_buf_puts(b, "null");
-    case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
-    case GT_INT: return sl_buf_printf(b, "%lld", (long long)v->i);
-    case GT_FLOAT: return json_float(b, v->f);
-    case GT_STR: return json_str(b, v->s, v->n, html);
-    default: break;
+    case GT_NIL:
+        return sl_buf_puts(b, "null");
+    case GT_BOOL:
+        return sl_buf_puts(b, v->b ? "true" : "false");
+    case GT_INT:
+        return sl_buf_printf(b, "%lld", (long long)v->i);
+    case GT_FLOAT:
+        return json_float(b, v->f);
+    case GT_STR:
+        return json_str(b, v->s, v->n, html);
+    default:
+        break;
     }
     int ismap = v->k == GT_MAP;
     size_t n = 0, i = 0;
@@ -2278,8 +2317,7 @@ int gt_json_encode(sl_buf *b, const gt_val *v, const char *indent, int escape_ht
     return json_enc(b, v, indent, escape_html, 0);
 }
 
-static int tojson_impl(gt_ctx *x, gt_val *argv, gt_val *res, const char *indent, int html,
-                       int must)
+static int tojson_impl(gt_ctx *x, gt_val *argv, gt_val *res, const char *indent, int html, int must)
 {
     sl_buf b = GT_BUF_INIT;
     int rc = gt_json_encode(&b, &argv[0], indent, html);
@@ -2623,8 +2661,9 @@ F(k_encodeSecretRef)
     STR(0, name, nn);
     STR(1, key, kn);
     return put_res_buf(x, &b,
-                       sl_buf_printf(&b, "\xf0\x9f\x94\x90\xf0\x9f\x92\xac%.*s_%.*s\xf0\x9f\x92\xac"
-                                         "\xf0\x9f\x94\x90",
+                       sl_buf_printf(&b,
+                                     "\xf0\x9f\x94\x90\xf0\x9f\x92\xac%.*s_%.*s\xf0\x9f\x92\xac"
+                                     "\xf0\x9f\x94\x90",
                                      (int)nn, name, (int)kn, key),
                        res);
 }
@@ -2794,12 +2833,13 @@ static int go_layout(sl_buf *b, const char *l, size_t n, time_t t, long nsec)
 {
     static const struct {
         const char *tok, *fmt;
-    } toks[] = {{"2006", "%Y"}, {"January", "%B"}, {"Jan", "%b"}, {"Monday", "%A"}, {"Mon", "%a"},
-                {"MST", "UTC"}, {"01", "%m"},      {"02", "%d"},  {"_2", "%e"},     {"15", "%H"},
-                {"03", "%I"},   {"04", "%M"},      {"05", "%S"},  {"06", "%y"},     {"PM", "%p"},
-                {"pm", "%P"},   {"-07:00", "+00:00"}, {"-0700", "+0000"}, {"Z07:00", "Z"},
-                {"Z0700", "Z"}, {"002", "%j"},     {"1", "%-m"},  {"2", "%-d"},     {"3", "%-I"},
-                {"4", "%-M"},   {"5", "%-S"}};
+    } toks[] = {{"2006", "%Y"},       {"January", "%B"},  {"Jan", "%b"},   {"Monday", "%A"},
+                {"Mon", "%a"},        {"MST", "UTC"},     {"01", "%m"},    {"02", "%d"},
+                {"_2", "%e"},         {"15", "%H"},       {"03", "%I"},    {"04", "%M"},
+                {"05", "%S"},         {"06", "%y"},       {"PM", "%p"},    {"pm", "%P"},
+                {"-07:00", "+00:00"}, {"-0700", "+0000"}, {"Z07:00", "Z"}, {"Z0700", "Z"},
+                {"002", "%j"},        {"1", "%-m"},       {"2", "%-d"},    {"3", "%-I"},
+                {"4", "%-M"},         {"5", "%-S"}};
     struct tm tm;
     int rc = 0;
     gmtime_r(&t, &tm);
@@ -3106,4 +3146,3 @@ const gt_func *gt_func_lookup(const char *name, size_t n)
     }
     return gt_builtin_lookup(name, n);
 }
-
