@@ -66,6 +66,7 @@ static struct {
 static pthread_mutex_t g_fault_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static long g_completed;
+static volatile int g_exiting; /* exit-after reached: answer nothing more */
 static long g_hung;
 
 typedef struct conn_ctx {
@@ -629,7 +630,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     enum MHD_Result ret;
     int handled;
 
-    if (!c)
+    if (!c || g_exiting)
         return MHD_NO;
     if (!c->started) {
         c->started = 1;
@@ -695,11 +696,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
     }
     if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK && g.exit_after &&
-        __atomic_add_fetch(&g_completed, 1, __ATOMIC_SEQ_CST) >= g.exit_after) {
-        if (g.log)
-            fflush(g.log);
-        fflush(stdout);
-        _exit(0);
+        __atomic_add_fetch(&g_completed, 1, __ATOMIC_SEQ_CST) == g.exit_after) {
+        /* main goes away at once; until then requests are dropped unanswered */
+        g_exiting = 1;
+        kill(getpid(), SIGUSR1);
     }
 }
 
@@ -799,6 +799,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     if (threads < 1)
         threads = 1;
@@ -844,8 +845,16 @@ int main(int argc, char **argv)
     }
     printf("kube-server listening on %s://%s:%u\n", cert_file ? "https" : "http", host, port);
     fflush(stdout);
-    while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
+    while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM && sig != SIGUSR1)
         ;
+    if (sig == SIGUSR1) {
+        /* --fault exit-after: the server goes away mid-conversation, as a
+         * crashed API server would (no graceful close of open connections) */
+        if (g.log)
+            fflush(g.log);
+        fflush(stdout);
+        _exit(0);
+    }
     /* parked watches end at their next poll; libmicrohttpd refuses to stop
      * with suspended (hung) connections */
     g_stopping = 1;
