@@ -46,6 +46,7 @@ typedef struct kube_target {
     sl_strv crd_gks;    /* "Kind.group" defined by CRDs of the desired set */
     kt_cache_ent *cache;
     size_t ncache, capcache;
+    sl_objset *inv; /* the app's members as last listed; NULL after any change */
 } kube_target;
 
 /* ---- configuration ---- */
@@ -122,6 +123,8 @@ static int kt_open(sl_target *t, const cJSON *node, sl_confctx *c)
 
 static void kt_cache_clear(kube_target *k)
 {
+    sl_objset_free(k->inv);
+    k->inv = NULL;
     for (size_t i = 0; i < k->ncache; i++) {
         free(k->cache[i].key);
         cJSON_Delete(k->cache[i].live);
@@ -565,6 +568,7 @@ static int kt_select_app(kube_target *k, const char *app, sl_error *err)
     kube_applyset_id(name, k->inv_ns, "Secret", "", k->id, sizeof(k->id));
     k->parent_loaded = 0;
     k->parent_exists = 0;
+    kt_cache_clear(k);
     sl_strv_free(&k->parent_gks);
     sl_strv_free(&k->parent_nss);
     return 0;
@@ -1003,6 +1007,13 @@ static int kt_inventory(sl_target *t, const char *app, sl_objset *out, sl_error 
     if ((rc = kt_connect(t, err)) || (rc = kt_select_app(k, app, err)) ||
         (rc = kt_parent_load(t, err)))
         return rc;
+    if (k->inv) {
+        /* Listed since the last change: the same answer. */
+        for (size_t i = 0; i < k->inv->n && !rc; i++)
+            if (!sl_objset_find(out, &k->inv->v[i].id))
+                rc = sl_objset_add_id(out, &k->inv->v[i].id, err);
+        return rc;
+    }
     for (size_t i = 0; i < k->parent_gks.n; i++) {
         const char *gk = k->parent_gks.v[i], *dot = strchr(gk, '.');
         char kind[256], group[256], version[64];
@@ -1078,6 +1089,14 @@ static int kt_inventory(sl_target *t, const char *app, sl_objset *out, sl_error 
         cJSON_Delete(list);
         list = NULL;
     }
+    /* Remember the answer until something changes. */
+    if (!sl_objset_new(&k->inv))
+        for (size_t i = 0; i < out->n; i++)
+            if (sl_objset_add_id(k->inv, &out->v[i].id, NULL)) {
+                sl_objset_free(k->inv);
+                k->inv = NULL;
+                break;
+            }
 out:
     cJSON_Delete(list);
     sl_buf_free(&path);
