@@ -326,6 +326,24 @@ printf 'project_name: from-values\nlicense: BSD-3-Clause\n' >"$T/ccv.yaml"
 run "$SLUICE" scaffold "$CCF" -o "$T/ccf-sl3" --values "$T/ccv.yaml"
 if diff -r "$T/ccf-ref3" "$T/ccf-sl3"; then ok "--values is cookiecutter's default_context"; else fail "--values differs from default_context"; fi
 
+# cookiecutter bad input: positioned errors, nothing written
+mkdir -p "$T/ccb/{{cookiecutter.name}}"
+printf '{\n  "name": "ok",\n  "image": "x/{{ cookiecutter.nope }}"\n}\n' >"$T/ccb/cookiecutter.json"
+echo hi >"$T/ccb/{{cookiecutter.name}}/a.txt"
+run "$SLUICE" scaffold "$T/ccb" -o "$T/ccb-out"
+expect_rc 2 "cookiecutter: undefined variable in cookiecutter.json"
+expect_err "cookiecutter.json:3:18: .*cookiecutter.nope" "positioned in cookiecutter.json"
+printf '{"name": "ok"}\n' >"$T/ccb/cookiecutter.json"
+printf 'line1\n{{ cookiecutter.name | nosuch }}\n' >"$T/ccb/{{cookiecutter.name}}/a.txt"
+run "$SLUICE" scaffold "$T/ccb" -o "$T/ccb-out"
+expect_rc 2 "cookiecutter: unknown filter"
+expect_err "a.txt:2:[0-9]+: .*nosuch" "unknown filter positioned"
+printf 'line1\n{%% if cookiecutter.name %%}\n' >"$T/ccb/{{cookiecutter.name}}/a.txt"
+run "$SLUICE" scaffold "$T/ccb" -o "$T/ccb-out"
+expect_rc 2 "cookiecutter: unclosed block"
+expect_err "a.txt:[0-9]+:[0-9]+: .*(never closed|endif)" "unclosed block positioned"
+[ ! -e "$T/ccb-out" ] && ok "cookiecutter bad input: nothing written" || fail "cookiecutter bad input wrote something"
+
 # cookiecutter path escape: nothing written
 mkdir -p "$T/cce/{{cookiecutter.name}}"
 echo '{"name": "ok", "sub": "../../escaped"}' >"$T/cce/cookiecutter.json"
