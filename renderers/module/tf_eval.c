@@ -135,7 +135,6 @@ static int tf_eval_in(tf_inst *in, const sl_hcl_value *scope, const sl_hcl_expr 
     memset(&ctx, 0, sizeof(ctx));
     ctx.arena = in->env->arena;
     ctx.vars = scope;
-    ctx.funcs = tf_funcs();
     ctx.fs = in->env->fs;
     ctx.diags = in->env->diags;
     return sl_hcl_eval(&ctx, e, out);
