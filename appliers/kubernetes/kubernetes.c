@@ -1033,8 +1033,15 @@ static int kt_prepare(sl_target *t, const char *app, const sl_objset *desired, s
         kube_resource res;
         sl_error e;
         sl_error_clear(&e);
-        if (kt_objpath(k, &desired->v[i].id, 1, &path, &res, &e)) {
+        if ((rc = kt_objpath(k, &desired->v[i].id, 1, &path, &res, &e))) {
             sl_buf_free(&path);
+            if (rc != SL_ENOTFOUND && rc != SL_EINVAL) {
+                /* The server refused or cannot be reached: stop here. */
+                if (err)
+                    *err = e;
+                goto out;
+            }
+            rc = 0;
             continue; /* planning reports it */
         }
         kube_req_init(&reqs[i], "GET", sl_buf_detach(&path), NULL, NULL, 0);

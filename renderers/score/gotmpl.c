@@ -136,7 +136,7 @@ struct sl_gotmpl {
     char *src;
     size_t len;
     char *file;
-    int line, col;
+    int line, col, indent;
     gt_arena arena;
     gt_tmpl *tmpls; /* [0] is the main template */
     size_t ntmpls, cap;
@@ -161,7 +161,7 @@ static void tmpl_pos(const sl_gotmpl *t, size_t off, int *line, int *col)
             c++;
     if (nl) {
         l = t->line + nl;
-        c = c + 1;
+        c = c + 1 + t->indent;
     } else {
         l = t->line;
         c = t->col + c;
@@ -1237,6 +1237,12 @@ static int parse_list(gt_parser *ps, gt_node **head, int *term, size_t *term_pos
 int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t len,
                     sl_gotmpl **out, sl_error *err)
 {
+    return sl_gotmpl_parse_ex(file, line, col, 0, src, len, out, err);
+}
+
+int sl_gotmpl_parse_ex(const char *file, int line, int col, int indent, const char *src,
+                       size_t len, sl_gotmpl **out, sl_error *err)
+{
     sl_gotmpl *t = calloc(1, sizeof(*t));
     gt_parser ps = {0};
     gt_node *body = NULL;
@@ -1257,6 +1263,7 @@ int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t
     t->len = len;
     t->line = line > 0 ? line : 1;
     t->col = col > 0 ? col : 1;
+    t->indent = indent > 0 ? indent : 0;
     ps.t = t;
     ps.err = err;
     if ((rc = add_template(&ps, t->file, NULL, 0)))
@@ -1821,7 +1828,18 @@ static int fmt_v_depth(sl_buf *b, const gt_val *v, int depth)
     switch (v->k) {
     case GT_NIL: return sl_buf_puts(b, "<nil>");
     case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
-    case GT_INT: return sl_buf_printf(b, "%lld", (long long)v->i);
+    case GT_INT: {
+        char d[24];
+        int k = (int)sizeof(d);
+        uint64_t u = v->i < 0 ? 0 - (uint64_t)v->i : (uint64_t)v->i;
+        do {
+            d[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v->i < 0)
+            d[--k] = '-';
+        return sl_buf_put(b, d + k, sizeof(d) - (size_t)k);
+    }
     case GT_FLOAT: return fmt_float(b, v->f, 'g', -1);
     case GT_STR: return sl_buf_put(b, v->s, v->n);
     case GT_LIST:

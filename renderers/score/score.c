@@ -703,7 +703,8 @@ static int provision_all(render_run *r, sl_error *err)
                 return rc;
         }
     }
-    qsort(r->res, r->nres, sizeof(*r->res), cmp_res);
+    if (r->nres > 1)
+        qsort(r->res, r->nres, sizeof(*r->res), cmp_res);
     if ((rc = build_services(r)) || !(r->manifests = cJSON_CreateArray()))
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     for (size_t left = r->nres; left > 0;) {

@@ -4,12 +4,14 @@
  * parameter errors for string/int ones. See docs/renderers/gotmpl.md. */
 #include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -174,74 +176,177 @@ F(s_trimSuffix)
     return 0;
 }
 
-/* Map ASCII letters through f (non-ASCII bytes are kept). */
-static int map_ascii(gt_ctx *x, gt_val *argv, gt_val *res, int (*f)(int))
+/* Unicode simple case mapping for the scripts that come up in names:
+ * ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic (other code points
+ * map to themselves). */
+static unsigned uc_upper(unsigned c)
+{
+    if (c < 0x80)
+        return c >= 'a' && c <= 'z' ? c - 32 : c;
+    if ((c >= 0xe0 && c <= 0xfe && c != 0xf7))
+        return c - 0x20;
+    if (c == 0xff)
+        return 0x178;
+    if (c == 0xb5)
+        return 0x39c;
+    if (c == 0x131)
+        return 'I';
+    if (c == 0x17f)
+        return 'S';
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+        return c & 1 ? c - 1 : c;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+        return c & 1 ? c : c - 1;
+    if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2)
+        return c - 0x20;
+    if (c == 0x3c2)
+        return 0x3a3;
+    if (c >= 0x430 && c <= 0x44f)
+        return c - 0x20;
+    if (c >= 0x450 && c <= 0x45f)
+        return c - 0x50;
+    return c;
+}
+
+static unsigned uc_lower(unsigned c)
+{
+    if (c < 0x80)
+        return c >= 'A' && c <= 'Z' ? c + 32 : c;
+    if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+        return c + 0x20;
+    if (c == 0x178)
+        return 0xff;
+    if (c == 0x130)
+        return 'i';
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+        return c & 1 ? c : c + 1;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+        return c & 1 ? c + 1 : c;
+    if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)
+        return c + 0x20;
+    if (c >= 0x410 && c <= 0x42f)
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40f)
+        return c + 0x50;
+    return c;
+}
+
+/* Decode one UTF-8 sequence; invalid bytes come back as themselves with
+ * length 1 and *valid = 0 (so they are copied unchanged). */
+static size_t u8_dec(const unsigned char *s, size_t n, unsigned *cp, int *valid)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+                                                          : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    *valid = 1;
+    *cp = c;
+    if (len == 1)
+        return 1;
+    if (!len || n < len)
+        goto bad;
+    *cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            goto bad;
+        *cp = (*cp << 6) | (s[i] & 0x3f);
+    }
+    return len;
+bad:
+    *valid = 0;
+    *cp = c;
+    return 1;
+}
+
+static int u8_put(sl_buf *b, unsigned cp)
+{
+    char d[4];
+    size_t n;
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        d[0] = (char)(0xc0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        d[0] = (char)(0xe0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        d[0] = (char)(0xf0 | (cp >> 18));
+        d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    return sl_buf_put(b, d, n);
+}
+
+enum { CM_UPPER, CM_LOWER, CM_SWAP, CM_TITLE, CM_UNTITLE };
+
+/* strings.ToUpper/ToLower, xstrings.SwapCase, strings.Title (words start
+ * after a separator: ASCII non-alphanumerics other than '_', and spaces)
+ * and goutils.Uncapitalize (words separated by white space). */
+static int case_map(gt_ctx *x, gt_val *argv, gt_val *res, int mode)
 {
     const char *s;
     size_t n;
+    sl_buf b = SL_BUF_INIT;
+    int rc = 0, prev_sep = 1;
     STR(0, s, n);
-    *res = gt_mkstr(x, s, n);
-    char *d = (char *)res->s;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)d[i] < 0x80)
-            d[i] = (char)f((unsigned char)d[i]);
-    return 0;
+    for (size_t i = 0; i < n && !rc;) {
+        unsigned cp;
+        int valid;
+        size_t l = u8_dec((const unsigned char *)s + i, n - i, &cp, &valid);
+        if (!valid) {
+            rc = sl_buf_puts(&b, "\xef\xbf\xbd"); /* Go maps bad bytes to U+FFFD */
+            i += l;
+            prev_sep = 0;
+            continue;
+        }
+        unsigned o = cp;
+        int space = cp == ' ' || (cp >= 9 && cp <= 13) || cp == 0x85 || cp == 0xa0;
+        int sep = cp < 0x80 ? !(isalnum((int)cp) || cp == '_') : space;
+        switch (mode) {
+        case CM_UPPER: o = uc_upper(cp); break;
+        case CM_LOWER: o = uc_lower(cp); break;
+        case CM_SWAP: o = uc_upper(cp) != cp ? uc_upper(cp) : uc_lower(cp); break;
+        case CM_TITLE: o = prev_sep ? uc_upper(cp) : cp; break;
+        case CM_UNTITLE: o = prev_sep ? uc_lower(cp) : cp; break;
+        }
+        rc = o == cp ? sl_buf_put(&b, s + i, l) : u8_put(&b, o);
+        prev_sep = mode == CM_UNTITLE ? space : sep;
+        i += l;
+    }
+    if (!rc && !b.ptr)
+        rc = sl_buf_puts(&b, "");
+    return put_res_buf(x, &b, rc, res);
 }
 
 F(s_upper)
 {
-    return map_ascii(x, argv, res, toupper);
+    return case_map(x, argv, res, CM_UPPER);
 }
 
 F(s_lower)
 {
-    return map_ascii(x, argv, res, tolower);
-}
-
-static int swapc(int c)
-{
-    return isupper(c) ? tolower(c) : islower(c) ? toupper(c) : c;
+    return case_map(x, argv, res, CM_LOWER);
 }
 
 F(s_swapcase)
 {
-    return map_ascii(x, argv, res, swapc);
-}
-
-/* title/untitle: change the first letter of each word (words separated by
- * non-letters, as strings.Title). */
-static int title_impl(gt_ctx *x, gt_val *argv, gt_val *res, int up)
-{
-    const char *s;
-    size_t n;
-    STR(0, s, n);
-    *res = gt_mkstr(x, s, n);
-    char *d = (char *)res->s;
-    int prev_letter = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)d[i];
-        int letter = isalnum(c) || c == '_' || c >= 0x80;
-        if (up) {
-            if (letter && !prev_letter && c < 0x80)
-                d[i] = (char)toupper(c);
-        } else {
-            /* untitle: words are separated by white space */
-            if (!is_ws(c) && (i == 0 || is_ws((unsigned char)s[i - 1])) && c < 0x80)
-                d[i] = (char)tolower(c);
-        }
-        prev_letter = letter;
-    }
-    return 0;
+    return case_map(x, argv, res, CM_SWAP);
 }
 
 F(s_title)
 {
-    return title_impl(x, argv, res, 1);
+    return case_map(x, argv, res, CM_TITLE);
 }
 
 F(s_untitle)
 {
-    return title_impl(x, argv, res, 0);
+    return case_map(x, argv, res, CM_UNTITLE);
 }
 
 F(s_repeat)
@@ -912,119 +1017,117 @@ F(s_uuidv4)
 
 /* ------------------------------------------------------------- regex */
 
-/* Compile a Go (RE2) pattern with POSIX extended regexes: \d \D \w \W \s \S
- * are rewritten, a leading (?i) becomes REG_ICASE. */
-static int re_compile(gt_ctx *x, const char *pat, size_t pn, regex_t *re)
-{
-    sl_buf b = SL_BUF_INIT;
-    int rc = 0, flags = REG_EXTENDED, inbr = 0;
-    size_t i = 0;
+/* Go's regexp (RE2 syntax) on PCRE2: the syntax is a subset, and with
+ * PCRE2_DOLLAR_ENDONLY, UTF mode and leftmost-first matching the results
+ * agree; a match limit bounds backtracking (RE2 never backtracks). */
+typedef struct gt_re {
+    pcre2_code *code;
+    pcre2_match_data *md;
+    pcre2_match_context *mc;
+} gt_re;
 
-    if (pn >= 4 && !memcmp(pat, "(?i)", 4)) {
-        flags |= REG_ICASE;
-        i = 4;
+static void re_free(gt_re *re)
+{
+    pcre2_match_data_free(re->md);
+    pcre2_match_context_free(re->mc);
+    pcre2_code_free(re->code);
+}
+
+static int re_compile(gt_ctx *x, const char *pat, size_t pn, gt_re *re)
+{
+    int ec;
+    PCRE2_SIZE eo;
+
+    memset(re, 0, sizeof(*re));
+    re->code = pcre2_compile((PCRE2_SPTR)pat, pn,
+                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo,
+                             NULL);
+    if (!re->code) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        return gt_fail(x, "regexp: Compile(%.*s): %s at offset %zu", (int)(pn > 100 ? 100 : pn), pat,
+                       (const char *)msg, (size_t)eo);
     }
-    for (; i < pn && !rc; i++) {
-        char c = pat[i];
-        if (c == '\\' && i + 1 < pn) {
-            char d = pat[++i];
-            const char *cls = NULL;
-            switch (d) {
-            case 'd': cls = inbr ? "0-9" : "[0-9]"; break;
-            case 'D': cls = inbr ? NULL : "[^0-9]"; break;
-            case 'w': cls = inbr ? "A-Za-z0-9_" : "[A-Za-z0-9_]"; break;
-            case 'W': cls = inbr ? NULL : "[^A-Za-z0-9_]"; break;
-            case 's': cls = inbr ? " \t\n\r\f\v" : "[[:space:]]"; break;
-            case 'S': cls = inbr ? NULL : "[^[:space:]]"; break;
-            case 'n': cls = "\n"; break;
-            case 't': cls = "\t"; break;
-            default: break;
-            }
-            if (cls)
-                rc = sl_buf_puts(&b, cls);
-            else if (inbr && (d == ']' || d == '\\' || d == '-' || d == '^')) {
-                /* POSIX brackets have no escapes: place the char literally */
-                rc = d == '\\' ? sl_buf_putc(&b, '\\') : sl_buf_putc(&b, d);
-            } else {
-                rc = sl_buf_putc(&b, '\\');
-                if (!rc)
-                    rc = sl_buf_putc(&b, d);
-            }
-            continue;
-        }
-        if (!inbr && c == '[') {
-            inbr = 1;
-            rc = sl_buf_putc(&b, c);
-            if (i + 1 < pn && pat[i + 1] == '^')
-                rc |= sl_buf_putc(&b, pat[++i]);
-            if (i + 1 < pn && pat[i + 1] == ']')
-                rc |= sl_buf_putc(&b, pat[++i]);
-            continue;
-        }
-        if (inbr && c == '[' && i + 1 < pn && pat[i + 1] == ':') {
-            const char *e = memmem(pat + i + 2, pn - i - 2, ":]", 2);
-            if (e) {
-                rc = sl_buf_put(&b, pat + i, (size_t)(e - (pat + i)) + 2);
-                i = (size_t)(e - pat) + 1;
-                continue;
-            }
-        }
-        if (inbr && c == ']')
-            inbr = 0;
-        rc = sl_buf_putc(&b, c);
-    }
-    if (!rc && !b.ptr)
-        rc = sl_buf_puts(&b, "");
-    if (rc) {
-        sl_buf_free(&b);
+    re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    re->mc = pcre2_match_context_create(NULL);
+    if (!re->md || !re->mc) {
+        re_free(re);
         return gt_nomem(x);
     }
-    int e = regcomp(re, b.ptr, flags);
-    sl_buf_free(&b);
-    if (e) {
-        char msg[128];
-        regerror(e, re, msg, sizeof(msg));
-        return gt_fail(x, "regexp: Compile(%.*s): %s", (int)(pn > 100 ? 100 : pn), pat, msg);
-    }
+    pcre2_set_match_limit(re->mc, 1000000);
+    pcre2_set_depth_limit(re->mc, 10000);
     return 0;
 }
 
-/* Matches of re in s (up to max, -1 for all), calling cb with the match
- * offsets (pm has 10 groups). */
-typedef int (*re_cb)(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm);
-
-static int re_each(gt_ctx *x, regex_t *re, const char *s, size_t n, int64_t max, re_cb cb,
-                   void *arg)
+/* One match at or after pos: 1 with ov[0..2*ngroups) filled, 0 if none,
+ * negative (error set) on a matching failure. */
+static int re_match(gt_ctx *x, gt_re *re, const char *s, size_t n, size_t pos, PCRE2_SIZE **ov)
 {
-    size_t off = 0;
-    int64_t cnt = 0;
-    int rc;
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, pos, 0, re->md, re->mc);
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    if (rc < 0) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(rc, msg, sizeof(msg));
+        gt_fail(x, "regexp: %s", (const char *)msg);
+        return -1;
+    }
+    *ov = pcre2_get_ovector_pointer(re->md);
+    return 1;
+}
 
-    while (off <= n && (max < 0 || cnt < max)) {
-        regmatch_t pm[10];
-        if (regexec(re, s + off, 10, pm, off ? REG_NOTBOL : 0))
+/* Width of the UTF-8 sequence at s[pos] (1 for invalid bytes), as Go's
+ * regexp advances past an empty match. */
+static size_t rune_width(const char *s, size_t n, size_t pos)
+{
+    size_t w = 1;
+    if (pos >= n)
+        return 1;
+    unsigned char c = (unsigned char)s[pos];
+    size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    while (w < want && pos + w < n && ((unsigned char)s[pos + w] & 0xc0) == 0x80)
+        w++;
+    return w == want ? w : 1;
+}
+
+typedef int (*re_cb)(gt_ctx *x, void *arg, const char *s, const PCRE2_SIZE *ov);
+
+/* Go's allMatches: successive non-overlapping matches (max < 0: all); an
+ * empty match abutting the previous match is skipped. */
+static int re_each(gt_ctx *x, gt_re *re, const char *s, size_t n, int64_t max, re_cb cb, void *arg)
+{
+    size_t pos = 0;
+    long prev_end = -1;
+    int64_t cnt = 0;
+
+    while (pos <= n && (max < 0 || cnt < max)) {
+        PCRE2_SIZE *ov;
+        int m = re_match(x, re, s, n, pos, &ov);
+        int accept = 1, rc;
+        if (m < 0)
+            return SL_EINVAL;
+        if (!m)
             break;
-        for (int g = 0; g < 10; g++)
-            if (pm[g].rm_so >= 0) {
-                pm[g].rm_so += (regoff_t)off;
-                pm[g].rm_eo += (regoff_t)off;
-            }
-        if ((rc = cb(x, arg, s, pm)))
-            return rc;
-        cnt++;
-        if (cnt > GT_MAX_LIST)
-            return gt_fail(x, "regex: more than %d matches", GT_MAX_LIST);
-        off = (size_t)pm[0].rm_eo;
-        if (pm[0].rm_eo == pm[0].rm_so) {
-            if (off >= n)
-                break;
-            off++;
+        size_t ms = ov[0], me = ov[1];
+        if (me == pos) {
+            if ((long)ms == prev_end)
+                accept = 0;
+            pos += rune_width(s, n, pos);
+        } else {
+            pos = me;
+        }
+        prev_end = (long)me;
+        if (accept) {
+            if (++cnt > GT_MAX_LIST)
+                return gt_fail(x, "regex: more than %d matches", GT_MAX_LIST);
+            if ((rc = cb(x, arg, s, ov)))
+                return rc;
         }
     }
     return 0;
 }
 
-static int regex_args(gt_ctx *x, gt_val *argv, regex_t *re, const char **s, size_t *n)
+static int regex_args(gt_ctx *x, gt_val *argv, gt_re *re, const char **s, size_t *n)
 {
     const char *p;
     size_t pn;
@@ -1036,13 +1139,17 @@ static int regex_args(gt_ctx *x, gt_val *argv, regex_t *re, const char **s, size
 
 F(s_regexMatch)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
     size_t n;
+    PCRE2_SIZE *ov;
     if (regex_args(x, argv, &re, &s, &n))
         return SL_EINVAL;
-    *res = gt_mkbool(regexec(&re, s, 0, NULL, 0) == 0);
-    regfree(&re);
+    int m = re_match(x, &re, s, n, 0, &ov);
+    re_free(&re);
+    if (m < 0)
+        return SL_EINVAL;
+    *res = gt_mkbool(m);
     return 0;
 }
 
@@ -1058,15 +1165,15 @@ F(s_regexMatchSoft)
     return rc;
 }
 
-static int cb_find(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm)
+static int cb_find(gt_ctx *x, void *arg, const char *s, const PCRE2_SIZE *ov)
 {
-    gt_val v = gt_mkstr(x, s + pm[0].rm_so, (size_t)(pm[0].rm_eo - pm[0].rm_so));
+    gt_val v = gt_mkstr(x, s + ov[0], ov[1] - ov[0]);
     return list_push(x, arg, &v);
 }
 
 F(s_regexFindAll)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
     size_t n;
     int64_t max;
@@ -1077,97 +1184,125 @@ F(s_regexFindAll)
     rc = gt_newlist(x, res);
     if (!rc)
         rc = re_each(x, &re, s, n, max, cb_find, res);
-    regfree(&re);
+    re_free(&re);
     return rc;
 }
 
 F(s_regexFind)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
     size_t n;
-    regmatch_t pm[1];
+    PCRE2_SIZE *ov;
     if (regex_args(x, argv, &re, &s, &n))
         return SL_EINVAL;
-    if (regexec(&re, s, 1, pm, 0) == 0)
-        *res = gt_mkstr(x, s + pm[0].rm_so, (size_t)(pm[0].rm_eo - pm[0].rm_so));
+    int m = re_match(x, &re, s, n, 0, &ov);
+    if (m > 0)
+        *res = gt_mkstr(x, s + ov[0], ov[1] - ov[0]);
     else
         *res = gt_mkstr(x, "", 0);
-    regfree(&re);
-    return 0;
+    re_free(&re);
+    return m < 0 ? SL_EINVAL : 0;
 }
 
-typedef struct repl_st {
-    sl_buf *b;
-    size_t last;
-    const char *repl;
-    size_t rn;
-    int literal;
-} repl_st;
-
-static int cb_repl(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm)
+/* Go's Regexp.Expand: $name or ${name}; a name of digits is a group
+ * number; an unknown group expands to nothing; $$ is a dollar. */
+static int expand(sl_buf *b, gt_re *re, const char *s, const PCRE2_SIZE *ov, const char *t,
+                  size_t tn)
 {
-    repl_st *st = arg;
-    int rc = sl_buf_put(st->b, s + st->last, (size_t)pm[0].rm_so - st->last);
+    uint32_t ngroups = 0;
+    int rc = 0;
 
-    st->last = (size_t)pm[0].rm_eo;
-    if (st->literal)
-        return rc ? rc : sl_buf_put(st->b, st->repl, st->rn);
-    /* Go's Expand: $1, ${1}, $$ (named groups unsupported) */
-    for (size_t i = 0; i < st->rn && !rc; i++) {
-        char c = st->repl[i];
-        if (c != '$' || i + 1 >= st->rn) {
-            rc = sl_buf_putc(st->b, c);
+    pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &ngroups);
+    for (size_t i = 0; i < tn && !rc; i++) {
+        if (t[i] != '$' || i + 1 >= tn) {
+            rc = sl_buf_putc(b, t[i]);
             continue;
         }
-        if (st->repl[i + 1] == '$') {
-            rc = sl_buf_putc(st->b, '$');
+        if (t[i + 1] == '$') {
+            rc = sl_buf_putc(b, '$');
             i++;
             continue;
         }
         size_t j = i + 1, e;
-        int braced = st->repl[j] == '{';
+        int braced = t[j] == '{';
         if (braced)
             j++;
         e = j;
-        while (e < st->rn && (isalnum((unsigned char)st->repl[e]) || st->repl[e] == '_'))
+        while (e < tn && (isalnum((unsigned char)t[e]) || t[e] == '_'))
             e++;
-        if (e == j || (braced && (e >= st->rn || st->repl[e] != '}'))) {
-            rc = sl_buf_putc(st->b, c);
+        if (e == j || (braced && (e >= tn || t[e] != '}'))) {
+            rc = sl_buf_putc(b, '$'); /* malformed: Go keeps the text */
             continue;
         }
-        int g = -1;
-        if (e - j <= 2) {
+        long g = -1;
+        int digits = 1;
+        for (size_t k = j; k < e; k++)
+            digits &= isdigit((unsigned char)t[k]) != 0;
+        if (digits) {
             g = 0;
-            for (size_t k = j; k < e; k++)
-                g = isdigit((unsigned char)st->repl[k]) && g >= 0 ? g * 10 + (st->repl[k] - '0') : -1;
+            for (size_t k = j; k < e && g <= 1000000; k++)
+                g = g * 10 + (t[k] - '0');
+        } else {
+            char name[128];
+            if (e - j < sizeof(name)) {
+                memcpy(name, t + j, e - j);
+                name[e - j] = 0;
+                int num = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name);
+                g = num > 0 ? num : -1;
+            }
         }
-        if (g >= 0 && g < 10 && pm[g].rm_so >= 0)
-            rc = sl_buf_put(st->b, s + pm[g].rm_so, (size_t)(pm[g].rm_eo - pm[g].rm_so));
+        if (g >= 0 && (uint32_t)g <= ngroups && ov[2 * g] != PCRE2_UNSET)
+            rc = sl_buf_put(b, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
         i = braced ? e : e - 1;
     }
     return rc;
 }
 
+/* Go's replaceAll. */
 static int replace_impl(gt_ctx *x, gt_val *argv, gt_val *res, int literal)
 {
-    regex_t re;
+    gt_re re;
     const char *s, *p, *r;
-    size_t n, pn, rn;
+    size_t n, pn, rn, pos = 0, last = 0;
     sl_buf b = SL_BUF_INIT;
-    int rc;
+    int rc = 0;
     STR(0, p, pn);
     STR(1, s, n);
     STR(2, r, rn);
     if (re_compile(x, p, pn, &re))
         return SL_EINVAL;
-    repl_st st = {&b, 0, r, rn, literal};
-    rc = re_each(x, &re, s, n, -1, cb_repl, &st);
-    if (!rc)
-        rc = sl_buf_put(&b, s + st.last, n - st.last);
+    while (pos <= n && !rc) {
+        PCRE2_SIZE *ov;
+        int m = re_match(x, &re, s, n, pos, &ov);
+        if (m < 0) {
+            rc = SL_EINVAL;
+            break;
+        }
+        if (!m)
+            break;
+        size_t ms = ov[0], me = ov[1];
+        rc = sl_buf_put(&b, s + last, ms - last);
+        if (!rc && (me > last || ms == 0))
+            rc = literal ? sl_buf_put(&b, r, rn) : expand(&b, &re, s, ov, r, rn);
+        last = me;
+        size_t w = rune_width(s, n, pos);
+        if (pos + w > me)
+            pos += w;
+        else if (pos + 1 > me)
+            pos++;
+        else
+            pos = me;
+    }
+    if (!rc && last < n)
+        rc = sl_buf_put(&b, s + last, n - last);
     if (!rc && !b.ptr)
         rc = sl_buf_puts(&b, "");
-    regfree(&re);
+    re_free(&re);
+    if (rc == SL_EINVAL) {
+        sl_buf_free(&b);
+        return rc;
+    }
     return put_res_buf(x, &b, rc, res);
 }
 
@@ -1182,42 +1317,92 @@ F(s_regexReplaceAllLiteral)
 }
 
 typedef struct split_st {
-    gt_val *list;
-    size_t last;
+    size_t *starts, *ends;
+    size_t cnt, cap;
 } split_st;
 
-static int cb_split(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm)
+static int cb_split(gt_ctx *x, void *arg, const char *s, const PCRE2_SIZE *ov)
 {
     split_st *st = arg;
-    gt_val v;
-    if (pm[0].rm_eo == 0 && pm[0].rm_so == 0)
-        return 0; /* Go skips an empty match at the start */
-    v = gt_mkstr(x, s + st->last, (size_t)pm[0].rm_so - st->last);
-    st->last = (size_t)pm[0].rm_eo;
-    return list_push(x, st->list, &v);
+    if (st->cnt == st->cap) {
+        size_t nc = st->cap ? st->cap * 2 : 16;
+        size_t *a = gt_alloc(x, nc * sizeof(size_t)), *e = gt_alloc(x, nc * sizeof(size_t));
+        if (!a || !e)
+            return SL_ENOMEM;
+        if (st->cnt) {
+            memcpy(a, st->starts, st->cnt * sizeof(size_t));
+            memcpy(e, st->ends, st->cnt * sizeof(size_t));
+        }
+        st->starts = a;
+        st->ends = e;
+        st->cap = nc;
+    }
+    st->starts[st->cnt] = ov[0];
+    st->ends[st->cnt] = ov[1];
+    st->cnt++;
+    return 0;
 }
 
+/* Go's Regexp.Split(s, n). */
 F(s_regexSplit)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
-    size_t n;
+    size_t n, pn;
     int64_t max;
     int rc;
     INT(2, max);
     if (regex_args(x, argv, &re, &s, &n))
         return SL_EINVAL;
+    pn = argv[0].n;
     rc = gt_newlist(x, res);
-    if (!rc && max != 0) {
-        split_st st = {res, 0};
-        rc = re_each(x, &re, s, n, max > 0 ? max - 1 : -1, cb_split, &st);
-        if (!rc) {
-            gt_val v = gt_mkstr(x, s + st.last, n - st.last);
-            rc = list_push(x, res, &v);
-        }
+    if (rc || max == 0)
+        goto out;
+    if (pn > 0 && n == 0) {
+        gt_val v = gt_mkstr(x, "", 0);
+        rc = list_push(x, res, &v);
+        goto out;
     }
-    regfree(&re);
+    split_st st = {0};
+    if ((rc = re_each(x, &re, s, n, max, cb_split, &st)))
+        goto out;
+    size_t beg = 0, end = 0, got = 0;
+    for (size_t i = 0; i < st.cnt && !rc; i++) {
+        if (max > 0 && (int64_t)got == max - 1)
+            break;
+        end = st.starts[i];
+        if (st.ends[i] != 0) {
+            gt_val v = gt_mkstr(x, s + beg, end - beg);
+            rc = list_push(x, res, &v);
+            got++;
+        }
+        beg = st.ends[i];
+    }
+    if (!rc && end != n) {
+        gt_val v = gt_mkstr(x, s + beg, n - beg);
+        rc = list_push(x, res, &v);
+    }
+out:
+    re_free(&re);
     return rc;
+}
+
+F(s_regexQuoteMeta)
+{
+    const char *s;
+    size_t n;
+    sl_buf b = SL_BUF_INIT;
+    int rc = 0;
+    STR(0, s, n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (s[i] && strchr("\\.+*?()|[]{}^$", s[i]))
+            rc = sl_buf_putc(&b, '\\');
+        if (!rc)
+            rc = sl_buf_putc(&b, s[i]);
+    }
+    if (!rc && !b.ptr)
+        rc = sl_buf_puts(&b, "");
+    return put_res_buf(x, &b, rc, res);
 }
 
 /* ------------------------------------------------------------- lists */
@@ -2214,6 +2399,50 @@ static int b64_val(int c)
     return -1;
 }
 
+/* The offset Go's base64/base32 decoders report for bad input: the first
+ * character outside the alphabet, a misplaced '=', or the start of an
+ * incomplete final quantum (q = 4 for base64, 8 for base32). -1 if the
+ * input is well-formed. */
+static long codec_error(const char *s, size_t n, size_t q, int (*val)(int))
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t st = i, j = 0;
+        for (; j < q && i < n; j++, i++) {
+            if (s[i] == '=' && q == 4) {
+                /* base64 padding, as encoding/base64's decodeQuantum */
+                size_t p = i;
+                if (j < 2)
+                    return (long)p;
+                if (j == 2) {
+                    if (p + 1 == n)
+                        return (long)n;
+                    if (s[p + 1] != '=')
+                        return (long)p;
+                    i = p + 2;
+                } else {
+                    i = p + 1;
+                }
+                return i < n ? (long)i : -1;
+            }
+            if (s[i] == '=') {
+                /* base32: the rest of the quantum must be '=' and end the input */
+                if (j == 1 || j == 3 || j == 6)
+                    return (long)i;
+                for (size_t k = j; k < q; k++, i++)
+                    if (i >= n || s[i] != '=')
+                        return (long)(i >= n ? st : i - 1);
+                return i == n ? -1 : (long)i;
+            }
+            if (val((unsigned char)s[i]) < 0)
+                return (long)i;
+        }
+        if (j < q)
+            return (long)st;
+    }
+    return -1;
+}
+
 F(e_b64dec)
 {
     gt_val s;
@@ -2221,18 +2450,16 @@ F(e_b64dec)
     unsigned acc = 0;
     int bits = 0, rc = 0;
     size_t i, n;
+    long bad;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
+    if ((bad = codec_error(s.s, s.n, 4, b64_val)) >= 0)
+        goto bad;
     n = s.n;
     while (n && s.s[n - 1] == '=')
         n--;
-    if (s.n % 4 || s.n - n > 2)
-        goto bad;
     for (i = 0; i < n && !rc; i++) {
-        int v = b64_val((unsigned char)s.s[i]);
-        if (v < 0)
-            goto bad;
-        acc = (acc << 6) | (unsigned)v;
+        acc = (acc << 6) | (unsigned)b64_val((unsigned char)s.s[i]);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
@@ -2245,8 +2472,12 @@ F(e_b64dec)
 bad:
     sl_buf_free(&b);
     /* Sprig returns the error text as the result */
-    *res = gt_mkstr(x, "illegal base64 data at input byte 0", 35);
-    return 0;
+    return put_res_buf(x, &b, sl_buf_printf(&b, "illegal base64 data at input byte %ld", bad), res);
+}
+
+static int b32_val(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
 }
 
 F(e_b32enc)
@@ -2281,19 +2512,16 @@ F(e_b32dec)
     uint64_t acc = 0;
     int bits = 0, rc = 0;
     size_t n;
+    long bad;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
+    if ((bad = codec_error(s.s, s.n, 8, b32_val)) >= 0)
+        goto bad;
     n = s.n;
     while (n && s.s[n - 1] == '=')
         n--;
-    if (s.n % 8)
-        goto bad;
     for (size_t i = 0; i < n && !rc; i++) {
-        char c = s.s[i];
-        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
-        if (v < 0)
-            goto bad;
-        acc = (acc << 5) | (unsigned)v;
+        acc = (acc << 5) | (unsigned)b32_val((unsigned char)s.s[i]);
         bits += 5;
         if (bits >= 8) {
             bits -= 8;
@@ -2305,8 +2533,7 @@ F(e_b32dec)
     return put_res_buf(x, &b, rc, res);
 bad:
     sl_buf_free(&b);
-    *res = gt_mkstr(x, "illegal base32 data at input byte 0", 35);
-    return 0;
+    return put_res_buf(x, &b, sl_buf_printf(&b, "illegal base32 data at input byte %ld", bad), res);
 }
 
 /* ------------------------------------------------------------ crypto */
@@ -2476,7 +2703,7 @@ F(m_round)
     if (frac >= on)
         r = ceil(digit);
     else
-        r = intpart;
+        r = floor(digit);
     *res = gt_mkfloat(r / pow10);
     return 0;
 }
@@ -2661,25 +2888,6 @@ F(h_sha512sum)
     STR(0, s, n);
     SHA512((const unsigned char *)s, n, d);
     return hexdigest(x, d, sizeof(d), res);
-}
-
-/* regexp.QuoteMeta */
-F(s_regexQuoteMeta)
-{
-    const char *s;
-    size_t n;
-    sl_buf b = SL_BUF_INIT;
-    int rc = 0;
-    STR(0, s, n);
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (strchr("\\.+*?()|[]{}^$", s[i]) && s[i])
-            rc = sl_buf_putc(&b, '\\');
-        if (!rc)
-            rc = sl_buf_putc(&b, s[i]);
-    }
-    if (!rc && !b.ptr)
-        rc = sl_buf_puts(&b, "");
-    return put_res_buf(x, &b, rc, res);
 }
 
 F(c_mustToPrettyJson)

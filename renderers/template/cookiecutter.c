@@ -54,8 +54,7 @@ typedef struct cc_run {
 /* render_variable(): strings rendered with {cookiecutter: dict so far},
  * other scalars through str() first, lists and dicts recursively. *out is
  * the caller's. */
-static int cc_render_var(cc_run *r, const char *key, const cJSON *raw, cJSON **out,
-                         sl_error *err)
+static int cc_render_var(cc_run *r, const char *key, const cJSON *raw, cJSON **out, sl_error *err)
 {
     sl_buf s = SL_BUF_INIT, res = SL_BUF_INIT;
     const cJSON *it;
@@ -249,16 +248,14 @@ static int cc_copy_only(const cJSON *dict, const char *rel)
 {
     const cJSON *pats = cJSON_GetObjectItemCaseSensitive(dict, "_copy_without_render"), *it;
 
-    cJSON_ArrayForEach(it, pats)
-        if (cJSON_IsString(it) && sc_glob_match(it->valuestring, rel, 1))
-            return 1;
+    cJSON_ArrayForEach(it, pats) if (cJSON_IsString(it) &&
+                                     sc_glob_match(it->valuestring, rel, 1)) return 1;
     return 0;
 }
 
 /* Render a skeleton path (relative to the project folder) into out, checked
  * to stay inside; what names the source. */
-static int cc_render_path(cc_run *r, const char *rel, const char *what, sl_buf *out,
-                          sl_error *err)
+static int cc_render_path(cc_run *r, const char *rel, const char *what, sl_buf *out, sl_error *err)
 {
     sl_buf tmp = SL_BUF_INIT;
     int rc;

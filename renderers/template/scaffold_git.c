@@ -431,8 +431,7 @@ int sc_git_commit_files(const char *repo_arg, const sc_tree *files, const sc_git
         exists = lstat(path, &st) == 0;
         free(path);
         if (files->v[i].kind != SC_DIR && exists) {
-            rc = sl_error_set(err, SL_EDUP, "%s already exists in the catalog",
-                              files->v[i].path);
+            rc = sl_error_set(err, SL_EDUP, "%s already exists in the catalog", files->v[i].path);
             goto out;
         }
     }
@@ -461,8 +460,8 @@ int sc_git_commit_files(const char *repo_arg, const sc_tree *files, const sc_git
         }
     }
     if (git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL,
-                          o->message && *o->message ? o->message : "Register a component",
-                          tree, parent ? 1 : 0, (const git_commit **)&parent)) {
+                          o->message && *o->message ? o->message : "Register a component", tree,
+                          parent ? 1 : 0, (const git_commit **)&parent)) {
         rc = sg_error(err, SL_EGIT, NULL, "commit");
         goto out;
     }

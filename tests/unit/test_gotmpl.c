@@ -214,6 +214,16 @@ static void test_errors_with_position(void)
     RERR("{{ nil }}", NULL, "nil is not a command");
     RERR("{{ upper 1 2 }}", NULL, "wrong number of args for upper: want 1 got 2");
     RERR("{{ upper 5 }}", NULL, "wrong type for value; expected string; got int");
+    /* a block scalar: later lines keep the file's indentation */
+    {
+        sl_gotmpl *t = NULL;
+        const char *src = "a: 1\nb: {{ nope }}\n";
+        SL_CHECK_INT(sl_gotmpl_parse_ex("p.yaml", 7, 5, 4, src, strlen(src), &t, &g_err), SL_EINVAL);
+        SL_CHECK_INT(g_err.line, 8);
+        SL_CHECK_INT(g_err.col, 11);
+        SL_CHECK(t == NULL);
+    }
+    R("{{ -9223372036854775807 }} {{ 0 }} {{ -1 }}", NULL, "-9223372036854775807 0 -1");
     /* exec errors carry the action position inside the YAML file */
     SL_CHECK_STR(render_at("a: 1\nb: {{ fail \"boom\" }}", "{}", 20, 5),
                  "ERR: template.yaml:21:7: template: executing \"template.yaml\" at "
@@ -305,6 +315,14 @@ static void test_sprig_regex(void)
       "{{ regexSplit \"\\\\s\" \"a b\" -1 }}",
       NULL, "[pi a] [pizza] [a b]");
     R("{{ mustRegexMatch \"(?i)^ABC$\" \"abc\" }}", NULL, "true");
+    /* RE2 syntax: classes, non-greedy, named groups, $ only at the end */
+    R("{{ regexFind \"a.*?b\" \"aXbYb\" }} {{ regexReplaceAll \"(?P<k>\\\\w+)=(\\\\d+)\" \"a=1 b=22\" \"${k}:$2\" }} "
+      "{{ regexMatch \"^x$\" \"x\\n\" }} {{ regexFindAll \"\\\\bw\\\\w*\" \"wax two wow\" -1 }}",
+      NULL, "aXb a:1 b:22 false [wax wow]");
+    /* Go's rules for empty matches */
+    R("{{ regexFindAll \"a*\" \"baaab\" -1 }} {{ regexReplaceAll \"a*\" \"baaab\" \"-\" }} "
+      "{{ regexSplit \"\" \"abc\" -1 }} {{ regexSplit \",\" \"\" -1 | len }}",
+      NULL, "[ aaa ] -b-b- [a b c] 1");
     RERR("{{ mustRegexMatch \"(\" \"x\" }}", NULL, "error calling mustRegexMatch: regexp: Compile(()");
     RERR("{{ regexFindAll \"[\" \"x\" 1 }}", NULL, "error calling regexFindAll: regexp");
 }
@@ -420,8 +438,8 @@ static void test_sprig_math_dates(void)
     R("{{ add 1 2 3 }} {{ add1 5 }} {{ sub 5 7 }} {{ div 7 2 }} {{ mod 7 3 }} {{ mul 2 3 4 }} "
       "{{ max 1 9 3 }} {{ min 4 2 8 }} {{ add \"2\" 1.9 }}",
       NULL, "6 6 -2 3 1 24 9 2 3");
-    R("{{ floor 1.7 }} {{ ceil 1.2 }} {{ round 3.14159 2 }} {{ round 2.5 0 }}", NULL,
-      "1 2 3.14 3");
+    R("{{ floor 1.7 }} {{ ceil 1.2 }} {{ round 3.14159 2 }} {{ round 2.5 0 }} {{ round -2.5 0 }} {{ round 2.45 1 0.4 }}",
+      NULL, "1 2 3.14 3 -3 2.5");
     R("{{ date \"2006-01-02 15:04\" 0 }} {{ date \"Jan 2, 2006\" 86400 }}", NULL,
       "1970-01-01 00:00 Jan 2, 1970");
     R("{{ now | date \"2006\" | len }}", NULL, "4");
@@ -450,6 +468,18 @@ static void test_provisioner_shapes(void)
     RERR("{{ $p := index (index .WorkloadServices .SourceWorkload).Ports \"nope\" }}"
          "{{ if not $p }}{{ fail \"params.port is not a named service port\" }}{{ end }}",
          data, "error calling fail: params.port is not a named service port");
+    /* community provisioner idioms: last of splitList, a short-circuit or
+     * over a missing workload, ranging over a map of ports, ne on a
+     * missing key */
+    R("name: {{ splitList \".\" \"svc.orders\" | last }}", data, "name: orders");
+    RERR("{{ $w := index .WorkloadServices \"nope\" }}"
+         "{{ if or (not $w) (not $w.ServiceName) }}{{ fail \"unknown workload\" }}{{ end }}",
+         data, "error calling fail: unknown workload");
+    R("{{- range $k, $port := (index .WorkloadServices .SourceWorkload).Ports }}\n"
+      "- port: {{ $port.TargetPort }} # {{ $k }}\n{{- end }}",
+      data, "\n- port: 8080 # web");
+    R("{{ if ne .Namespace \"\" }}namespace: {{ .Namespace }}{{ end }}", data,
+      "namespace: <no value>");
     R("password: {{ encodeSecretRef (printf \"secret-%s\" .SourceWorkload) \"password\" }}\n"
       "data: {{ .State.password | b64enc }}",
       data, "password: \xf0\x9f\x94\x90\xf0\x9f\x92\xacsecret-orders_password\xf0\x9f\x92\xac\xf0\x9f\x94\x90\ndata: a2VlcA==");

@@ -373,11 +373,14 @@ static int parse_body_now(const ks_req *r, cJSON **out, sl_error *err)
         }
     }
     rc = sl_yaml_parse("body", r->body, r->body_len, NULL, NULL, &dv, err);
-    if (rc)
+    if (rc) {
+        sl_docv_free(&dv); /* the parser may keep its array on error */
         return rc;
+    }
     if (dv.n != 1) {
+        size_t n = dv.n;
         sl_docv_free(&dv);
-        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", dv.n);
+        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", n);
     }
     *out = dv.v[0];
     dv.v[0] = NULL;
@@ -596,7 +599,7 @@ static ks_manage manage_for(const ks_req *r, const ks_kind *k, const char *manag
     m.manager = manager;
     m.api_version = gv_str(k, gv, gvn);
     m.now = ks_time_str(ks_now(), now, nown);
-    m.schema = k->crd ? KS_SCHEMA_CUSTOM : KS_SCHEMA_BUILTIN;
+    m.schema = k->crd ? &k->schema : KS_SCHEMA_BUILTIN;
     m.strip_status = k->status_sub;
     m.force = r->force && !strcmp(r->force, "true");
     return m;
