@@ -384,14 +384,13 @@ static void config_render(sl_confctx *c, const cJSON *node, const cJSON *app, sl
 }
 
 /* prune: true | false | { enabled: BOOL, maxShare: 0..1, maxCount: N }. A
- * mapping turns prune on unless enabled: false. The mass-prune guard
- * defaults to maxShare 0.5. */
+ * mapping turns prune on unless enabled: false. The mass-prune guard is
+ * off unless maxShare or maxCount is set. */
 static void config_prune(sl_confctx *c, const cJSON *app, sl_appspec *spec)
 {
     static const char *const keys[] = {"enabled", "maxShare", "maxCount", NULL};
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(app, "prune"), *x;
 
-    spec->max_prune_share = 0.5;
     if (!v || cJSON_IsBool(v) || cJSON_IsNull(v)) {
         sl_conf_bool(c, app, "prune", &spec->prune);
         return;

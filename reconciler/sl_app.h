@@ -26,7 +26,7 @@ typedef struct sl_appspec {
     void *opts;         /* configured options for a spec without each */
     char *namespace;    /* default namespace for namespaced objects, or NULL */
     int prune;          /* default false */
-    double max_prune_share; /* prune.maxShare, default 0.5 (0 = no limit) */
+    double max_prune_share; /* prune.maxShare, default 0 = no limit */
     size_t max_prune_count; /* prune.maxCount, default 0 = no limit */
     int allow_empty;    /* default false */
     int suspend;        /* default false */

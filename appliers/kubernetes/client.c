@@ -66,7 +66,7 @@ double kube_backoff(const kube_client_opts *o, int attempt, double retry_after, 
     double d;
 
     if (retry_after >= 0)
-        return retry_after < 10 * max ? retry_after : 10 * max;
+        return retry_after < 60 ? retry_after : 60;
     d = base * pow(2, attempt > 0 ? attempt - 1 : 0);
     if (d > max)
         d = max;

@@ -110,7 +110,7 @@ size_t kube_client_requests(const kube_client *c);
 int kube_retryable(long status);
 /* The delay before retry number attempt (1-based): base*2^(attempt-1)
  * capped at max, times a jitter factor in [0.5, 1.0) from rnd in [0,1). A
- * Retry-After (seconds, >= 0) replaces it (capped at 10 x max). */
+ * Retry-After (seconds, >= 0) replaces it (capped at 60 s). */
 double kube_backoff(const kube_client_opts *o, int attempt, double retry_after, double rnd);
 
 void kube_req_init(kube_req *r, const char *method, char *path, const char *ctype, char *body,
