@@ -1,4 +1,5 @@
 /* cli.c: the command line: render, diff, apply, validate, version. */
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -252,7 +253,8 @@ static int cli_load(const char *file, sl_config **cfg)
 }
 
 /* Render the selection; print every per-app failure. */
-static int cli_render_all(sl_pipeline *p, sl_config *cfg, cli_opts *o)
+static int cli_render_all(sl_pipeline *p, sl_config *cfg, cli_opts *o, sl_pipeline_emit_fn emit,
+                          void *ud)
 {
     sl_error err;
     int rc;
@@ -280,9 +282,12 @@ static int cli_render_all(sl_pipeline *p, sl_config *cfg, cli_opts *o)
         cli_print_error(&err, NULL);
         return rc;
     }
+    p->emit = emit;
+    p->emit_ud = ud;
+    p->threads = sl_threads();
     rc = sl_pipeline_render(p, o->apps, o->napps, &err);
     for (size_t i = 0; i < p->napps; i++)
-        if (!p->apps[i].objects)
+        if (!p->apps[i].objects && !p->apps[i].streamed)
             cli_print_error(&p->apps[i].err, p->apps[i].app->name);
     if (rc && err.msg[0])
         cli_print_error(&err, NULL);
@@ -351,15 +356,89 @@ static int cli_write_stream(const sl_objset *set, FILE *f)
     return rc;
 }
 
+/* The JSON List's text around its items (cJSON_Print of an empty List:
+ * everything up to "[" and from "]"), so items can be printed one by one
+ * with the same bytes as printing the whole List. */
+static cJSON *cli_json_list(cJSON **items)
+{
+    cJSON *list = cJSON_CreateObject();
+
+    if (!list || !cJSON_AddStringToObject(list, "apiVersion", "v1") ||
+        !cJSON_AddStringToObject(list, "kind", "List") ||
+        !(*items = cJSON_AddArrayToObject(list, "items"))) {
+        cJSON_Delete(list);
+        return NULL;
+    }
+    return list;
+}
+
+typedef struct cli_spool {
+    FILE *f;     /* rendered text of the apps so far (a temporary file) */
+    int json;
+    size_t nitems;
+    size_t pre, post; /* the List's text before and after its items */
+    int rc;
+} cli_spool;
+
+/* Write one app's objects to the spool (pipeline emit callback). */
+static void cli_spool_app(sl_pipeline *p, sl_rendered *r, void *ud)
+{
+    cli_spool *s = ud;
+
+    (void)p;
+    if (!r->objects || s->rc)
+        return;
+    if (!s->json) {
+        s->rc = cli_write_stream(r->objects, s->f);
+        return;
+    }
+    for (size_t j = 0; j < r->objects->n && !s->rc; j++) {
+        cJSON *items, *list = cli_json_list(&items);
+        char *text = NULL;
+        size_t len;
+        if (!list || !cJSON_AddItemReferenceToArray(items, r->objects->v[j].json) ||
+            !(text = cJSON_Print(list)) || (len = strlen(text)) < s->pre + s->post) {
+            s->rc = SL_ENOMEM;
+        } else if ((s->nitems++ && fputs(", ", s->f) == EOF) ||
+                   fwrite(text + s->pre, 1, len - s->pre - s->post, s->f) !=
+                       len - s->pre - s->post) {
+            s->rc = SL_EIO;
+        }
+        free(text);
+        cJSON_Delete(list);
+    }
+}
+
+/* Copy the spool to f. */
+static int cli_spool_copy(FILE *spool, FILE *f)
+{
+    char buf[65536];
+    size_t n;
+
+    if (fflush(spool) || fseek(spool, 0, SEEK_SET))
+        return SL_EIO;
+    while ((n = fread(buf, 1, sizeof(buf), spool)) > 0)
+        if (fwrite(buf, 1, n, f) != n)
+            return SL_EIO;
+    return ferror(spool) ? SL_EIO : 0;
+}
+
+/* render: every app's objects are written to a temporary spool as soon as
+ * the app rendered and then freed (memory holds a few apps, not all); the
+ * spool goes to stdout only when every app rendered, so a failed render
+ * prints no objects at all, as before. */
 static int cli_render(int argc, char **argv)
 {
     cli_opts o;
     sl_config *cfg = NULL;
     sl_pipeline p;
-    sl_buf out = SL_BUF_INIT;
+    cli_spool sp;
+    char *empty = NULL;
+    cJSON *elist = NULL, *eitems;
     int json = 0, rc, code = EXIT_ERROR;
 
     memset(&p, 0, sizeof(p));
+    memset(&sp, 0, sizeof(sp));
     if ((rc = cli_parse(argc, argv, "render", &o)))
         return rc < 0 ? EXIT_OK : rc;
     if (o.output && strcmp(o.output, "yaml") && strcmp(o.output, "json")) {
@@ -369,35 +448,44 @@ static int cli_render(int argc, char **argv)
     json = o.output && !strcmp(o.output, "json");
     if (cli_load(o.config, &cfg))
         goto out;
-    if (cli_render_all(&p, cfg, &o))
+    sp.json = json;
+    if (json) {
+        const char *bracket;
+        if (!(elist = cli_json_list(&eitems)) || !(empty = cJSON_Print(elist)) ||
+            !(bracket = strstr(empty, "[]"))) {
+            fprintf(stderr, "error: out of memory\n");
+            goto out;
+        }
+        sp.pre = (size_t)(bracket - empty) + 1;
+        sp.post = strlen(empty) - sp.pre;
+    }
+    if (!(sp.f = tmpfile())) {
+        fprintf(stderr, "error: cannot create a temporary file: %s\n", strerror(errno));
+        goto out;
+    }
+    if ((rc = cli_render_all(&p, cfg, &o, cli_spool_app, &sp)))
         goto out;
     cli_print_notes(&p, stderr, 0);
-    if (json) {
-        cJSON *list = cJSON_CreateObject(), *items;
-        char *text;
-        cJSON_AddStringToObject(list, "apiVersion", "v1");
-        cJSON_AddStringToObject(list, "kind", "List");
-        items = cJSON_AddArrayToObject(list, "items");
-        for (size_t i = 0; i < p.napps; i++)
-            for (size_t j = 0; j < p.apps[i].objects->n; j++)
-                cJSON_AddItemReferenceToArray(items, p.apps[i].objects->v[j].json);
-        text = cJSON_Print(list);
-        if (text)
-            fputs(text, stdout), fputc('\n', stdout);
-        free(text);
-        cJSON_Delete(list);
-    } else {
-        for (size_t i = 0; i < p.napps; i++)
-            if (cli_write_stream(p.apps[i].objects, stdout)) {
-                fprintf(stderr, "error: cannot write YAML\n");
-                goto out;
-            }
+    if (sp.rc) {
+        fprintf(stderr, "error: cannot write %s\n", json ? "JSON" : "YAML");
+        goto out;
     }
+    if (json)
+        fwrite(empty, 1, sp.pre, stdout);
+    if (cli_spool_copy(sp.f, stdout)) {
+        fprintf(stderr, "error: cannot write the output\n");
+        goto out;
+    }
+    if (json)
+        fputs(empty + sp.pre, stdout), fputc('\n', stdout);
     if (fflush(stdout) == 0)
         code = EXIT_OK;
 out:
+    if (sp.f)
+        fclose(sp.f);
     cli_exit_fast(code);
-    sl_buf_free(&out);
+    free(empty);
+    cJSON_Delete(elist);
     sl_pipeline_fini(&p);
     sl_config_free(cfg);
     return code;
@@ -481,20 +569,79 @@ static int cli_wait(sl_rendered *r, double timeout)
     }
 }
 
-/* diff (apply = 0) and apply (apply = 1). */
+/* The plans of diff/apply, built per app in app order. */
+typedef struct cli_plans {
+    sl_plan **v;
+    size_t n;
+    sl_error *errs; /* planning failures, printed after the render errors */
+    const char **errapp;
+    size_t nerrs;
+    int nomem;
+    int streamed; /* the objects are freed after planning */
+} cli_plans;
+
+/* Plan one rendered app (nothing for a failed render). */
+static void cli_plan_app(sl_pipeline *p, sl_rendered *r, void *ud)
+{
+    cli_plans *cp = ud;
+    sl_plan_opts po;
+    sl_plan **v;
+    sl_error err;
+
+    (void)p;
+    if (!r->objects || cp->nomem)
+        return;
+    memset(&po, 0, sizeof(po));
+    po.prune = r->app->prune;
+    po.allow_empty = r->app->allow_empty;
+    po.max_prune_share = r->app->max_prune_share;
+    po.max_prune_count = r->app->max_prune_count;
+    if (!(v = realloc(cp->v, (cp->n + 1) * sizeof(*v)))) {
+        cp->nomem = 1;
+        return;
+    }
+    cp->v = v;
+    sl_error_clear(&err);
+    if (sl_plan_build(r->app->name, r->app->target->name, r->revision, r->objects,
+                      r->app->target, &po, &cp->v[cp->n], &err)) {
+        sl_error *e = realloc(cp->errs, (cp->nerrs + 1) * sizeof(*e));
+        const char **a = e ? realloc(cp->errapp, (cp->nerrs + 1) * sizeof(*a)) : NULL;
+        if (e)
+            cp->errs = e;
+        if (!a) {
+            cp->nomem = 1;
+            return;
+        }
+        cp->errapp = a;
+        cp->errs[cp->nerrs] = err;
+        cp->errapp[cp->nerrs++] = r->app->name;
+        return;
+    }
+    /* the report reads only the plan's own copies, not the freed objects */
+    for (size_t i = 0; cp->streamed && i < cp->v[cp->n]->n; i++)
+        cp->v[cp->n]->v[i].desired = NULL;
+    cp->n++;
+}
+
+/* diff (apply = 0) and apply (apply = 1). diff plans each app as soon as
+ * it rendered and frees its objects (the plans keep what the report needs);
+ * apply keeps every app's objects until all rendered and planned, since a
+ * failed render or plan of any app applies nothing. */
 static int cli_diff_apply(int argc, char **argv, int apply)
 {
     const char *cmd = apply ? "apply" : "diff";
     cli_opts o;
     sl_config *cfg = NULL;
     sl_pipeline p;
-    sl_plan **plans = NULL;
+    cli_plans cp;
     sl_buf out = SL_BUF_INIT;
     sl_outfmt fmt = SL_OUT_TEXT;
-    size_t nplans = 0, changes = 0;
+    size_t changes = 0;
     int rc, failed = 0, code = EXIT_ERROR;
 
     memset(&p, 0, sizeof(p));
+    memset(&cp, 0, sizeof(cp));
+    cp.streamed = !apply;
     if ((rc = cli_parse(argc, argv, cmd, &o)))
         return rc < 0 ? EXIT_OK : rc;
     if (o.output) {
@@ -509,7 +656,7 @@ static int cli_diff_apply(int argc, char **argv, int apply)
     }
     if (cli_load(o.config, &cfg))
         goto out;
-    if (cli_render_all(&p, cfg, &o)) {
+    if (cli_render_all(&p, cfg, &o, apply ? NULL : cli_plan_app, &cp)) {
         /* A failed render never applies or prunes anything. */
         if (apply) {
             fprintf(stderr, "error: nothing applied: %s\n",
@@ -518,35 +665,25 @@ static int cli_diff_apply(int argc, char **argv, int apply)
         }
         failed = 1;
     }
-    plans = calloc(p.napps + 1, sizeof(*plans));
-    if (!plans)
+    if (apply)
+        for (size_t i = 0; i < p.napps; i++)
+            cli_plan_app(&p, &p.apps[i], &cp);
+    for (size_t i = 0; i < cp.nerrs; i++) {
+        cli_print_error(&cp.errs[i], cp.errapp[i]);
+        failed = 1;
+    }
+    if (cp.nomem) {
+        fprintf(stderr, "error: out of memory\n");
         goto out;
-    for (size_t i = 0; i < p.napps; i++) {
-        sl_rendered *r = &p.apps[i];
-        sl_plan_opts po = {.prune = r->app->prune,
-                           .allow_empty = r->app->allow_empty,
-                           .max_prune_share = r->app->max_prune_share,
-                           .max_prune_count = r->app->max_prune_count};
-        sl_error err;
-        if (!r->objects)
-            continue;
-        sl_error_clear(&err);
-        if (sl_plan_build(r->app->name, r->app->target->name, r->revision, r->objects,
-                          r->app->target, &po, &plans[nplans], &err)) {
-            cli_print_error(&err, r->app->name);
-            failed = 1;
-            continue;
-        }
-        nplans++;
     }
     if (apply && failed) {
         fprintf(stderr, "error: nothing applied: planning failed\n");
         goto out;
     }
-    for (size_t i = 0; i < nplans; i++)
-        changes += plans[i]->counts[SL_ACT_CREATE] + plans[i]->counts[SL_ACT_UPDATE] +
-                   plans[i]->counts[SL_ACT_PRUNE];
-    if (sl_report_write(&out, plans, nplans, fmt, fmt == SL_OUT_TEXT && cli_color(&o))) {
+    for (size_t i = 0; i < cp.n; i++)
+        changes += cp.v[i]->counts[SL_ACT_CREATE] + cp.v[i]->counts[SL_ACT_UPDATE] +
+                   cp.v[i]->counts[SL_ACT_PRUNE];
+    if (sl_report_write(&out, cp.v, cp.n, fmt, fmt == SL_OUT_TEXT && cli_color(&o))) {
         fprintf(stderr, "error: cannot write the report\n");
         goto out;
     }
@@ -564,7 +701,7 @@ static int cli_diff_apply(int argc, char **argv, int apply)
             if (!r->objects)
                 continue;
             sl_error_clear(&err);
-            if (sl_plan_apply(plans[pi], r->objects, r->app->target, &ao, &err)) {
+            if (sl_plan_apply(cp.v[pi], r->objects, r->app->target, &ao, &err)) {
                 cli_print_error(&err, r->app->name);
                 failed = 1;
             } else if (o.wait && cli_wait(r, o.timeout)) {
@@ -578,9 +715,11 @@ static int cli_diff_apply(int argc, char **argv, int apply)
     code = failed ? EXIT_ERROR : changes ? EXIT_CHANGES : EXIT_OK;
 out:
     cli_exit_fast(code);
-    for (size_t i = 0; i < nplans; i++)
-        sl_plan_free(plans[i]);
-    free(plans);
+    for (size_t i = 0; i < cp.n; i++)
+        sl_plan_free(cp.v[i]);
+    free(cp.v);
+    free(cp.errs);
+    free(cp.errapp);
     sl_buf_free(&out);
     sl_pipeline_fini(&p);
     sl_config_free(cfg);

@@ -1,4 +1,5 @@
 /* pipeline.c: fetch, expand, render (shared by CLI and daemon). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *lo
 
     memset(p, 0, sizeof(*p));
     p->cfg = cfg;
+    p->threads = 1;
     p->local = local;
     p->nlocal = nlocal;
     p->snaps = calloc(n, sizeof(*p->snaps));
@@ -42,6 +44,10 @@ void sl_pipeline_fini(sl_pipeline *p)
     free(p->revs);
     free(p->fetched);
     free(p->fetch_err);
+    if (p->lock_) {
+        pthread_mutex_destroy(p->lock_);
+        free(p->lock_);
+    }
     memset(p, 0, sizeof(*p));
 }
 
@@ -101,9 +107,16 @@ static int render_ctx_snapshot(sl_render_ctx *ctx, const char *source, sl_snapsh
     render_priv *rp = ctx->priv;
     sl_source *src = rp->app->source;
 
+    int rc;
+
     if (source && *source && !(src = sl_config_source(rp->p->cfg, source)))
         return sl_error_set(err, SL_EINVAL, "unknown source \"%s\"", source);
-    return pipeline_snapshot(rp->p, src, out, err);
+    if (rp->p->lock_)
+        pthread_mutex_lock(rp->p->lock_);
+    rc = pipeline_snapshot(rp->p, src, out, err);
+    if (rp->p->lock_)
+        pthread_mutex_unlock(rp->p->lock_);
+    return rc;
 }
 
 static int name_selected(char *const *select, size_t n, const char *name, int *used)
@@ -131,6 +144,160 @@ static int pipeline_push(sl_pipeline *p, sl_app *app, size_t *cap)
     return 0;
 }
 
+/* Hand one app to the emit callback (if any) and free its objects. */
+static void pipeline_emit(sl_pipeline *p, sl_rendered *r)
+{
+    if (!p->emit)
+        return;
+    p->emit(p, r, p->emit_ud);
+    if (r->objects) {
+        sl_objset_free(r->objects);
+        r->objects = NULL;
+        r->streamed = 1;
+    }
+}
+
+/* Render one app into r (r->objects NULL and r->err set on failure). */
+static int pipeline_render_one(sl_pipeline *p, sl_rendered *r)
+{
+    sl_app *app = r->app;
+    sl_render_ctx ctx;
+    render_priv rp = {p, app};
+    int rc;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.limits = p->cfg->limits.doc;
+    ctx.state_dir = p->cfg->state_dir;
+    ctx.snapshot = render_ctx_snapshot;
+    ctx.priv = &rp;
+    ctx.notes = &r->notes;
+    if ((rc = sl_objset_new(&r->objects))) {
+        sl_error_set(&r->err, rc, "out of memory");
+    } else {
+        r->objects->max_bytes = p->cfg->limits.max_app_bytes;
+        rc = app->renderer->render(app, &ctx, r->objects, &r->err);
+    }
+    if (rc) {
+        sl_objset_free(r->objects);
+        r->objects = NULL;
+    }
+    return rc;
+}
+
+/* Apps rendered ahead of the one being emitted, at most (per thread). */
+#define PIPELINE_WINDOW 8
+
+typedef struct render_range {
+    sl_pipeline *p;
+    size_t from, to;
+    size_t claim;   /* next app to render */
+    size_t emitted; /* apps before this one were emitted */
+    size_t window;
+    int *rcs;
+    char *done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} render_range;
+
+static void *pipeline_worker(void *arg)
+{
+    render_range *rr = arg;
+
+    pthread_mutex_lock(&rr->mu);
+    for (;;) {
+        size_t j;
+        int rc;
+        while (rr->claim < rr->to && rr->claim >= rr->emitted + rr->window)
+            pthread_cond_wait(&rr->cv, &rr->mu);
+        if (rr->claim >= rr->to)
+            break;
+        j = rr->claim++;
+        pthread_mutex_unlock(&rr->mu);
+        rc = pipeline_render_one(rr->p, &rr->p->apps[j]);
+        pthread_mutex_lock(&rr->mu);
+        rr->rcs[j - rr->from] = rc;
+        rr->done[j - rr->from] = 1;
+        pthread_cond_broadcast(&rr->cv);
+    }
+    pthread_mutex_unlock(&rr->mu);
+    return NULL;
+}
+
+/* Render p->apps[from..to) and emit them in order: on p->threads threads
+ * when more than one, each at most a bounded window ahead of the emitter.
+ * Returns the first failure's code (0 when all rendered). */
+static int pipeline_render_range(sl_pipeline *p, size_t from, size_t to, sl_error *err)
+{
+    size_t n = to - from, nthr = p->threads > 1 ? (size_t)p->threads : 1;
+    pthread_t tids[64];
+    size_t started = 0;
+    render_range rr;
+    int first = 0;
+
+    if (nthr > n)
+        nthr = n;
+    if (nthr > 1 && !p->lock_) {
+        pthread_mutex_t *m = malloc(sizeof(*m));
+        if (!m || pthread_mutex_init(m, NULL)) {
+            free(m);
+            nthr = 1;
+        } else {
+            p->lock_ = m;
+        }
+    }
+    if (nthr <= 1) {
+        for (size_t j = from; j < to; j++) {
+            int rc = pipeline_render_one(p, &p->apps[j]);
+            if (rc && !first)
+                first = rc;
+            pipeline_emit(p, &p->apps[j]);
+        }
+        return first;
+    }
+    memset(&rr, 0, sizeof(rr));
+    rr.p = p;
+    rr.from = from;
+    rr.to = to;
+    rr.claim = rr.emitted = from;
+    rr.window = p->emit ? PIPELINE_WINDOW * nthr : n;
+    rr.rcs = calloc(n, sizeof(*rr.rcs));
+    rr.done = calloc(n, 1);
+    if (!rr.rcs || !rr.done) {
+        free(rr.rcs);
+        free(rr.done);
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&rr.mu, NULL);
+    pthread_cond_init(&rr.cv, NULL);
+    for (size_t t = 0; t < nthr; t++)
+        if (pthread_create(&tids[started], NULL, pipeline_worker, &rr) == 0)
+            started++;
+    if (!started) { /* no thread could start: render here, all at once */
+        rr.window = n;
+        pipeline_worker(&rr);
+    }
+    for (size_t j = from; j < to; j++) {
+        pthread_mutex_lock(&rr.mu);
+        while (!rr.done[j - from])
+            pthread_cond_wait(&rr.cv, &rr.mu);
+        pthread_mutex_unlock(&rr.mu);
+        if (rr.rcs[j - from] && !first)
+            first = rr.rcs[j - from];
+        pipeline_emit(p, &p->apps[j]);
+        pthread_mutex_lock(&rr.mu);
+        rr.emitted = j + 1;
+        pthread_cond_broadcast(&rr.cv);
+        pthread_mutex_unlock(&rr.mu);
+    }
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    pthread_cond_destroy(&rr.cv);
+    pthread_mutex_destroy(&rr.mu);
+    free(rr.rcs);
+    free(rr.done);
+    return first;
+}
+
 /* Render one spec; apps not selected (when select is given) are dropped,
  * and so are suspended ones when nothing is selected and skip_suspended. */
 static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t nselect, int *used,
@@ -141,7 +308,8 @@ static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t 
     sl_appv av = {0};
     sl_snapshot *snap = NULL;
     sl_error e;
-    int rc, first = 0;
+    size_t base;
+    int rc;
 
     sl_error_clear(&e);
     if ((rc = pipeline_snapshot(p, spec->source, &snap, &e)) ||
@@ -158,13 +326,12 @@ static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t 
         app->target = spec->target;
         app->source = spec->source;
         p->apps[p->napps - 1].err = e;
+        pipeline_emit(p, &p->apps[p->napps - 1]);
         return rc;
     }
+    base = p->napps;
     for (size_t j = 0; j < av.n; j++) {
         sl_app *app = av.v[j];
-        sl_rendered *r;
-        sl_render_ctx ctx;
-        render_priv rp = {p, app};
         av.v[j] = NULL;
         if (nselect ? !name_selected(select, nselect, app->name, used)
                     : (skip_suspended && spec->suspend)) {
@@ -176,29 +343,11 @@ static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t 
             sl_appv_free(&av);
             return sl_error_set(err, SL_ENOMEM, "out of memory");
         }
-        r = &p->apps[p->napps - 1];
-        snprintf(r->revision, sizeof(r->revision), "%s", p->revs[spec->source - cfg->sources].id);
-        memset(&ctx, 0, sizeof(ctx));
-        ctx.limits = cfg->limits.doc;
-        ctx.state_dir = cfg->state_dir;
-        ctx.snapshot = render_ctx_snapshot;
-        ctx.priv = &rp;
-        ctx.notes = &r->notes;
-        if ((rc = sl_objset_new(&r->objects))) {
-            sl_error_set(&r->err, rc, "out of memory");
-        } else {
-            r->objects->max_bytes = cfg->limits.max_app_bytes;
-            rc = app->renderer->render(app, &ctx, r->objects, &r->err);
-        }
-        if (rc) {
-            sl_objset_free(r->objects);
-            r->objects = NULL;
-            if (!first)
-                first = rc;
-        }
+        snprintf(p->apps[p->napps - 1].revision, sizeof(p->apps[0].revision), "%s",
+                 p->revs[spec->source - cfg->sources].id);
     }
     sl_appv_free(&av);
-    return first;
+    return pipeline_render_range(p, base, p->napps, err);
 }
 
 int sl_pipeline_render_spec(sl_pipeline *p, size_t spec, sl_error *err)

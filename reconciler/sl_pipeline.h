@@ -21,7 +21,13 @@ typedef struct sl_rendered {
     sl_error err;       /* when objects is NULL */
     sl_strv notes;      /* the renderer's notices (sl_render_note) */
     char revision[128];
+    int streamed; /* objects went to the emit callback and were freed */
 } sl_rendered;
+
+struct sl_pipeline;
+/* Called in app order for every rendered app (failed ones too, objects
+ * NULL); r->objects is freed right after it returns. */
+typedef void (*sl_pipeline_emit_fn)(struct sl_pipeline *p, sl_rendered *r, void *ud);
 
 typedef struct sl_pipeline {
     sl_config *cfg;                 /* borrowed */
@@ -38,6 +44,15 @@ typedef struct sl_pipeline {
     /* Optional, index-aligned with cfg->sources: a revision to render
      * instead of fetching (id[0] == '\0' means fetch). Borrowed. */
     const sl_revision *pinned;
+    /* Optional streaming (the CLI): with emit set, each app's objects go to
+     * emit in app order and are freed before later apps render, so memory
+     * holds a bounded window of apps, not all of them. */
+    sl_pipeline_emit_fn emit;
+    void *emit_ud;
+    /* Apps rendered at once (1 = one after the other, the default; the CLI
+     * sets sl_threads()). Renderers must then be thread-safe per app. */
+    int threads;
+    void *lock_; /* private: serialises source fetches between threads */
 } sl_pipeline;
 
 int sl_pipeline_init(sl_pipeline *p, sl_config *cfg, const sl_local_override *local, size_t nlocal,

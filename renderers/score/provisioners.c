@@ -32,13 +32,18 @@ struct score_prov {
     int is_cmd;
     /* template:// */
     char *src[ST_N];
-    int sline[ST_N], scol[ST_N];
+    int sline[ST_N], scol[ST_N], sindent[ST_N]; /* where a stage starts; its block indent */
     sl_gotmpl *tmpl[ST_N]; /* parsed on first use */
     int parsed[ST_N];
     /* cmd:// */
     char *bin; /* resolved executable */
     sl_strv args;
 };
+
+int score_prov_uses_shared(const score_prov *p)
+{
+    return p && (p->is_cmd || (p->src[ST_SHARED] && *p->src[ST_SHARED]));
+}
 
 static void prov_free(score_prov *p)
 {
@@ -88,13 +93,15 @@ const score_prov *score_provs_match(const score_provs *ps, const char *type, con
 }
 
 /* Where a block scalar's text starts: the line after its '|' or '>'. */
-static void scalar_start(const char *data, size_t len, int line, int col, int *oline, int *ocol)
+static void scalar_start(const char *data, size_t len, int line, int col, int *oline, int *ocol,
+                         int *oindent)
 {
     size_t off = 0;
     int l = 1;
 
     *oline = line;
     *ocol = col;
+    *oindent = 0;
     while (off < len && l < line)
         if (data[off++] == '\n')
             l++;
@@ -112,6 +119,7 @@ static void scalar_start(const char *data, size_t len, int line, int col, int *o
         off++;
         (*ocol)++;
     }
+    *oindent = *ocol - 1;
 }
 
 /* Write a script from the snapshot to the private bin folder (named by its
@@ -346,7 +354,8 @@ static int load_one(score_provs *ps, const char *file, const char *data, size_t 
             if ((rc = str_field(item, stage_names[s], pm, 1, &p->src[s], err)))
                 goto out;
             if (v && sl_posmap_get(pm, v, &pos) == 0)
-                scalar_start(data, len, pos.line, pos.col, &p->sline[s], &p->scol[s]);
+                scalar_start(data, len, pos.line, pos.col, &p->sline[s], &p->scol[s],
+                             &p->sindent[s]);
         }
         if (cJSON_GetObjectItemCaseSensitive(item, "args")) {
             rc = sl_error_setpos(err, SL_EINVAL, file, p->line, p->col,
@@ -529,7 +538,8 @@ static int parse_stage(score_prov *p, int s, sl_error *err)
         return 0;
     if (!(src = rewrite_secret_ref(p->src[s])))
         return sl_error_set(err, SL_ENOMEM, "out of memory");
-    rc = sl_gotmpl_parse(p->file, p->sline[s], p->scol[s], src, strlen(src), &p->tmpl[s], err);
+    rc = sl_gotmpl_parse_ex(p->file, p->sline[s], p->scol[s], p->sindent[s], src, strlen(src),
+                            &p->tmpl[s], err);
     free(src);
     if (!rc)
         p->parsed[s] = 1;

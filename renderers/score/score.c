@@ -709,6 +709,16 @@ static int provision_all(render_run *r, sl_error *err)
     }
     if (r->nres > 1)
         qsort(r->res, r->nres, sizeof(*r->res), cmp_res);
+    /* shared state is locked only by apps that may change it, so other
+     * apps render in parallel */
+    for (size_t i = 0; i < r->nres; i++)
+        if (r->res[i].shared ||
+            score_prov_uses_shared(
+                score_provs_match(&r->provs, r->res[i].type, r->res[i].cls, r->res[i].id))) {
+            if ((rc = score_state_lock_shared(&r->st, err)))
+                return rc;
+            break;
+        }
     if ((rc = build_services(r)) || !(r->manifests = cJSON_CreateArray()))
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     for (size_t left = r->nres; left > 0;) {
@@ -864,6 +874,7 @@ static int score_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, s
 
     memset(&r, 0, sizeof(r));
     r.st.lock_fd = -1;
+    r.st.shared_fd = -1;
     r.app = app;
     r.ctx = ctx;
     r.o = app->opts;

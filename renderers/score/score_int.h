@@ -71,11 +71,13 @@ int score_secret_find(const cJSON *node, sl_buf *path);
 
 /* Provisioner state of one app (its workloads' resources) and the shared
  * state of every app, persisted as JSON under <stateDir>/score/. While open,
- * an exclusive lock serialises apps rendering at once. */
+ * the app's own lock serialises renders of the same app; the shared lock is
+ * taken only by score_state_lock_shared. */
 typedef struct score_state {
     char *dir;       /* <stateDir>/score, or NULL: in memory only */
     char *app_file;  /* <dir>/apps/<app>.json */
-    int lock_fd;     /* -1 when not locked */
+    int lock_fd;     /* the app's lock; -1 when not locked */
+    int shared_fd;   /* the shared lock; -1 when not taken */
     cJSON *app;      /* {"workloads": {}, "resources": {}} */
     cJSON *shared;   /* {"shared": {}, "resources": {}} */
     char *app_before;    /* serialisations as read, to skip unchanged writes */
@@ -91,6 +93,10 @@ cJSON *score_state_resource(score_state *st, const char *uid, int shared);
 cJSON *score_state_workload(score_state *st, const char *name);
 /* The shared state map (borrowed). */
 cJSON *score_state_shared(score_state *st);
+/* Take the shared lock (held until close) and read the shared file again:
+ * for apps whose provisioners may change shared state. Without it the
+ * shared state is read-only (never written back). */
+int score_state_lock_shared(score_state *st, sl_error *err);
 /* Write what changed (atomically: temp file + rename). */
 int score_state_save(score_state *st, sl_error *err);
 /* Unlock and free. Accepts a zeroed struct. */
@@ -123,6 +129,8 @@ int score_provs_load(score_provs *ps, const char *file, const char *data, size_t
  * parsed once per process and shared read-only, matched after ps's own. */
 int score_provs_load_defaults(score_provs *ps, sl_error *err);
 /* The first provisioner matching type/class/id, or NULL. */
+/* Whether p may change shared state (a shared template, or cmd://). */
+int score_prov_uses_shared(const score_prov *p);
 const score_prov *score_provs_match(const score_provs *ps, const char *type, const char *cls,
                                     const char *id);
 const char *score_prov_uri(const score_prov *p);

@@ -1,8 +1,11 @@
 /* state.c: provisioner state under <stateDir>/score/: one JSON file per app
  * (its workloads' instance suffixes and resource states) and one shared file
  * (the shared state map and resources with an explicit id), so generated
- * passwords and host names survive reconciles. A lock file serialises the
- * apps that render at the same time (threads of one daemon, or processes). */
+ * passwords and host names survive reconciles. Each app's file has its own
+ * lock (apps/<app>.lock), so unrelated apps render at the same time; the
+ * shared file is read without a lock (it is replaced atomically) and its
+ * lock (.lock) is taken, and the file read again, only by an app whose
+ * provisioners may change it (score_state_lock_shared), held until close. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -142,13 +145,14 @@ int score_state_open(const char *state_dir, const char *app, score_state *st, sl
 
     memset(st, 0, sizeof(*st));
     st->lock_fd = -1;
+    st->shared_fd = -1;
     if (state_dir && *state_dir) {
         sl_buf safe = SL_BUF_INIT;
         /* app names come from folder names: keep them to one path segment */
         for (const char *p = app; *p; p++)
             sl_buf_putc(&safe, (*p == '/' || (*p == '.' && p == app)) ? '_' : *p);
         if (asprintf(&st->dir, "%s/score", state_dir) < 0 ||
-            asprintf(&apps, "%s/apps", st->dir) < 0 || asprintf(&lock, "%s/.lock", st->dir) < 0 ||
+            asprintf(&apps, "%s/apps", st->dir) < 0 || asprintf(&lock, "%s/%s.lock", apps, safe.ptr ? safe.ptr : "_") < 0 ||
             asprintf(&st->app_file, "%s/%s.json", apps, safe.ptr ? safe.ptr : "_") < 0) {
             sl_buf_free(&safe);
             rc = sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -277,6 +281,35 @@ static int same_text(const char *before, const char *now)
     return strlen(now) == n && !memcmp(before, now, n);
 }
 
+int score_state_lock_shared(score_state *st, sl_error *err)
+{
+    char *lock = NULL, *shared = NULL;
+    int rc = 0;
+
+    if (!st->dir || st->shared_fd >= 0)
+        return 0;
+    if (asprintf(&lock, "%s/.lock", st->dir) < 0 ||
+        asprintf(&shared, "%s/shared.json", st->dir) < 0) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((st->shared_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0 ||
+        flock(st->shared_fd, LOCK_EX)) {
+        rc = sl_error_set(err, SL_EIO, "cannot lock %s: %s", lock, strerror(errno));
+        goto out;
+    }
+    /* another render may have changed it since it was read */
+    cJSON_Delete(st->shared);
+    free(st->shared_before);
+    st->shared = NULL;
+    st->shared_before = NULL;
+    rc = load_json(shared, "shared", "resources", &st->shared, &st->shared_before, err);
+out:
+    free(lock);
+    free(shared);
+    return rc;
+}
+
 int score_state_save(score_state *st, sl_error *err)
 {
     char *a = NULL, *s = NULL, *shared = NULL;
@@ -291,7 +324,8 @@ int score_state_save(score_state *st, sl_error *err)
     }
     if (!same_text(st->app_before, a) && (rc = write_atomic(st->app_file, a, err)))
         goto out;
-    if (!same_text(st->shared_before, s))
+    /* only a render holding the shared lock writes the shared file */
+    if (st->shared_fd >= 0 && !same_text(st->shared_before, s))
         rc = write_atomic(shared, s, err);
 out:
     free(a);
@@ -308,6 +342,10 @@ void score_state_close(score_state *st)
         flock(st->lock_fd, LOCK_UN);
         close(st->lock_fd);
     }
+    if (st->shared_fd >= 0) {
+        flock(st->shared_fd, LOCK_UN);
+        close(st->shared_fd);
+    }
     cJSON_Delete(st->app);
     cJSON_Delete(st->shared);
     free(st->dir);
@@ -316,4 +354,5 @@ void score_state_close(score_state *st)
     free(st->shared_before);
     memset(st, 0, sizeof(*st));
     st->lock_fd = -1;
+    st->shared_fd = -1;
 }

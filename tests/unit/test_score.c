@@ -235,6 +235,18 @@ static void test_state_persists(void)
     snprintf(suffix, sizeof(suffix), "%s",
              sl_doc_str(score_state_workload(&st, "orders"), "instanceSuffix"));
     SL_CHECK_INT(strlen(suffix), 11);
+    /* an app holds its own lock, not the shared one, until it asks */
+    SL_CHECK(sl_test_sh("flock -n '%s/score/apps/orders_x.lock' true", dir) != 0);
+    SL_CHECK_INT(sl_test_sh("flock -n '%s/score/.lock' true", dir), 0);
+    {
+        score_state other;
+        SL_CHECK_INT(score_state_open(dir, "billing", &other, &err), 0); /* does not block */
+        cJSON_AddStringToObject(score_state_shared(&other), "dropped", "1");
+        SL_CHECK_INT(score_state_save(&other, &err), 0); /* shared unchanged: not locked */
+        score_state_close(&other);
+    }
+    SL_CHECK_INT(score_state_lock_shared(&st, &err), 0);
+    SL_CHECK(sl_test_sh("flock -n '%s/score/.lock' true", dir) != 0);
     cJSON_AddStringToObject(score_state_shared(&st), "k", "v");
     SL_CHECK(score_state_resource(&st, "s3.default#bucket", 1) != NULL);
     SL_CHECK_INT(score_state_save(&st, &err), 0);
@@ -246,7 +258,9 @@ static void test_state_persists(void)
     SL_CHECK_STR(sl_doc_path(r, "state.password")->valuestring, "s3cret");
     SL_CHECK_STR(sl_doc_str(score_state_workload(&st, "orders"), "instanceSuffix"), suffix);
     SL_CHECK_STR(sl_doc_str(score_state_shared(&st), "k"), "v");
+    SL_CHECK(sl_doc_str(score_state_shared(&st), "dropped") == NULL);
     score_state_close(&st);
+    SL_CHECK_INT(sl_test_sh("flock -n '%s/score/.lock' true", dir), 0);
     /* the app name stays one file name */
     {
         char p[1024];
@@ -282,6 +296,7 @@ static void test_provisioner_files(void)
     SL_CHECK_INT(score_provs_load(&ps, "p.yaml", good, strlen(good), NULL, &err), 0);
     SL_CHECK_INT(ps.n, 3);
     SL_CHECK_STR(score_prov_uri(score_provs_match(&ps, "t", "c", "w.r")), "template://a/x");
+    SL_CHECK(!score_prov_uses_shared(score_provs_match(&ps, "t", "c", "w.r")));
     SL_CHECK_STR(score_prov_uri(score_provs_match(&ps, "t", "default", "w.r")),
                  "template://a/any");
     SL_CHECK(score_provs_match(&ps, "u", "default", "w.r") == NULL);
@@ -433,6 +448,8 @@ static void test_template_provisioner(void)
     io.state = state;
     io.workload_services = services;
     io.shared = shared;
+    SL_CHECK(score_prov_uses_shared(score_provs_match(&ps, "thing", "default", "w.r")));
+    SL_CHECK(!score_prov_uses_shared(score_provs_match(&ps, "broken", "default", "w.r")));
     SL_CHECK_INT(score_prov_run(&ps, score_provs_match(&ps, "thing", "default", "w.r"), &io, &err),
                  0);
     SL_CHECK_INT(cJSON_GetObjectItemCaseSensitive(io.outputs, "size")->valueint, 5);
@@ -451,6 +468,8 @@ static void test_template_provisioner(void)
              0);
     SL_CHECK_STR(err.file, "p.yaml");
     SL_CHECK_INT(err.line, 22);
+    /* "    b: {{ if }}": the column counts the block scalar's indentation */
+    SL_CHECK_INT(err.col, 14); /* at "}}", where Go reports the missing value */
     SL_CHECK_HAS(err.msg, "resource 'thing.default#w.r': provisioner template://t/broken");
     SL_CHECK_HAS(err.msg, "outputs template failed");
     score_provs_free(&ps);
