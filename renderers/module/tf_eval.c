@@ -69,8 +69,10 @@ static const sl_hcl_value *tf_object(sl_hcl_arena *a, size_t n, const char *cons
 
     if (!k || !v)
         return NULL;
-    memcpy(k, keys, n * sizeof(*k));
-    memcpy(v, vals, n * sizeof(*v));
+    if (n) {
+        memcpy(k, keys, n * sizeof(*k));
+        memcpy(v, vals, n * sizeof(*v));
+    }
     return sl_hcl_object(a, n, k, v);
 }
 
