@@ -309,12 +309,12 @@ static int lex_normal(lexer *lx)
     case '&':
         if (c1 == '&')
             return lex_emit(lx, T_AND, 2);
-        return lex_invalid_kind(lx, 1, 1u, "Unsupported operator",
+        return lex_invalid_kind(lx, 1, 0, "Unsupported operator",
                                 "Bitwise operators are not supported. Did you mean \"&&\"?");
     case '|':
         if (c1 == '|')
             return lex_emit(lx, T_OR, 2);
-        return lex_invalid_kind(lx, 1, 1u, "Unsupported operator",
+        return lex_invalid_kind(lx, 1, 0, "Unsupported operator",
                                 "Bitwise operators are not supported. Did you mean \"||\"?");
     case '.':
         if (c1 == '.' && c2 == '.')
