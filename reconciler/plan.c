@@ -8,6 +8,7 @@
 
 #define PLAN_ANN_LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
 #define PLAN_ANN_PRUNE "sluice.dev/prune"
+#define PLAN_ANN_HASH "sluice.dev/applied-hash"
 
 const char *sl_action_name(sl_action a)
 {
@@ -106,7 +107,8 @@ static int plan_needs_normalize(const cJSON *obj)
         if (cJSON_GetObjectItemCaseSensitive(meta, plan_server_fields[i]))
             return 1;
     m = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
-    if (m && (plan_map_empty(m) || cJSON_GetObjectItemCaseSensitive(m, PLAN_ANN_LAST_APPLIED)))
+    if (m && (plan_map_empty(m) || cJSON_GetObjectItemCaseSensitive(m, PLAN_ANN_LAST_APPLIED) ||
+              cJSON_GetObjectItemCaseSensitive(m, PLAN_ANN_HASH)))
         return 1;
     m = cJSON_GetObjectItemCaseSensitive(meta, "labels");
     return m && plan_map_empty(m);
@@ -125,8 +127,10 @@ void sl_normalize(cJSON *obj)
     for (size_t i = 0; i < sizeof(plan_server_fields) / sizeof(plan_server_fields[0]); i++)
         cJSON_DeleteItemFromObjectCaseSensitive(meta, plan_server_fields[i]);
     m = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
-    if (cJSON_IsObject(m))
+    if (cJSON_IsObject(m)) {
         cJSON_DeleteItemFromObjectCaseSensitive(m, PLAN_ANN_LAST_APPLIED);
+        cJSON_DeleteItemFromObjectCaseSensitive(m, PLAN_ANN_HASH);
+    }
     if (m && plan_map_empty(m))
         cJSON_DeleteItemFromObjectCaseSensitive(meta, "annotations");
     m = cJSON_GetObjectItemCaseSensitive(meta, "labels");

@@ -62,7 +62,8 @@ int sl_plan_check_prune(const sl_plan *plan, sl_error *err);
 
 /* Remove what the server owns: status, metadata.managedFields,
  * resourceVersion, uid, generation, creationTimestamp, selfLink, the
- * kubectl last-applied-configuration annotation (and annotations/labels
+ * kubectl last-applied-configuration annotation, sluice's own
+ * sluice.dev/applied-hash annotation (and annotations/labels
  * maps left empty). In place. */
 void sl_normalize(cJSON *obj);
 

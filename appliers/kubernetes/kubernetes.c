@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <openssl/sha.h>
 
 #include "kube.h"
 #include "sl_doc.h"
@@ -45,6 +46,7 @@ typedef struct kube_target {
     sl_strv crd_gks;    /* "Kind.group" defined by CRDs of the desired set */
     kt_cache_ent *cache;
     size_t ncache, capcache;
+    sl_objset *inv; /* the app's members as last listed; NULL after any change */
 } kube_target;
 
 /* ---- configuration ---- */
@@ -121,6 +123,8 @@ static int kt_open(sl_target *t, const cJSON *node, sl_confctx *c)
 
 static void kt_cache_clear(kube_target *k)
 {
+    sl_objset_free(k->inv);
+    k->inv = NULL;
     for (size_t i = 0; i < k->ncache; i++) {
         free(k->cache[i].key);
         cJSON_Delete(k->cache[i].live);
@@ -324,10 +328,17 @@ static int kt_get(sl_target *t, const sl_objid *id, cJSON **live, sl_error *err)
     return kt_get_uncached(t, id, live, err);
 }
 
-/* The body of an apply: obj with the ApplySet label, as JSON (valid YAML). */
-static int kt_apply_body(kube_target *k, const cJSON *obj, char **out, sl_error *err)
+#define KT_ANN_HASH "sluice.dev/applied-hash"
+
+/* The body of an apply: obj with the ApplySet label and, as annotation
+ * sluice.dev/applied-hash, a hash of the rest of the body, as JSON (valid
+ * YAML). *hash (33 bytes, may be NULL) receives the hash. */
+static int kt_apply_body_hash(kube_target *k, const cJSON *obj, char **out, char *hash,
+                              sl_error *err)
 {
-    cJSON *copy = cJSON_Duplicate(obj, 1), *meta, *labels;
+    cJSON *copy = cJSON_Duplicate(obj, 1), *meta, *labels, *ann;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char hex[33], *plain;
 
     *out = NULL;
     if (!copy)
@@ -342,9 +353,126 @@ static int kt_apply_body(kube_target *k, const cJSON *obj, char **out, sl_error 
         cJSON_DeleteItemFromObjectCaseSensitive(labels, KUBE_LABEL_PART_OF);
         cJSON_AddStringToObject(labels, KUBE_LABEL_PART_OF, k->id);
     }
+    if (cJSON_IsObject(meta)) {
+        ann = cJSON_GetObjectItemCaseSensitive(meta, "annotations");
+        if (cJSON_IsObject(ann))
+            cJSON_DeleteItemFromObjectCaseSensitive(ann, KT_ANN_HASH);
+        if (!(plain = cJSON_PrintUnformatted(copy))) {
+            cJSON_Delete(copy);
+            return sl_error_set(err, SL_ENOMEM, "out of memory");
+        }
+        SHA256((const unsigned char *)plain, strlen(plain), md);
+        free(plain);
+        for (int i = 0; i < 16; i++)
+            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        if (hash)
+            memcpy(hash, hex, 33);
+        if (!cJSON_IsObject(ann)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(meta, "annotations");
+            ann = cJSON_AddObjectToObject(meta, "annotations");
+        }
+        cJSON_AddStringToObject(ann, KT_ANN_HASH, hex);
+    }
     *out = cJSON_PrintUnformatted(copy);
     cJSON_Delete(copy);
     return *out ? 0 : sl_error_set(err, SL_ENOMEM, "out of memory");
+}
+
+static int kt_apply_body(kube_target *k, const cJSON *obj, char **out, sl_error *err)
+{
+    return kt_apply_body_hash(k, obj, out, NULL, err);
+}
+
+/* Is every field of want present with the same value in live? (Lists:
+ * same length, element by element; a null in want matches an absent
+ * field.) */
+static int kt_subset(const cJSON *want, const cJSON *live)
+{
+    if (cJSON_IsObject(want)) {
+        const cJSON *w;
+        if (!cJSON_IsObject(live))
+            return 0;
+        for (w = want->child; w; w = w->next) {
+            const cJSON *l = cJSON_GetObjectItemCaseSensitive(live, w->string);
+            if (cJSON_IsNull(w) && !l)
+                continue;
+            if (!l || !kt_subset(w, l))
+                return 0;
+        }
+        return 1;
+    }
+    if (cJSON_IsArray(want)) {
+        const cJSON *w, *l;
+        if (!cJSON_IsArray(live) || cJSON_GetArraySize(want) != cJSON_GetArraySize(live))
+            return 0;
+        for (w = want->child, l = live->child; w && l; w = w->next, l = l->next)
+            if (!kt_subset(w, l))
+                return 0;
+        return 1;
+    }
+    return cJSON_Compare(want, live, 1);
+}
+
+/* A Secret's stringData is stored as base64 data: rewrite it that way
+ * so that it compares with the live object. In place. */
+static void kt_secret_stringdata(cJSON *obj)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *kind = sl_doc_str(obj, "kind");
+    cJSON *sd = cJSON_GetObjectItemCaseSensitive(obj, "stringData"), *data, *it;
+
+    if (!kind || strcmp(kind, "Secret") || !cJSON_IsObject(sd))
+        return;
+    data = cJSON_GetObjectItemCaseSensitive(obj, "data");
+    if (!cJSON_IsObject(data)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(obj, "data");
+        data = cJSON_AddObjectToObject(obj, "data");
+    }
+    cJSON_ArrayForEach(it, sd)
+    {
+        const unsigned char *in = (const unsigned char *)(cJSON_IsString(it) ? it->valuestring : "");
+        size_t n = strlen((const char *)in), o = 0;
+        char *b = malloc(n / 3 * 4 + 8);
+        if (!b)
+            return;
+        for (size_t i = 0; i < n; i += 3) {
+            unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) |
+                         (i + 2 < n ? in[i + 2] : 0);
+            b[o++] = tbl[(v >> 18) & 63];
+            b[o++] = tbl[(v >> 12) & 63];
+            b[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+            b[o++] = i + 2 < n ? tbl[v & 63] : '=';
+        }
+        b[o] = '\0';
+        cJSON_DeleteItemFromObjectCaseSensitive(data, it->string);
+        cJSON_AddStringToObject(data, it->string, b);
+        free(b);
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, "stringData");
+}
+
+/* The no-op fast path of a diff: live was written by sluice from exactly
+ * this body (its applied-hash matches) and still holds every value of it,
+ * so a server-side apply would change nothing. */
+static int kt_unchanged(kube_target *k, const cJSON *want, const cJSON *live)
+{
+    const cJSON *ann = sl_doc_path(live, "metadata.annotations");
+    const char *have = cJSON_IsObject(ann) ? sl_doc_str(ann, KT_ANN_HASH) : NULL;
+    char hash[33], *body = NULL;
+    cJSON *sent;
+    int same;
+
+    if (!have || kt_apply_body_hash(k, want, &body, hash, NULL))
+        return 0;
+    same = !strcmp(have, hash) && (sent = cJSON_Parse(body)) != NULL;
+    if (same)
+        kt_secret_stringdata(sent);
+    if (same) {
+        same = kt_subset(sent, live);
+        cJSON_Delete(sent);
+    }
+    free(body);
+    return same;
 }
 
 /* Build the PATCH request of obj (dry: dryRun=All). */
@@ -375,6 +503,9 @@ out:
     return rc;
 }
 
+/* Contract: the dry run takes conflicting fields over (force), so a diff
+ * shows what git wants even where another manager owns a field; the real
+ * apply then reports the conflict unless force is configured. */
 static int kt_dry_run(sl_target *t, const cJSON *obj, cJSON **result, sl_error *err)
 {
     kube_target *k = t->priv;
@@ -395,7 +526,7 @@ static int kt_dry_run(sl_target *t, const cJSON *obj, cJSON **result, sl_error *
         goto out;
     }
     sl_objid_clear(&id);
-    if ((rc = kt_apply_req(t, obj, 1, 0, &r, &id, err)))
+    if ((rc = kt_apply_req(t, obj, 1, 1, &r, &id, err)))
         goto out;
     kube_client_do(k->client, &r);
     if (r.rc || r.status < 200 || r.status > 299) {
@@ -437,6 +568,7 @@ static int kt_select_app(kube_target *k, const char *app, sl_error *err)
     kube_applyset_id(name, k->inv_ns, "Secret", "", k->id, sizeof(k->id));
     k->parent_loaded = 0;
     k->parent_exists = 0;
+    kt_cache_clear(k);
     sl_strv_free(&k->parent_gks);
     sl_strv_free(&k->parent_nss);
     return 0;
@@ -875,6 +1007,13 @@ static int kt_inventory(sl_target *t, const char *app, sl_objset *out, sl_error 
     if ((rc = kt_connect(t, err)) || (rc = kt_select_app(k, app, err)) ||
         (rc = kt_parent_load(t, err)))
         return rc;
+    if (k->inv) {
+        /* Listed since the last change: the same answer. */
+        for (size_t i = 0; i < k->inv->n && !rc; i++)
+            if (!sl_objset_find(out, &k->inv->v[i].id))
+                rc = sl_objset_add_id(out, &k->inv->v[i].id, err);
+        return rc;
+    }
     for (size_t i = 0; i < k->parent_gks.n; i++) {
         const char *gk = k->parent_gks.v[i], *dot = strchr(gk, '.');
         char kind[256], group[256], version[64];
@@ -950,6 +1089,14 @@ static int kt_inventory(sl_target *t, const char *app, sl_objset *out, sl_error 
         cJSON_Delete(list);
         list = NULL;
     }
+    /* Remember the answer until something changes. */
+    if (!sl_objset_new(&k->inv))
+        for (size_t i = 0; i < out->n; i++)
+            if (sl_objset_add_id(k->inv, &out->v[i].id, NULL)) {
+                sl_objset_free(k->inv);
+                k->inv = NULL;
+                break;
+            }
 out:
     cJSON_Delete(list);
     sl_buf_free(&path);
@@ -1027,11 +1174,27 @@ static int kt_prepare(sl_target *t, const char *app, const sl_objset *desired, s
         rc = sl_error_set(err, SL_ENOMEM, "out of memory");
         goto out;
     }
-    /* Round 1: GET every object whose kind resolves. */
+    /* Round 0: list the ApplySet's members (one request per group-kind);
+     * they land in the cache. */
+    {
+        sl_objset *inv = NULL;
+        if ((rc = sl_objset_new(&inv))) {
+            sl_error_set(err, rc, "out of memory");
+            goto out;
+        }
+        rc = kt_inventory(t, app, inv, err);
+        sl_objset_free(inv);
+        if (rc)
+            goto out;
+    }
+    /* Round 1: GET every other object whose kind resolves. */
     for (size_t i = 0; i < n; i++) {
         sl_buf path = SL_BUF_INIT;
         kube_resource res;
         sl_error e;
+        kt_cache_ent *ce = kt_cache_find(k, &desired->v[i].id);
+        if (ce && ce->have_live)
+            continue;
         sl_error_clear(&e);
         if ((rc = kt_objpath(k, &desired->v[i].id, 1, &path, &res, &e))) {
             sl_buf_free(&path);
@@ -1055,22 +1218,27 @@ static int kt_prepare(sl_target *t, const char *app, const sl_objset *desired, s
     m = 0;
     for (size_t i = 0; i < n; i++) {
         kube_req *r = &reqs[i];
-        kt_cache_ent *e;
-        cJSON *live = NULL;
-        sl_error e2;
-        if (!r->path || r->rc || (r->status != 200 && r->status != 404))
-            continue; /* planning asks again and reports */
-        if (r->status == 200 && kt_parse_body(r, &live, &e2))
-            continue;
-        if (!(e = kt_cache_add(k, &desired->v[i].id))) {
-            cJSON_Delete(live);
-            rc = sl_error_set(err, SL_ENOMEM, "out of memory");
-            goto out;
+        kt_cache_ent *e = kt_cache_find(k, &desired->v[i].id);
+        const cJSON *live;
+        if (!e || !e->have_live) {
+            cJSON *got = NULL;
+            sl_error e2;
+            if (!r->path || r->rc || (r->status != 200 && r->status != 404))
+                continue; /* planning asks again and reports */
+            if (r->status == 200 && kt_parse_body(r, &got, &e2))
+                continue;
+            if (!(e = kt_cache_add(k, &desired->v[i].id))) {
+                cJSON_Delete(got);
+                rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+                goto out;
+            }
+            e->have_live = 1;
+            e->live = got;
         }
-        e->have_live = 1;
-        e->live = live;
+        live = e->live;
         kube_req_clear(r);
-        /* Round 2: the dry run of every object that exists. */
+        /* Round 2: the dry run of every object that exists, unless it
+         * provably would not change. */
         if (live) {
             cJSON *want = cJSON_Duplicate(desired->v[i].json, 1);
             sl_objid tmp = {0};
@@ -1080,8 +1248,11 @@ static int kt_prepare(sl_target *t, const char *app, const sl_objset *desired, s
                 goto out;
             }
             sl_normalize(want);
-            if (!kt_apply_req(t, want, 1, 0, r, &tmp, &e3))
+            if (kt_unchanged(k, want, live)) {
+                e->dry = cJSON_Duplicate(live, 1);
+            } else if (!kt_apply_req(t, want, 1, 1, r, &tmp, &e3)) {
                 rp[m++] = r;
+            }
             sl_objid_clear(&tmp);
             cJSON_Delete(want);
         }

@@ -24,8 +24,8 @@ int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t
  * the lines after the first get `indent` added to their column. For a block
  * scalar starting on line L with indentation I, pass line L, col I + 1,
  * indent I. */
-int sl_gotmpl_parse_ex(const char *file, int line, int col, int indent, const char *src,
-                       size_t len, sl_gotmpl **out, sl_error *err);
+int sl_gotmpl_parse_ex(const char *file, int line, int col, int indent, const char *src, size_t len,
+                       sl_gotmpl **out, sl_error *err);
 
 /* Execute with dot = data (borrowed cJSON; objects behave as Go
  * map[string]interface{}, arrays as []interface{}, integral numbers print

@@ -31,7 +31,7 @@
 
 int gt_cast_str(gt_ctx *x, const gt_val *v, gt_val *out)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
 
     if (v->k == GT_STR) {
         *out = *v;
@@ -49,7 +49,8 @@ int gt_cast_str(gt_ctx *x, const gt_val *v, gt_val *out)
 int64_t gt_cast_int(const gt_val *v)
 {
     switch (v->k) {
-    case GT_INT: return v->i;
+    case GT_INT:
+        return v->i;
     case GT_FLOAT:
         if (isnan(v->f))
             return 0;
@@ -58,7 +59,8 @@ int64_t gt_cast_int(const gt_val *v)
         if (v->f <= -9.2e18)
             return INT64_MIN;
         return (int64_t)v->f;
-    case GT_BOOL: return v->b;
+    case GT_BOOL:
+        return v->b;
     case GT_STR: {
         char *end;
         long long r = strtoll(v->s, &end, 0);
@@ -66,16 +68,20 @@ int64_t gt_cast_int(const gt_val *v)
             return 0;
         return r;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
 double gt_cast_float(const gt_val *v)
 {
     switch (v->k) {
-    case GT_INT: return (double)v->i;
-    case GT_FLOAT: return v->f;
-    case GT_BOOL: return v->b;
+    case GT_INT:
+        return (double)v->i;
+    case GT_FLOAT:
+        return v->f;
+    case GT_BOOL:
+        return v->b;
     case GT_STR: {
         char *end;
         double r = strtod(v->s, &end);
@@ -83,7 +89,8 @@ double gt_cast_float(const gt_val *v)
             return 0;
         return r;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -91,6 +98,8 @@ static int put_res_buf(gt_ctx *x, sl_buf *b, int rc, gt_val *res)
 {
     if (rc) {
         sl_buf_free(b);
+        if (rc == SL_ELIMIT)
+            return gt_fail(x, "result larger than %zu MiB", GT_MAX_STR >> 20);
         return rc == SL_EINVAL ? rc : gt_nomem(x);
     }
     *res = gt_bufstr(x, b);
@@ -236,8 +245,11 @@ static unsigned uc_lower(unsigned c)
 static size_t u8_dec(const unsigned char *s, size_t n, unsigned *cp, int *valid)
 {
     unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
-                                                          : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
     *valid = 1;
     *cp = c;
     if (len == 1)
@@ -292,7 +304,7 @@ static int case_map(gt_ctx *x, gt_val *argv, gt_val *res, int mode)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, prev_sep = 1;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc;) {
@@ -309,11 +321,21 @@ static int case_map(gt_ctx *x, gt_val *argv, gt_val *res, int mode)
         int space = cp == ' ' || (cp >= 9 && cp <= 13) || cp == 0x85 || cp == 0xa0;
         int sep = cp < 0x80 ? !(isalnum((int)cp) || cp == '_') : space;
         switch (mode) {
-        case CM_UPPER: o = uc_upper(cp); break;
-        case CM_LOWER: o = uc_lower(cp); break;
-        case CM_SWAP: o = uc_upper(cp) != cp ? uc_upper(cp) : uc_lower(cp); break;
-        case CM_TITLE: o = prev_sep ? uc_upper(cp) : cp; break;
-        case CM_UNTITLE: o = prev_sep ? uc_lower(cp) : cp; break;
+        case CM_UPPER:
+            o = uc_upper(cp);
+            break;
+        case CM_LOWER:
+            o = uc_lower(cp);
+            break;
+        case CM_SWAP:
+            o = uc_upper(cp) != cp ? uc_upper(cp) : uc_lower(cp);
+            break;
+        case CM_TITLE:
+            o = prev_sep ? uc_upper(cp) : cp;
+            break;
+        case CM_UNTITLE:
+            o = prev_sep ? uc_lower(cp) : cp;
+            break;
         }
         rc = o == cp ? sl_buf_put(&b, s + i, l) : u8_put(&b, o);
         prev_sep = mode == CM_UNTITLE ? space : sep;
@@ -354,7 +376,7 @@ F(s_repeat)
     int64_t count;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, count);
     STR(1, s, n);
@@ -367,6 +389,7 @@ F(s_repeat)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* substr START END S: Sprig's byte slice with its clamping rules. */
 F(s_substr)
 {
     int64_t start, end;
@@ -388,7 +411,8 @@ F(s_substr)
         return 0;
     }
     if (end < start)
-        return gt_fail(x, "slice bounds out of range [%lld:%lld]", (long long)start, (long long)end);
+        return gt_fail(x, "slice bounds out of range [%lld:%lld]", (long long)start,
+                       (long long)end);
     *res = gt_mkstr(x, s + start, (size_t)(end - start));
     return 0;
 }
@@ -408,6 +432,7 @@ F(s_nospace)
     return 0;
 }
 
+/* trunc N S: the first N bytes, or the last -N when N is negative. */
 F(s_trunc)
 {
     int64_t c;
@@ -424,12 +449,13 @@ F(s_trunc)
     return 0;
 }
 
+/* abbrev W S: S cut to W bytes ending in "..." (W < 4: unchanged). */
 F(s_abbrev)
 {
     int64_t w;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     INT(0, w);
     STR(1, s, n);
     if (w < 4 || n <= (size_t)w) {
@@ -446,7 +472,7 @@ F(s_initials)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++)
@@ -497,9 +523,10 @@ static int strval(sl_buf *b, const gt_val *v)
     return gt_fmt_v(b, v);
 }
 
+/* quote ARGS...: each non-nil argument %q-quoted, joined by spaces. */
 F(s_quote)
 {
-    sl_buf b = SL_BUF_INIT, t = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT, t = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -519,9 +546,10 @@ F(s_quote)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* squote ARGS...: each non-nil argument in single quotes, joined by spaces. */
 F(s_squote)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -541,9 +569,10 @@ F(s_squote)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* cat ARGS...: the non-nil arguments, %v, joined by spaces. */
 F(s_cat)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -559,12 +588,14 @@ F(s_cat)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* indent/nindent N S: N spaces before every line of S (nindent: and a
+ * leading newline). */
 static int indent_impl(gt_ctx *x, gt_val *argv, gt_val *res, int nl)
 {
     int64_t sp;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, sp);
     STR(1, s, n);
@@ -597,11 +628,12 @@ F(s_nindent)
     return indent_impl(x, argv, res, 1);
 }
 
+/* replace OLD NEW S: strings.Replace(S, OLD, NEW, -1). */
 F(s_replace)
 {
     const char *old, *nw, *s;
     size_t on, nn, n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, old, on);
     STR(1, nw, nn);
@@ -650,7 +682,7 @@ static int case_words(gt_ctx *x, gt_val *argv, gt_val *res, char sep)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, inword = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -699,7 +731,7 @@ F(s_camelcase)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, up = 1;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -718,12 +750,13 @@ F(s_camelcase)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* wrap N S: greedy word wrap at N columns (long words are not split). */
 F(s_wrap)
 {
     int64_t w;
     const char *s;
     size_t n, col = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, w);
     STR(1, s, n);
@@ -849,11 +882,12 @@ F(s_splitn)
     return split_parts(x, sep, sn, s, n, max, cb_map, res);
 }
 
+/* join SEP LIST: the non-nil elements as strings joined by SEP. */
 F(s_join)
 {
     const char *sep;
     size_t sn;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     STR(0, sep, sn);
     if (argv[1].k == GT_LIST) {
@@ -941,8 +975,7 @@ static int rand_from(gt_ctx *x, gt_val *argv, gt_val *res, const char *set)
 
 static const char alpha_set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 static const char num_set[] = "0123456789";
-static const char alnum_set[] =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+static const char alnum_set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 static const char ascii_set[] = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                 "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 
@@ -966,6 +999,7 @@ F(s_randAscii)
     return rand_from(x, argv, res, ascii_set);
 }
 
+/* Standard base64 with padding. */
 static int b64_encode(sl_buf *b, const unsigned char *s, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -988,7 +1022,7 @@ static int b64_encode(sl_buf *b, const unsigned char *s, size_t n)
 F(s_randBytes)
 {
     int64_t cnt;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     INT(0, cnt);
     if (cnt < 0 || cnt > 1 << 20)
         return gt_fail(x, "count %lld out of range", (long long)cnt);
@@ -1003,15 +1037,14 @@ F(s_randBytes)
 F(s_uuidv4)
 {
     unsigned char u[16];
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     if (RAND_bytes(u, 16) != 1)
         return gt_fail(x, "random generator failed");
     u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
     u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    int rc = sl_buf_printf(&b,
-                           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                           u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                           u[12], u[13], u[14], u[15]);
+    int rc = sl_buf_printf(
+        &b, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+        u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
     return put_res_buf(x, &b, rc, res);
 }
 
@@ -1033,20 +1066,21 @@ static void re_free(gt_re *re)
     pcre2_code_free(re->code);
 }
 
+/* Compile a Go pattern; a syntax error fails the call with Go's prefix. */
 static int re_compile(gt_ctx *x, const char *pat, size_t pn, gt_re *re)
 {
     int ec;
     PCRE2_SIZE eo;
 
     memset(re, 0, sizeof(*re));
-    re->code = pcre2_compile((PCRE2_SPTR)pat, pn,
-                             PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo,
-                             NULL);
+    re->code =
+        pcre2_compile((PCRE2_SPTR)pat, pn,
+                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
     if (!re->code) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(ec, msg, sizeof(msg));
-        return gt_fail(x, "regexp: Compile(%.*s): %s at offset %zu", (int)(pn > 100 ? 100 : pn), pat,
-                       (const char *)msg, (size_t)eo);
+        return gt_fail(x, "regexp: Compile(%.*s): %s at offset %zu", (int)(pn > 100 ? 100 : pn),
+                       pat, (const char *)msg, (size_t)eo);
     }
     re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
     re->mc = pcre2_match_context_create(NULL);
@@ -1265,7 +1299,7 @@ static int replace_impl(gt_ctx *x, gt_val *argv, gt_val *res, int literal)
     gt_re re;
     const char *s, *p, *r;
     size_t n, pn, rn, pos = 0, last = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, p, pn);
     STR(1, s, n);
@@ -1391,7 +1425,7 @@ F(s_regexQuoteMeta)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -1421,13 +1455,20 @@ F(l_list)
 static const char *kind_name(const gt_val *v)
 {
     switch (v->k) {
-    case GT_BOOL: return "bool";
-    case GT_INT: return "int";
-    case GT_FLOAT: return "float64";
-    case GT_STR: return "string";
-    case GT_MAP: return "map";
-    case GT_LIST: return "slice";
-    default: return "invalid";
+    case GT_BOOL:
+        return "bool";
+    case GT_INT:
+        return "int";
+    case GT_FLOAT:
+        return "float64";
+    case GT_STR:
+        return "string";
+    case GT_MAP:
+        return "map";
+    case GT_LIST:
+        return "slice";
+    default:
+        return "invalid";
     }
 }
 
@@ -1557,12 +1598,18 @@ static int deep_equal(const gt_val *a, const gt_val *b)
     if (a->k != b->k)
         return 0;
     switch (a->k) {
-    case GT_NIL: return 1;
-    case GT_BOOL: return a->b == b->b;
-    case GT_INT: return a->i == b->i;
-    case GT_FLOAT: return a->f == b->f;
-    case GT_STR: return a->n == b->n && !memcmp(a->s, b->s, a->n);
-    default: return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
+    case GT_NIL:
+        return 1;
+    case GT_BOOL:
+        return a->b == b->b;
+    case GT_INT:
+        return a->i == b->i;
+    case GT_FLOAT:
+        return a->f == b->f;
+    case GT_STR:
+        return a->n == b->n && !memcmp(a->s, b->s, a->n);
+    default:
+        return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
     }
 }
 
@@ -1670,7 +1717,7 @@ F(l_untilStep)
 F(l_seq)
 {
     int64_t first = 1, step = 1, last = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < argc; i++)
         if (argv[i].k != GT_INT)
@@ -1712,6 +1759,7 @@ static int cmp_str(const void *a, const void *b)
     return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
+/* sortAlpha LIST: the elements as strings, sorted bytewise; nils dropped. */
 F(l_sortAlpha)
 {
     long n;
@@ -1780,8 +1828,9 @@ static int need_mutable(gt_ctx *x, const char *fn, const gt_val *v)
     if (need_map(x, v))
         return SL_EINVAL;
     if (!(v->j->type & GT_OWNED))
-        return gt_fail(x, "%s: cannot modify the template's input data (copy it with deepCopy "
-                          "or dict first)",
+        return gt_fail(x,
+                       "%s: cannot modify the template's input data (copy it with deepCopy "
+                       "or dict first)",
                        fn);
     return 0;
 }
@@ -1884,6 +1933,7 @@ F(d_values)
     return 0;
 }
 
+/* pick/omit D KEYS...: a new map with only (pick) or without (omit) KEYS. */
 static int pick_omit(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int pick)
 {
     if (need_map(x, &argv[0]))
@@ -1960,6 +2010,8 @@ static int merge_into(gt_ctx *x, cJSON *dst, const cJSON *src, int override, int
     return 0;
 }
 
+/* merge/mergeOverwrite DST SRC...: DST (which must be template-made) is
+ * changed in place and returned. */
 static int merge_impl(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int override)
 {
     if (need_mutable(x, override ? "mergeOverwrite" : "merge", &argv[0]))
@@ -2001,6 +2053,7 @@ F(d_deepCopy)
     return 0;
 }
 
+/* dig KEYS... DEFAULT MAP: the value at the key path, DEFAULT if absent. */
 F(d_dig)
 {
     const gt_val *m = &argv[argc - 1];
@@ -2157,6 +2210,7 @@ static int json_float(sl_buf *b, double f)
     return sl_buf_puts(b, tmp);
 }
 
+/* A JSON string as encoding/json writes it (<, >, & escaped when asked). */
 static int json_str(sl_buf *b, const char *s, size_t n, int escape_html)
 {
     static const char hex[] = "0123456789abcdef";
@@ -2194,6 +2248,8 @@ static int cmp_child(const void *a, const void *b)
     return strcmp(x->string, y->string);
 }
 
+/* encoding/json of v: sorted keys, Go's float format, MarshalIndent's
+ * layout when indent is set. */
 static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, int depth)
 {
     int rc = 0;
@@ -2201,12 +2257,18 @@ static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, in
     if (depth > 1000)
         return SL_ELIMIT;
     switch (v->k) {
-    case GT_NIL: return sl_buf_puts(b, "null");
-    case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
-    case GT_INT: return sl_buf_printf(b, "%lld", (long long)v->i);
-    case GT_FLOAT: return json_float(b, v->f);
-    case GT_STR: return json_str(b, v->s, v->n, html);
-    default: break;
+    case GT_NIL:
+        return sl_buf_puts(b, "null");
+    case GT_BOOL:
+        return sl_buf_puts(b, v->b ? "true" : "false");
+    case GT_INT:
+        return sl_buf_printf(b, "%lld", (long long)v->i);
+    case GT_FLOAT:
+        return json_float(b, v->f);
+    case GT_STR:
+        return json_str(b, v->s, v->n, html);
+    default:
+        break;
     }
     int ismap = v->k == GT_MAP;
     size_t n = 0, i = 0;
@@ -2255,10 +2317,9 @@ int gt_json_encode(sl_buf *b, const gt_val *v, const char *indent, int escape_ht
     return json_enc(b, v, indent, escape_html, 0);
 }
 
-static int tojson_impl(gt_ctx *x, gt_val *argv, gt_val *res, const char *indent, int html,
-                       int must)
+static int tojson_impl(gt_ctx *x, gt_val *argv, gt_val *res, const char *indent, int html, int must)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = gt_json_encode(&b, &argv[0], indent, html);
     if (rc == SL_EINVAL || rc == SL_ELIMIT) {
         sl_buf_free(&b);
@@ -2292,6 +2353,7 @@ F(c_toRawJson)
     return tojson_impl(x, argv, res, NULL, 0, 0);
 }
 
+/* fromJson/mustFromJson: bad JSON is nil (fromJson) or an error. */
 static int fromjson_impl(gt_ctx *x, gt_val *argv, gt_val *res, int must)
 {
     const char *s;
@@ -2322,7 +2384,7 @@ F(c_mustFromJson)
 
 F(c_toYaml)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     cJSON *j;
     int rc;
     if ((argv[0].k == GT_MAP || argv[0].k == GT_LIST) && !gt_tree_ok(argv[0].j))
@@ -2338,6 +2400,8 @@ F(c_toYaml)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* fromYaml/fromYamlArray: the first document (empty input: an empty map
+ * or list); a YAML error fails the call. */
 static int fromyaml_impl(gt_ctx *x, gt_val *argv, gt_val *res, int want_list)
 {
     const char *s;
@@ -2378,7 +2442,7 @@ F(c_fromYamlArray)
 F(e_b64enc)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
     return put_res_buf(x, &b, b64_encode(&b, (const unsigned char *)s.s, s.n), res);
@@ -2443,10 +2507,11 @@ static long codec_error(const char *s, size_t n, size_t q, int (*val)(int))
     return -1;
 }
 
+/* b64dec S: the decoded bytes, or (as Sprig) the decoder's error text. */
 F(e_b64dec)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     unsigned acc = 0;
     int bits = 0, rc = 0;
     size_t i, n;
@@ -2480,11 +2545,12 @@ static int b32_val(int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
 }
 
+/* b32enc S: standard base32 with padding. */
 F(e_b32enc)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
@@ -2505,10 +2571,11 @@ F(e_b32enc)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* b32dec S: the decoded bytes, or the decoder's error text. */
 F(e_b32dec)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     uint64_t acc = 0;
     int bits = 0, rc = 0;
     size_t n;
@@ -2576,7 +2643,7 @@ F(h_adler32sum)
     const char *s;
     size_t n;
     uint32_t a = 1, b = 0;
-    sl_buf o = SL_BUF_INIT;
+    sl_buf o = GT_BUF_INIT;
     STR(0, s, n);
     for (size_t i = 0; i < n; i++) {
         a = (a + (unsigned char)s[i]) % 65521;
@@ -2590,12 +2657,13 @@ F(k_encodeSecretRef)
 {
     const char *name, *key;
     size_t nn, kn;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     STR(0, name, nn);
     STR(1, key, kn);
     return put_res_buf(x, &b,
-                       sl_buf_printf(&b, "\xf0\x9f\x94\x90\xf0\x9f\x92\xac%.*s_%.*s\xf0\x9f\x92\xac"
-                                         "\xf0\x9f\x94\x90",
+                       sl_buf_printf(&b,
+                                     "\xf0\x9f\x94\x90\xf0\x9f\x92\xac%.*s_%.*s\xf0\x9f\x92\xac"
+                                     "\xf0\x9f\x94\x90",
                                      (int)nn, name, (int)kn, key),
                        res);
 }
@@ -2715,7 +2783,7 @@ F(t_now)
 {
     struct timespec ts;
     struct tm tm;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     char tmp[64];
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -2765,12 +2833,13 @@ static int go_layout(sl_buf *b, const char *l, size_t n, time_t t, long nsec)
 {
     static const struct {
         const char *tok, *fmt;
-    } toks[] = {{"2006", "%Y"}, {"January", "%B"}, {"Jan", "%b"}, {"Monday", "%A"}, {"Mon", "%a"},
-                {"MST", "UTC"}, {"01", "%m"},      {"02", "%d"},  {"_2", "%e"},     {"15", "%H"},
-                {"03", "%I"},   {"04", "%M"},      {"05", "%S"},  {"06", "%y"},     {"PM", "%p"},
-                {"pm", "%P"},   {"-07:00", "+00:00"}, {"-0700", "+0000"}, {"Z07:00", "Z"},
-                {"Z0700", "Z"}, {"002", "%j"},     {"1", "%-m"},  {"2", "%-d"},     {"3", "%-I"},
-                {"4", "%-M"},   {"5", "%-S"}};
+    } toks[] = {{"2006", "%Y"},       {"January", "%B"},  {"Jan", "%b"},   {"Monday", "%A"},
+                {"Mon", "%a"},        {"MST", "UTC"},     {"01", "%m"},    {"02", "%d"},
+                {"_2", "%e"},         {"15", "%H"},       {"03", "%I"},    {"04", "%M"},
+                {"05", "%S"},         {"06", "%y"},       {"PM", "%p"},    {"pm", "%P"},
+                {"-07:00", "+00:00"}, {"-0700", "+0000"}, {"Z07:00", "Z"}, {"Z0700", "Z"},
+                {"002", "%j"},        {"1", "%-m"},       {"2", "%-d"},    {"3", "%-I"},
+                {"4", "%-M"},         {"5", "%-S"}};
     struct tm tm;
     int rc = 0;
     gmtime_r(&t, &tm);
@@ -2829,7 +2898,7 @@ F(t_date)
     size_t n;
     time_t t;
     long ns;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     STR(0, l, n);
     if (to_time(x, &argv[1], &t, &ns))
         return SL_EINVAL;
@@ -2842,7 +2911,7 @@ F(t_unixEpoch)
     long ns;
     if (to_time(x, &argv[0], &t, &ns))
         return SL_EINVAL;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     return put_res_buf(x, &b, sl_buf_printf(&b, "%lld", (long long)t), res);
 }
 
@@ -3077,4 +3146,3 @@ const gt_func *gt_func_lookup(const char *name, size_t n)
     }
     return gt_builtin_lookup(name, n);
 }
-

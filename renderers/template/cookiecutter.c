@@ -117,6 +117,38 @@ done:
     return rc;
 }
 
+/* Where the value of top-level key starts in the cookiecutter.json text
+ * (just inside its opening quote, or at its first character), so errors in a
+ * templated value point into the file. Without a match, 1:1. */
+static void cc_value_pos(const char *text, size_t len, const char *key, int *line, int *col)
+{
+    size_t kl = strlen(key);
+    const char *p = text, *end = text + len;
+
+    *line = *col = 1;
+    while (p && p < end && (p = memchr(p, '"', (size_t)(end - p)))) {
+        const char *q = p + 1;
+        if ((size_t)(end - q) > kl && !memcmp(q, key, kl) && q[kl] == '"') {
+            q += kl + 1;
+            while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                q++;
+            if (q < end && *q == ':') {
+                q++;
+                while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                    q++;
+                if (q < end && *q == '[') /* a choice list: its first entry */
+                    while (++q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                        ;
+                if (q < end && *q == '"')
+                    q++;
+                sl_doc_offset_pos(text, len, (size_t)(q - text), line, col);
+                return;
+            }
+        }
+        p++;
+    }
+}
+
 /* apply_overwrites_to_context(): only keys the skeleton declares; for a
  * choice list the answer moves to the front when it is one of the choices. */
 static void cc_overwrite(cJSON *defaults, const char *key, const cJSON *v)
@@ -353,6 +385,7 @@ int sc_cookiecutter_run(const sc_run_opts *o, sl_error *err)
             }
             if (it->string[0] == '_' || (pass == 0) == cJSON_IsObject(it))
                 continue;
+            cc_value_pos(data.ptr, data.len, it->string, &r.vars_jo.line, &r.vars_jo.col);
             if (cJSON_IsArray(it)) {
                 if (!cJSON_GetArraySize(it)) {
                     rc = sl_error_setpos(err, SL_EINVAL, o->template_file, 0, 0,

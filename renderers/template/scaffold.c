@@ -691,7 +691,7 @@ int sc_parse_repo_url(const char *s, char **host, char **owner, char **repo)
                 *owner = strndup(eq + 1, vl);
             else if (kl == 12 && !strncmp(p, "organization", 12) && !*owner)
                 *owner = strndup(eq + 1, vl);
-            else if (kl == 4 && !strncmp(p, "repo", 4))
+            else if (kl == 4 && !strncmp(p, "repo", 4) && !*repo)
                 *repo = strndup(eq + 1, vl);
         }
         p += n;

@@ -130,4 +130,52 @@ S apply
 expect_rc 2 "apply refuses to act on a failed render"
 [ -f "$T/out/_cluster/Namespace/search-prod.yaml" ] && ok "a failed render prunes nothing" || fail "a failed render pruned"
 
+# The daemon: a request whose ttl passes while nothing is committed is
+# pruned at a poll (module apps re-render at every poll; real clock here).
+make_repo live
+mkdir -p "$T/live/environments"
+cp -R "$SRC/examples/platform-config/modules" "$T/live/"
+cat >"$T/live/environments/brief.yaml" <<'Y'
+apiVersion: platform.myorg.io/v1alpha1
+kind: EnvironmentRequest
+metadata:
+  name: brief
+spec:
+  team: brief
+  tier: dev
+  ttl: 6s
+Y
+commit live "a six-second environment"
+cat >"$T/daemon.yaml" <<Y
+stateDir: $T/dstate
+daemon: { driftInterval: 1h }
+sources:
+  live: { git: "file://$T/live.git", ref: main, interval: 1s }
+targets:
+  dout: { directory: $T/dout }
+apps:
+  - name: environments
+    source: live
+    render: { module: { source: modules/environment, requests: "environments/*.yaml" } }
+    target: dout
+    selfHeal: false
+    allowEmpty: true
+    prune: { enabled: true, maxShare: 0, maxCount: 50 }
+Y
+"$SLUICE" run -c "$T/daemon.yaml" >"$T/daemon.log" 2>&1 &
+DPID=$!
+wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
+  local end=$(( $(date +%s) + $1 )); shift
+  until "$@"; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.2; done
+}
+ns_there() { [ -f "$T/dout/_cluster/Namespace/brief-dev.yaml" ]; }
+ns_gone() { [ ! -e "$T/dout/_cluster/Namespace/brief-dev.yaml" ]; }
+wait_for 10 ns_there && ok "daemon applies the environment" || fail "daemon did not apply: $(tail -5 "$T/daemon.log")"
+wait_for 20 ns_gone && ok "daemon prunes it once its ttl passed, without a new commit" ||
+  fail "daemon did not prune the expired environment: $(tail -5 "$T/daemon.log")"
+kill -TERM "$DPID" 2>/dev/null || true
+wait "$DPID" 2>/dev/null || true
+grep -q "environment brief (environments/brief.yaml) expired" "$T/daemon.log" && ok "daemon logs the expiry" ||
+  fail "no expiry in the daemon log: $(tail -5 "$T/daemon.log")"
+
 finish

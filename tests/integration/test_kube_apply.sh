@@ -181,6 +181,13 @@ expect_rc 1 "the pruned ConfigMap is gone"
 S diff
 expect_rc 0 "clean after prune"
 
+# Drift made by someone else is seen (the no-op fast path checks values).
+K patch deployment web -n shop --type merge -p '{"spec":{"replicas":9}}'
+expect_rc 0 "kubectl changes replicas behind sluice's back"
+S diff
+expect_rc 1 "diff sees the drift"
+expect_out "+  replicas: 3" "and shows the value git wants"
+
 # A render error prunes nothing.
 echo "kind: [broken" >"$T/app/deploy/broken.yaml"
 commit app "broken"

@@ -261,6 +261,22 @@ K apply --server-side -f "$T/m/orphan.yaml"
 expect_rc 1 "apply in a missing namespace"
 expect_err 'namespaces "nowhere" not found' "404 names the namespace"
 
+# kubectl's typed commands send protobuf: the kinds they create most are understood
+K create namespace typed
+expect_rc 0 "kubectl create namespace (protobuf)"
+K create configmap typed-cm -n typed --from-literal=k=v
+expect_rc 0 "kubectl create configmap (protobuf)"
+K create secret generic typed-secret -n typed --from-literal=pw=s3cret
+expect_rc 0 "kubectl create secret generic (protobuf)"
+K get configmap typed-cm -n typed -o jsonpath='{.data.k}'
+[ "$OUT" = v ] && ok "the protobuf configmap's data" || fail "typed-cm: $OUT $ERR"
+K get secret typed-secret -n typed -o jsonpath='{.data.pw}'
+[ "$OUT" = "$(printf s3cret | base64)" ] && ok "the protobuf secret's data" || fail "typed-secret: $OUT"
+K create deployment typed-d -n typed --image=nginx
+expect_rc 1 "kubectl create deployment (protobuf) is refused"
+expect_err "understood for v1 Namespace, ConfigMap, Secret and ServiceAccount only" \
+  "with a message that says what is understood"
+
 # --- dryRun=All and merge patch ---------------------------------------------
 api() { curl -s --cacert "$KUBE_CA" -H "Authorization: Bearer $KUBE_TOKEN" -o "$T/api.json" -w '%{http_code}' "$@"; }
 code=$(api -X POST -H 'Content-Type: application/json' \

@@ -6,6 +6,7 @@
 #include "../tools/kube-server/fields.c"
 #include "../tools/kube-server/store.c"
 #include "../tools/kube-server/api.c"
+#include "../tools/kube-server/proto.c"
 
 #include "sl_test.h"
 
@@ -395,6 +396,39 @@ static void test_selectors(void)
     cJSON_Delete(labels);
 }
 
+static void test_protobuf_bodies(void)
+{
+    /* a ConfigMap as kubectl's typed client sends it: the "k8s\0" envelope,
+     * TypeMeta, and the object (metadata with a label, data, binaryData) */
+    static const unsigned char pbcm[] = {
+        0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x09, 0x43, 0x6f,
+        0x6e, 0x66, 0x69, 0x67, 0x4d, 0x61, 0x70, 0x12, 0x2f, 0x0a, 0x19, 0x0a, 0x02, 0x70,
+        0x62, 0x1a, 0x07, 0x64, 0x65, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x5a, 0x0a, 0x0a, 0x03,
+        0x61, 0x70, 0x70, 0x12, 0x03, 0x77, 0x65, 0x62, 0x12, 0x06, 0x0a, 0x01, 0x6b, 0x12,
+        0x01, 0x76, 0x1a, 0x0a, 0x0a, 0x03, 0x62, 0x69, 0x6e, 0x12, 0x03, 0x00, 0x01, 0xff};
+    cJSON *o = NULL;
+    sl_error err;
+
+    SL_CHECK_INT(ks_proto_decode((const char *)pbcm, sizeof(pbcm), &o, &err), 0);
+    SL_CHECK_STR(sl_doc_str(o, "kind"), "ConfigMap");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "metadata"), "name"), "pb");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "metadata.labels"), "app"), "web");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "data"), "k"), "v");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "binaryData"), "bin"), "AAH/");
+    cJSON_Delete(o);
+    o = NULL;
+    /* truncated, and a kind it does not know */
+    SL_CHECK_INT(ks_proto_decode((const char *)pbcm, 20, &o, &err), SL_EINVAL);
+    SL_CHECK(o == NULL);
+    {
+        static const char dep[] = "k8s\0\x0a\x15\x0a\x07"
+                                  "apps/v1\x12\x0a"
+                                  "Deployment\x12\x00";
+        SL_CHECK_INT(ks_proto_decode(dep, sizeof(dep) - 1, &o, &err), SL_EUNSUPPORTED);
+        SL_CHECK_HAS(err.msg, "not apps/v1 Deployment");
+    }
+}
+
 /* A request through the handlers, as main.c would make it. */
 static ks_resp call(const char *method, const char *group, const char *version, const char *ns,
                     const char *plural, const char *name, const char *ct, const char *body,
@@ -517,4 +551,5 @@ SL_TEST_MAIN(SL_TEST_ENTRY(test_fields_of_deployment), SL_TEST_ENTRY(test_fields
              SL_TEST_ENTRY(test_apply_keyed_lists), SL_TEST_ENTRY(test_custom_list_types),
              SL_TEST_ENTRY(test_update_takes_ownership),
              SL_TEST_ENTRY(test_patches), SL_TEST_ENTRY(test_selectors),
+             SL_TEST_ENTRY(test_protobuf_bodies),
              SL_TEST_ENTRY(test_api_in_process))

@@ -1464,15 +1464,21 @@ void ks_api_handle(const ks_req *req, ks_resp *out)
     out->code = 0;
     out->body = NULL;
     out->watch = NULL;
-    if (r->content_type && !strncmp(r->content_type, "application/vnd.kubernetes.protobuf", 35)) {
-        fail(out, 415, "UnsupportedMediaType", NULL, NULL,
-             "the body of the request was in an unknown format - accepted media types include: "
-             "application/json, application/yaml (this test server does not speak protobuf)");
-        return;
-    }
     memset(&pre, 0, sizeof(pre));
     sl_error_clear(&pre.err);
-    if (req->body && req->body_len && strcmp(m, "DELETE")) {
+    if (r->content_type && !strncmp(r->content_type, "application/vnd.kubernetes.protobuf", 35)) {
+        /* kubectl's typed commands (create namespace/configmap/secret/...) */
+        pre.rc = ks_proto_decode(req->body ? req->body : "", req->body_len, &pre.doc, &pre.err);
+        if (pre.rc) {
+            fail(out, 415, "UnsupportedMediaType", NULL, NULL,
+                 "the body of the request was in an unknown format - accepted media types "
+                 "include: application/json, application/yaml (%s)",
+                 pre.err.msg);
+            return;
+        }
+        pre.done = 1;
+        rq.pre_ = &pre;
+    } else if (req->body && req->body_len && strcmp(m, "DELETE")) {
         pre.rc = parse_body_now(req, &pre.doc, &pre.err);
         pre.done = 1;
         rq.pre_ = &pre;

@@ -241,6 +241,13 @@ cJSON *ks_status(int code, const char *reason, const char *message, const char *
 /* Serve one resource request (takes the global lock). */
 void ks_api_handle(const ks_req *r, ks_resp *out);
 
+/* ---- proto.c ------------------------------------------------------------ */
+
+/* Decode a protobuf request body ("k8s\0" envelope) of a v1 Namespace,
+ * ConfigMap, Secret or ServiceAccount into JSON (*out is the caller's).
+ * SL_EUNSUPPORTED for other kinds, SL_EINVAL for malformed input. */
+int ks_proto_decode(const char *data, size_t len, cJSON **out, sl_error *err);
+
 /* ---- selectors (api.c) ------------------------------------------------ */
 
 typedef struct ks_selector ks_selector;
