@@ -1097,10 +1097,13 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 read_tok(p);
                 close = read_tok(p);
                 if (close.type != T_CBRACK && !p->recovery) {
+                    /* hclsyntax's diagnostic points at its `close` variable,
+                     * which recovery then reassigns: the range reported is
+                     * the token recovery stopped at. */
+                    close = recover_to(p, T_CBRACK);
                     perr(p, close.range, "Missing close bracket on splat index",
                          "The star for a full splat operator must be immediately followed by a "
                          "closing bracket (\"]\").");
-                    close = recover_to(p, T_CBRACK);
                 }
                 item = new_expr(p, SL_HCL_E_ANON, sl_hcl_range_between(open.range, close.range));
                 if (++p->depth > p->max_depth) {
@@ -1130,9 +1133,10 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 } else {
                     close = read_tok(p);
                     if (close.type != T_CBRACK && !p->recovery) {
+                        /* As above: reported at the token recovery stops at. */
+                        close = recover_to(p, T_CBRACK);
                         perr(p, close.range, "Missing close bracket on index",
                              "The index operator must end with a closing bracket (\"]\").");
-                        close = recover_to(p, T_CBRACK);
                     }
                 }
                 pop_nl(p);
@@ -2234,7 +2238,7 @@ static sl_hcl_body *parse_body(parser *p, hcl_tok_type end)
                 else if (bad.type == T_EOF)
                     perr(p, start, "Unclosed configuration body",
                          "Found end of file before the end of this configuration body.");
-                else if (bad.type != T_INVALID)
+                else
                     perr(p, bad.range, "Argument or block definition required",
                          "An argument or block definition is required here.");
             }
