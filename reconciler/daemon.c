@@ -274,8 +274,10 @@ static int daemon_fetch(dstate *d, size_t i)
         for (size_t u = 0; u < d->nunit; u++) {
             if (spec_source_index(d, u) != i)
                 continue;
-            /* Apps never tried yet run now even when nothing moved. */
-            if (moved || !d->unit[u].attempted) {
+            /* Apps never tried yet run now even when nothing moved, and so
+             * do module apps (their output depends on the clock: ttl). */
+            const sl_renderer_ops *ro = d->cfg->specs[u].renderer;
+            if (moved || !d->unit[u].attempted || (ro && !strcmp(ro->kind, "module"))) {
                 snprintf(d->unit[u].why, sizeof(d->unit[u].why), "%s", why);
                 sl_queue_add(d->q, d->nsrc + u, 0);
             }
@@ -398,6 +400,11 @@ static int daemon_reconcile(dstate *d, size_t u)
     pthread_mutex_unlock(&d->mu);
     if (spec->renderer && !strcmp(spec->renderer->kind, "score"))
         render_state_digest(cfg->state_dir, &h);
+    /* A module app's output also depends on the clock (a request's ttl):
+     * the time joins its inputs, so each poll re-renders it even without a
+     * new commit and an expiry is acted on within one poll interval. */
+    if (spec->renderer && !strcmp(spec->renderer->kind, "module"))
+        sl_buf_printf(&h, "|t%lld", (long long)sl_render_now(NULL));
     sha256_hex(h.ptr, h.len, hash);
     sl_buf_free(&h);
     drift = !strcmp(why, "drift");

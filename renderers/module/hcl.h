@@ -41,7 +41,7 @@ typedef struct sl_hcl_arena sl_hcl_arena;
 /* A bump allocator; max caps the bytes it may hold (0 = 256 MiB). */
 int sl_hcl_arena_new(size_t max, sl_hcl_arena **out);
 void sl_hcl_arena_free(sl_hcl_arena *a);
-/* Zeroed memory, 16-byte aligned; NULL when the cap is hit or malloc fails. */
+/* Zeroed memory, 8-byte aligned; NULL when the cap is hit or malloc fails. */
 void *sl_hcl_alloc(sl_hcl_arena *a, size_t n);
 /* A NUL-terminated copy of s[0..n). */
 char *sl_hcl_strndup(sl_hcl_arena *a, const char *s, size_t n);
@@ -50,11 +50,11 @@ size_t sl_hcl_arena_used(const sl_hcl_arena *a);
 /* ------------------------------------------------------ ranges and diags */
 
 /* A position: 1-based line and column (columns count UTF-8 characters),
- * 0-based byte offset. */
+ * 0-based byte offset (files are limited to 4 GiB). */
 typedef struct sl_hcl_pos {
     int line;
     int col;
-    size_t byte;
+    uint32_t byte;
 } sl_hcl_pos;
 
 /* [start, end) in one file. file is borrowed (lives as long as the parsed
@@ -343,27 +343,37 @@ typedef struct sl_hcl_step {
 } sl_hcl_step;
 
 typedef struct sl_hcl_expr sl_hcl_expr;
+/* An expression node. Kind-specific members share storage (anonymous
+ * unions): read only those of the node's kind. */
 struct sl_hcl_expr {
     sl_hcl_expr_kind kind;
+    sl_hcl_op op;               /* BINARY, UNARY */
     sl_hcl_range range;
-    sl_hcl_op op;
     size_t nsub;
     sl_hcl_expr **sub;
-    const sl_hcl_value *lit;   /* LITERAL */
-    const char *name;          /* SCOPE_TRAV root, FUNCALL name */
-    size_t nsteps;             /* SCOPE_TRAV / REL_TRAV / SPLAT each */
-    sl_hcl_step *steps;
-    int expand_final;          /* FUNCALL f(x...) */
-    int force_expr;            /* OBJECT_KEY: key was parenthesised */
-    int attr_only;             /* SPLAT written .* */
-    /* FOR */
-    const char *key_var, *val_var; /* key_var NULL when absent */
-    sl_hcl_expr *for_key;      /* object form key expr, else NULL */
-    sl_hcl_expr *for_cond;     /* if ..., else NULL */
-    int for_group;             /* ... grouping */
-    int for_object;            /* {for ...} */
-    sl_hcl_expr *splat_item;   /* SPLAT: the ANON node inside each */
-    sl_hcl_range name_range;   /* FUNCALL name / SPLAT marker / op symbol */
+    union {
+        const sl_hcl_value *lit; /* LITERAL */
+        const char *name;        /* SCOPE_TRAV root, FUNCALL name */
+    };
+    unsigned char expand_final; /* FUNCALL f(x...) */
+    unsigned char force_expr;   /* OBJECT_KEY: key was parenthesised */
+    unsigned char attr_only;    /* SPLAT written .* */
+    unsigned char for_group;    /* FOR: ... grouping */
+    unsigned char for_object;   /* FOR: {for ...} */
+    union {
+        struct {                    /* SCOPE_TRAV, REL_TRAV */
+            size_t nsteps;
+            sl_hcl_step *steps;
+        };
+        struct {                    /* FOR: for key_var, val_var in sub[0] : for_key => sub[1] if for_cond */
+            const char *key_var;    /* NULL when absent */
+            const char *val_var;
+            sl_hcl_expr *for_key;   /* object form key expr, else NULL */
+            sl_hcl_expr *for_cond;  /* if ..., else NULL */
+        };
+        sl_hcl_expr *splat_item;    /* SPLAT: the ANON node inside sub[1] */
+        sl_hcl_range name_range;    /* FUNCALL name, INDEX brackets, UNARY symbol */
+    };
 };
 
 typedef struct sl_hcl_body sl_hcl_body;
@@ -404,7 +414,7 @@ typedef struct sl_hcl_file {
 } sl_hcl_file;
 
 typedef struct sl_hcl_limits {
-    size_t max_bytes; /* default 64 MiB */
+    size_t max_bytes; /* default 64 MiB; at most 4 GiB - 1 */
     int max_depth;    /* nesting of blocks and expressions; default 256 */
     size_t max_arena; /* default 1 GiB */
 } sl_hcl_limits;

@@ -21,7 +21,7 @@ struct sl_hcl_arena {
     size_t total, max;
 };
 
-#define ARENA_CHUNK ((size_t)64 << 10)
+#define ARENA_CHUNK ((size_t)256 << 10)
 
 int sl_hcl_arena_new(size_t max, sl_hcl_arena **out)
 {
@@ -48,13 +48,13 @@ void sl_hcl_arena_free(sl_hcl_arena *a)
     free(a);
 }
 
-/* Bump-allocate n zeroed bytes, 16-aligned; a request bigger than a chunk
+/* Bump-allocate n zeroed bytes, 8-aligned; a request bigger than a chunk
  * gets a chunk of its own (placed behind the head so the head keeps its
  * free space). */
 void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
 {
     arena_chunk *c = a->head;
-    size_t need = (n + 15) & ~(size_t)15;
+    size_t need = (n + 7) & ~(size_t)7;
     void *p;
 
     if (need < n)

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include <openssl/evp.h>
 
 #include "hcl_int.h"
@@ -683,137 +686,89 @@ static int fn_join(sl_hcl_ctx *ctx, const sl_hcl_call *c, const sl_hcl_value **o
 
 /* ------------------------------------------------------------- regexes */
 
-/* RE2 syntax to POSIX ERE: Perl classes (\d \w \s and negations), (?:...)
- * and (?P<name>...) / (?<name>...) groups, (?i) at the start. groups gets
- * one entry per ERE group: -1 for non-capturing, else the RE2 capture
- * number; names[capture] its name or NULL. */
+/* A compiled pattern (PCRE2, which accepts RE2's syntax: \\d \\w \\s, (?:...),
+ * (?P<name>...), (?i), lazy quantifiers, \\b, \\pL). groups maps match
+ * groups to capture indexes (identity with PCRE2); names[capture] is the
+ * capture's name or NULL. */
 typedef struct re2x {
-    regex_t re;
-    int ncap;           /* RE2 captures */
-    int ngroups;        /* ERE groups */
-    int groups[64];     /* ERE group -> RE2 capture index (0-based) or -1 */
-    char *names[64];    /* by capture index */
-    int compiled;
+    pcre2_code *code;
+    pcre2_match_data *md;
+    int ncap;
+    int ngroups;
+    int groups[64];
+    char *names[64];
 } re2x;
 
 static void re2x_free(re2x *r)
 {
-    if (r->compiled)
-        regfree(&r->re);
+    pcre2_match_data_free(r->md);
+    pcre2_code_free(r->code);
     for (int i = 0; i < 64; i++)
         free(r->names[i]);
 }
 
 static int re2x_compile(const char *pat, re2x *r, char *err, size_t errn)
 {
-    sl_buf b = SL_BUF_INIT;
-    int flags = REG_EXTENDED, rc = 0, inclass = 0;
-    size_t i = 0, n = strlen(pat);
+    int ecode;
+    PCRE2_SIZE eoff;
+    uint32_t cc = 0, nn = 0, esize = 0;
+    PCRE2_SPTR table = NULL;
 
     memset(r, 0, sizeof(*r));
-    if (!strncmp(pat, "(?i)", 4)) {
-        flags |= REG_ICASE;
-        i = 4;
-    } else if (!strncmp(pat, "(?s)", 4)) {
-        i = 4;
-    }
-    for (; i < n && !rc; i++) {
-        char ch = pat[i];
-        if (ch == '\\' && i + 1 < n) {
-            char e = pat[++i];
-            const char *cls = NULL, *ncls = NULL;
-            switch (e) {
-            case 'd': cls = "0-9"; break;
-            case 'w': cls = "0-9A-Za-z_"; break;
-            case 's': cls = "[:space:]"; break;
-            case 'D': ncls = "0-9"; break;
-            case 'W': ncls = "0-9A-Za-z_"; break;
-            case 'S': ncls = "[:space:]"; break;
-            case 'n': rc = sl_buf_putc(&b, '\n'); continue;
-            case 't': rc = sl_buf_putc(&b, '\t'); continue;
-            case 'A': rc = sl_buf_putc(&b, '^'); continue;
-            case 'z': rc = sl_buf_putc(&b, '$'); continue;
-            default: break;
-            }
-            if (cls || ncls) {
-                if (inclass)
-                    rc = sl_buf_puts(&b, cls ? cls : ncls); /* negation inside a class: approx */
-                else
-                    rc = sl_buf_printf(&b, "[%s%s]", ncls ? "^" : "", cls ? cls : ncls);
-                continue;
-            }
-            if (inclass && (e == ']' || e == '\\' || e == '-' || e == '^')) {
-                /* POSIX classes take these literally by position; keep simple. */
-                rc = sl_buf_putc(&b, e);
-                continue;
-            }
-            rc = sl_buf_putc(&b, '\\');
-            if (!rc)
-                rc = sl_buf_putc(&b, e);
-            continue;
-        }
-        if (inclass) {
-            if (ch == ']')
-                inclass = 0;
-            rc = sl_buf_putc(&b, ch);
-            continue;
-        }
-        if (ch == '[') {
-            inclass = 1;
-            rc = sl_buf_putc(&b, ch);
-            if (i + 1 < n && pat[i + 1] == '^')
-                rc = sl_buf_putc(&b, pat[++i]);
-            if (i + 1 < n && pat[i + 1] == ']')
-                rc = sl_buf_putc(&b, pat[++i]);
-            continue;
-        }
-        if (ch == '(') {
-            if (r->ngroups >= 63) {
-                snprintf(err, errn, "too many groups");
-                sl_buf_free(&b);
-                return -1;
-            }
-            if (i + 1 < n && pat[i + 1] == '?') {
-                if (i + 2 < n && pat[i + 2] == ':') {
-                    r->groups[r->ngroups++] = -1;
-                    i += 2;
-                } else if ((i + 2 < n && pat[i + 2] == 'P' && i + 3 < n && pat[i + 3] == '<') ||
-                           (i + 2 < n && pat[i + 2] == '<')) {
-                    size_t s = i + (pat[i + 2] == 'P' ? 4 : 3), e2 = s;
-                    while (e2 < n && pat[e2] != '>')
-                        e2++;
-                    if (e2 >= n) {
-                        snprintf(err, errn, "invalid named capture group");
-                        sl_buf_free(&b);
-                        return -1;
-                    }
-                    r->names[r->ncap] = strndup(pat + s, e2 - s);
-                    r->groups[r->ngroups++] = r->ncap++;
-                    i = e2;
-                } else {
-                    snprintf(err, errn, "unsupported group syntax at offset %zu", i);
-                    sl_buf_free(&b);
-                    return -1;
-                }
-            } else {
-                r->groups[r->ngroups++] = r->ncap++;
-            }
-            rc = sl_buf_putc(&b, '(');
-            continue;
-        }
-        rc = sl_buf_putc(&b, ch);
-    }
-    if (rc) {
-        sl_buf_free(&b);
-        return rc;
-    }
-    rc = regcomp(&r->re, b.ptr ? b.ptr : "", flags);
-    sl_buf_free(&b);
-    if (rc) {
-        regerror(rc, &r->re, err, errn);
+    r->code = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ecode, &eoff,
+                            NULL);
+    if (!r->code) {
+        PCRE2_UCHAR msg[200];
+        pcre2_get_error_message(ecode, msg, sizeof(msg));
+        snprintf(err, errn, "%s at offset %zu", (const char *)msg, (size_t)eoff);
         return -1;
     }
-    r->compiled = 1;
+    pcre2_pattern_info(r->code, PCRE2_INFO_CAPTURECOUNT, &cc);
+    if (cc > 63) {
+        snprintf(err, errn, "too many capture groups");
+        return -1;
+    }
+    r->ncap = r->ngroups = (int)cc;
+    for (int g = 0; g < (int)cc; g++)
+        r->groups[g] = g;
+    pcre2_pattern_info(r->code, PCRE2_INFO_NAMECOUNT, &nn);
+    pcre2_pattern_info(r->code, PCRE2_INFO_NAMEENTRYSIZE, &esize);
+    pcre2_pattern_info(r->code, PCRE2_INFO_NAMETABLE, &table);
+    for (uint32_t i = 0; i < nn && table; i++) {
+        const unsigned char *e = (const unsigned char *)table + i * esize;
+        int g = (e[0] << 8 | e[1]) - 1;
+        if (g >= 0 && g < 64 && !r->names[g])
+            r->names[g] = strdup((const char *)e + 2);
+    }
+    r->md = pcre2_match_data_create_from_pattern(r->code, NULL);
+    if (!r->md) {
+        snprintf(err, errn, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Match at or after byte off of s[0..len); 0 with m[0..ngroups] relative to
+ * s + off (rm_so -1 for unset groups), or REG_NOMATCH. */
+static int re_exec(re2x *r, const char *s, size_t len, size_t off, regmatch_t *m)
+{
+    int rc;
+    PCRE2_SIZE *ov;
+
+    if (off > len)
+        return REG_NOMATCH;
+    rc = pcre2_match(r->code, (PCRE2_SPTR)s, len, off, 0, r->md, NULL);
+    if (rc < 0)
+        return REG_NOMATCH;
+    ov = pcre2_get_ovector_pointer(r->md);
+    for (int g = 0; g <= r->ngroups; g++) {
+        if (g >= rc || ov[2 * g] == PCRE2_UNSET) {
+            m[g].rm_so = m[g].rm_eo = -1;
+        } else {
+            m[g].rm_so = (regoff_t)(ov[2 * g] - off);
+            m[g].rm_eo = (regoff_t)(ov[2 * g + 1] - off);
+        }
+    }
     return 0;
 }
 
@@ -879,8 +834,7 @@ static int fn_regex(sl_hcl_ctx *ctx, const sl_hcl_call *c, const sl_hcl_value **
     }
     for (;;) {
         const sl_hcl_value *v;
-        int e = off > len ? REG_NOMATCH
-                          : regexec(&r.re, s + off, (size_t)r.ngroups + 1, m, off ? REG_NOTBOL : 0);
+        int e = re_exec(&r, s, len, off, m);
         if (e)
             break;
         for (int g = 0; g <= r.ngroups; g++)
@@ -958,7 +912,7 @@ static int fn_replace(sl_hcl_ctx *ctx, const sl_hcl_call *c, const sl_hcl_value 
         }
         free(pat);
         while (!rc && off <= sn &&
-               !regexec(&r.re, s + off, (size_t)r.ngroups + 1, m, off ? REG_NOTBOL : 0)) {
+               !re_exec(&r, s, sn, off, m)) {
             rc = sl_buf_put(&b, s + off, (size_t)m[0].rm_so);
             /* Expand $1, ${1}, ${name} in rep. */
             for (size_t k = 0; !rc && k < repn; k++) {

@@ -64,7 +64,7 @@ void hcl_toks_free(hcl_toks *t)
 
 static sl_hcl_pos lex_pos(const lexer *lx)
 {
-    sl_hcl_pos p = {lx->line, lx->col, lx->i};
+    sl_hcl_pos p = {lx->line, lx->col, (uint32_t)lx->i};
     return p;
 }
 

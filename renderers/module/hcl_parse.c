@@ -15,6 +15,10 @@ typedef struct parser {
     hcl_lexer *lx;
     hcl_tok eof_tok; /* returned when the scanner failed */
     sl_hcl_diags lexd; /* the scanner's diagnostics (reported before the parser's) */
+    /* The last peek: valid while next and the newline mode are the same. */
+    int pk_valid, pk_nl;
+    size_t pk_next, pk_after;
+    hcl_tok pk_tok;
     size_t next;
     int recovery;
     unsigned char nl[NL_STACK_MAX];
@@ -73,7 +77,25 @@ static const hcl_tok *tok_at(parser *p, size_t i)
     return &p->toks.v[i - p->toks.base];
 }
 
-static hcl_tok next_token(parser *p, size_t *after)
+static hcl_tok next_token_scan(parser *p, size_t *after);
+
+/* The next significant token (cached until the position or the newline
+ * mode changes); *after is the index after it. */
+static inline const hcl_tok *next_token_ref(parser *p, size_t *after)
+{
+    int nl = p->nln ? p->nl[p->nln - 1] : 1;
+
+    if (!p->pk_valid || p->pk_next != p->next || p->pk_nl != nl) {
+        p->pk_tok = next_token_scan(p, &p->pk_after);
+        p->pk_next = p->next;
+        p->pk_nl = nl;
+        p->pk_valid = 1;
+    }
+    *after = p->pk_after;
+    return &p->pk_tok;
+}
+
+static hcl_tok next_token_scan(parser *p, size_t *after)
 {
     for (size_t i = p->next;; i++) {
         hcl_tok t = *tok_at(p, i);
@@ -94,16 +116,18 @@ static hcl_tok next_token(parser *p, size_t *after)
     }
 }
 
-static hcl_tok peek(parser *p)
+static inline const hcl_tok *peek_ref(parser *p)
 {
     size_t after;
-    return next_token(p, &after);
+    return next_token_ref(p, &after);
 }
+
+#define peek(p) (*peek_ref(p))
 
 static hcl_tok read_tok(parser *p)
 {
     size_t after;
-    hcl_tok t = next_token(p, &after);
+    hcl_tok t = *next_token_ref(p, &after);
 
     p->next = after;
     p->prev = t.range;
@@ -120,7 +144,7 @@ static hcl_tok read_tok(parser *p)
 
 static sl_hcl_range next_range(parser *p)
 {
-    return peek(p).range;
+    return peek_ref(p)->range;
 }
 
 static sl_hcl_range prev_range(parser *p)
@@ -694,7 +718,7 @@ static void flush_heredoc(ttoks *tt)
         memmove(t->val, t->val + bytes, t->len - bytes + 1);
         t->len -= bytes;
         t->range.start.col += (int)min;
-        t->range.start.byte += bytes;
+        t->range.start.byte += (uint32_t)bytes;
     }
     free(adjust);
 }
@@ -951,9 +975,9 @@ static sl_hcl_expr *extend_traversal(parser *p, sl_hcl_expr *e, sl_hcl_step step
             return NULL;
         e = r;
     }
-    /* Steps grow by doubling at powers of two. */
+    /* Steps grow by doubling at powers of two (1, 2, 4, ...). */
     if ((e->nsteps & (e->nsteps - 1)) == 0) {
-        size_t cap = e->nsteps ? e->nsteps * 2 : 2;
+        size_t cap = e->nsteps ? e->nsteps * 2 : 1;
         steps = sl_hcl_alloc(p->a, cap * sizeof(*steps));
         if (!steps) {
             p->fatal = SL_ENOMEM;
@@ -1056,7 +1080,6 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                     return NULL;
                 sp->splat_item = item;
                 sp->attr_only = 1;
-                sp->name_range = sl_hcl_range_between(dot.range, marker.range);
                 ret = sp;
             } else {
                 sl_hcl_expr *bad;
@@ -1094,7 +1117,6 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 if (set_subs(p, sp, 2, subs))
                     return NULL;
                 sp->splat_item = item;
-                sp->name_range = sl_hcl_range_between(open.range, close.range);
                 ret = sp;
             } else {
                 hcl_tok close;
@@ -1606,6 +1628,22 @@ static sl_hcl_expr *parse_term(parser *p)
     case T_OQUOTE:
     case T_OHEREDOC: {
         hcl_tok open = read_tok(p);
+        if (open.type == T_OQUOTE) {
+            /* Fast path: one literal part without escapes, then the close. */
+            hcl_tok lit = *tok_at(p, p->next), close;
+            if (lit.type == T_QLIT && !memchr(lit.s, '\\', lit.n) && !memchr(lit.s, '$', lit.n) &&
+                !memchr(lit.s, '%', lit.n) && p->next + 1 < p->toks.base + p->toks.n + 1 &&
+                (close = *tok_at(p, p->next + 1)).type == T_CQUOTE) {
+                sl_hcl_expr *le, *te;
+                read_tok(p);
+                read_tok(p);
+                le = new_lit(p, sl_hcl_string(p->a, lit.s, lit.n), lit.range);
+                te = new_expr(p, SL_HCL_E_TEMPLATE, sl_hcl_range_between(open.range, close.range));
+                if (!le || set_subs(p, te, 1, &le))
+                    return NULL;
+                return te;
+            }
+        }
         int flush = open.type == T_OHEREDOC && open.n > 2 && open.s[2] == '-';
         return parse_template_inner(p, open.type == T_OQUOTE ? T_CQUOTE : T_CHEREDOC, flush,
                                     &open.range);
@@ -1686,35 +1724,45 @@ static sl_hcl_expr *binop(parser *p, sl_hcl_expr *l, sl_hcl_op op, sl_hcl_expr *
     return e;
 }
 
-static sl_hcl_expr *parse_binary(parser *p, int level)
+/* The level of a binary operator token (0 = ||, 5 = * / %), or -1. */
+static int op_level(hcl_tok_type t, sl_hcl_op *op)
 {
-    sl_hcl_expr *lhs, *rhs = NULL;
-    sl_hcl_op op = SL_HCL_OP_NONE;
+    for (int l = 0; l <= 5; l++)
+        if ((*op = op_at(l, t)) != SL_HCL_OP_NONE)
+            return l;
+    return -1;
+}
+
+/* Operators of level >= min, left-associative within a level (precedence
+ * climbing; the same trees as hclsyntax's level-by-level recursion). */
+static sl_hcl_expr *parse_binary(parser *p, int min)
+{
+    sl_hcl_expr *lhs;
     size_t mark = err_mark(p);
 
-    if (level > 5)
-        return parse_with_traversals(p);
-    lhs = parse_binary(p, level + 1);
+    lhs = parse_with_traversals(p);
     if (!lhs || (p->recovery && errs_since(p, mark)))
         return lhs;
     for (;;) {
-        sl_hcl_op nop = op_at(level, peek(p).type);
-        if (nop == SL_HCL_OP_NONE)
+        sl_hcl_op op;
+        int level = op_level(peek_ref(p)->type, &op);
+        sl_hcl_expr *rhs;
+        if (level < min)
             break;
-        if (op != SL_HCL_OP_NONE)
-            lhs = binop(p, lhs, op, rhs);
-        op = nop;
         read_tok(p);
         mark = err_mark(p);
         rhs = parse_binary(p, level + 1);
-        if (!rhs || !lhs)
+        if (!rhs)
             return NULL;
-        if (p->recovery && errs_since(p, mark))
+        if (p->recovery && errs_since(p, mark)) {
+            /* hclsyntax returns the left operand alone here. */
             return lhs;
+        }
+        lhs = binop(p, lhs, op, rhs);
+        if (!lhs)
+            return NULL;
     }
-    if (op == SL_HCL_OP_NONE)
-        return lhs;
-    return binop(p, lhs, op, rhs);
+    return lhs;
 }
 
 static sl_hcl_expr *parse_expression(parser *p)
@@ -2217,6 +2265,8 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
 
     memset(p, 0, sizeof(*p));
     *out = NULL;
+    if (max_bytes > UINT32_MAX - 1)
+        max_bytes = UINT32_MAX - 1;
     if (len > max_bytes)
         return sl_hcl_diag_error(diags, NULL, "File too large",
                                  "%s is %zu bytes; the limit is %zu.", filename, len, max_bytes) ==
@@ -2255,7 +2305,7 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
             }
             i += (size_t)l;
         }
-        sl_hcl_range r = {f->name, {line, col, i}, {line, col + 1, i + 1}};
+        sl_hcl_range r = {f->name, {line, col, (uint32_t)i}, {line, col + 1, (uint32_t)i + 1}};
         sl_hcl_diag_error(diags, &r, "Invalid character encoding",
                           "All input files must be UTF-8 encoded. Ensure that UTF-8 encoding is "
                           "selected in your editor.");

@@ -378,8 +378,13 @@ static int module_request(module_run *r, const char *file, sl_error *err)
     sl_pos pos;
     int rc;
 
-    if ((rc = sl_snapshot_read(r->asnap, file, r->ctx->limits.max_file_bytes, &data, err)) ||
-        (rc = sl_objset_account(r->out, data.len, file, err)) ||
+    rc = sl_snapshot_read(r->asnap, file, r->ctx->limits.max_file_bytes, &data, err);
+    if (rc == SL_EINVAL && sl_snapshot_isdir(r->asnap, file, NULL) == 1) {
+        rc = 0; /* a folder the requests glob matched: not a request */
+        sl_error_clear(err);
+        goto out;
+    }
+    if (rc || (rc = sl_objset_account(r->out, data.len, file, err)) ||
         (rc = sl_doc_parse(file, data.ptr ? data.ptr : "", data.len, &r->ctx->limits, r->out->pm,
                            &docs, err)))
         goto out;
@@ -537,8 +542,7 @@ static int module_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, 
         if ((rc = sl_snapshot_glob(r.asnap, o->requests, &files, err)))
             goto out;
         for (size_t i = 0; !rc && i < files.n; i++)
-            if (sl_snapshot_isdir(r.asnap, files.v[i], NULL) == 0)
-                rc = module_request(&r, files.v[i], err);
+            rc = module_request(&r, files.v[i], err);
     } else if (entry) {
         rc = module_request(&r, entry, err);
     } else {

@@ -138,10 +138,6 @@ typedef struct tf_env {
 int tf_module_eval(tf_env *env, const tf_module *m, const tf_input *inputs, size_t ninputs,
                    const char *addr_prefix, tf_result *res);
 
-/* Fallback functions for evaluation contexts (tf_funcs.c): the ones the
- * engine's built-in table lacks. NULL-name terminated, static. */
-const sl_hcl_func *tf_funcs(void);
-
 /* The JSON of a manifest value: null object attributes are dropped, a
  * value marked sensitive is refused outside a Secret. */
 int tf_manifest_json(tf_env *env, const sl_hcl_value *v, const sl_hcl_range *range, cJSON **out);

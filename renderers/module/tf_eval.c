@@ -69,8 +69,10 @@ static const sl_hcl_value *tf_object(sl_hcl_arena *a, size_t n, const char *cons
 
     if (!k || !v)
         return NULL;
-    memcpy(k, keys, n * sizeof(*k));
-    memcpy(v, vals, n * sizeof(*v));
+    if (n) {
+        memcpy(k, keys, n * sizeof(*k));
+        memcpy(v, vals, n * sizeof(*v));
+    }
     return sl_hcl_object(a, n, k, v);
 }
 
@@ -135,7 +137,6 @@ static int tf_eval_in(tf_inst *in, const sl_hcl_value *scope, const sl_hcl_expr 
     memset(&ctx, 0, sizeof(ctx));
     ctx.arena = in->env->arena;
     ctx.vars = scope;
-    ctx.funcs = tf_funcs();
     ctx.fs = in->env->fs;
     ctx.diags = in->env->diags;
     return sl_hcl_eval(&ctx, e, out);

@@ -106,7 +106,6 @@ static int tf_const(tf_loader *L, const sl_hcl_expr *e, const char *what,
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.arena = L->m->arena;
-    ctx.funcs = tf_funcs();
     ctx.diags = L->diags;
     if (sl_hcl_expr_const(e, out))
         return 0;

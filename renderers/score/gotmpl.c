@@ -16,11 +16,11 @@
 #include "gotmpl_impl.h"
 #include "sl_doc.h"
 
-#define GT_MAX_DEPTH 100    /* nesting of parentheses/control structures at parse */
-#define GT_MAX_CALLS 200    /* nested {{template}} calls at exec */
-#define GT_MAX_VARS 100000  /* live variables at exec */
-#define GT_ARENA_BLOCK 8192 /* arena block size */
-#define GT_MAX_STEPS 2000000 /* nodes executed + functions called per execution */
+#define GT_MAX_DEPTH 100                 /* nesting of parentheses/control structures at parse */
+#define GT_MAX_CALLS 200                 /* nested {{template}} calls at exec */
+#define GT_MAX_VARS 100000               /* live variables at exec */
+#define GT_ARENA_BLOCK 8192              /* arena block size */
+#define GT_MAX_STEPS 2000000             /* nodes executed + functions called per execution */
 #define GT_MAX_ARENA ((size_t)256 << 20) /* temporary bytes per execution */
 
 /* ---------------------------------------------------------------- arena */
@@ -36,6 +36,8 @@ typedef struct gt_arena {
     gt_blk *head;
 } gt_arena;
 
+/* n bytes (16-aligned) from the arena; NULL when malloc fails. Freed only
+ * all at once by arena_free. */
 static void *arena_alloc(gt_arena *a, size_t n)
 {
     gt_blk *b = a->head;
@@ -136,7 +138,7 @@ struct sl_gotmpl {
     char *src;
     size_t len;
     char *file;
-    int line, col;
+    int line, col, indent;
     gt_arena arena;
     gt_tmpl *tmpls; /* [0] is the main template */
     size_t ntmpls, cap;
@@ -161,7 +163,7 @@ static void tmpl_pos(const sl_gotmpl *t, size_t off, int *line, int *col)
             c++;
     if (nl) {
         l = t->line + nl;
-        c = c + 1;
+        c = c + 1 + t->indent;
     } else {
         l = t->line;
         c = t->col + c;
@@ -205,7 +207,7 @@ typedef struct gt_parser {
     int trim_next; /* the last action ended with -}} */
     int depth;
     int in_range;
-    size_t action; /* offset of the current action's {{ */
+    size_t action;     /* offset of the current action's {{ */
     const char **vars; /* declared variables (arena strings) */
     size_t nvars, capvars;
 } gt_parser;
@@ -350,7 +352,7 @@ static int tok_is(const gt_parser *ps, const gt_tok *tk, const char *word)
     return tk->type == T_IDENT && tk->end - tk->pos == n && !memcmp(ps->t->src + tk->pos, word, n);
 }
 
-static const char *const keywords[] = {"if",   "else",     "end",   "range", "with",     "define",
+static const char *const keywords[] = {"if",       "else",  "end",   "range",    "with", "define",
                                        "template", "block", "break", "continue", NULL};
 
 static int tok_keyword(const gt_parser *ps, const gt_tok *tk)
@@ -398,8 +400,8 @@ static int p_unexpected(gt_parser *ps, const gt_tok *tk, const char *where)
     char b[64];
     if (tk->type == T_EOF)
         return p_error(ps, tk->pos, "unexpected EOF in %s", where);
-    if (tk->type == T_ERROR && (ps->t->src[tk->pos] == '"' || ps->t->src[tk->pos] == '\'' ||
-                                ps->t->src[tk->pos] == '`'))
+    if (tk->type == T_ERROR &&
+        (ps->t->src[tk->pos] == '"' || ps->t->src[tk->pos] == '\'' || ps->t->src[tk->pos] == '`'))
         return p_error(ps, tk->pos, "unterminated quoted string in %s", where);
     return p_error(ps, tk->pos, "unexpected %s in %s", tok_desc(ps, tk, b, sizeof(b)), where);
 }
@@ -467,14 +469,30 @@ static long unquote(const char *s, size_t n, char *d)
         unsigned v = 0;
         int digits = 0;
         switch (c) {
-        case 'a': d[o++] = '\a'; break;
-        case 'b': d[o++] = '\b'; break;
-        case 'f': d[o++] = '\f'; break;
-        case 'n': d[o++] = '\n'; break;
-        case 'r': d[o++] = '\r'; break;
-        case 't': d[o++] = '\t'; break;
-        case 'v': d[o++] = '\v'; break;
-        case '\\': d[o++] = '\\'; break;
+        case 'a':
+            d[o++] = '\a';
+            break;
+        case 'b':
+            d[o++] = '\b';
+            break;
+        case 'f':
+            d[o++] = '\f';
+            break;
+        case 'n':
+            d[o++] = '\n';
+            break;
+        case 'r':
+            d[o++] = '\r';
+            break;
+        case 't':
+            d[o++] = '\t';
+            break;
+        case 'v':
+            d[o++] = '\v';
+            break;
+        case '\\':
+            d[o++] = '\\';
+            break;
         case '"':
         case '\'':
             if (c != s[0])
@@ -922,6 +940,8 @@ enum { TERM_EOF, TERM_END, TERM_ELSE };
 
 static int parse_list(gt_parser *ps, gt_node **head, int *term, size_t *term_pos, int toplevel);
 
+/* Register a named template (define/block); a second non-empty body for
+ * the same name is Go's "multiple definition" error. */
 static int add_template(gt_parser *ps, const char *name, gt_node *body, size_t pos)
 {
     sl_gotmpl *t = ps->t;
@@ -977,7 +997,8 @@ static gt_node *parse_control(gt_parser *ps, int type, size_t pos, const char *c
         ps->in_range--;
     if (term == TERM_ELSE) {
         gt_tok tk = peek(ps);
-        if ((type == N_IF && tok_is(ps, &tk, "if")) || (type == N_WITH && tok_is(ps, &tk, "with"))) {
+        if ((type == N_IF && tok_is(ps, &tk, "if")) ||
+            (type == N_WITH && tok_is(ps, &tk, "with"))) {
             lex(ps);
             /* else if: a nested control that consumes the shared end */
             n->elist = parse_control(ps, type, tk.pos, ctx);
@@ -1100,7 +1121,8 @@ static int parse_action(gt_parser *ps, size_t start, gt_node **node, int *term, 
             if (rc)
                 return rc;
             if (t2 != TERM_END)
-                return p_error(ps, tpos, t2 == TERM_ELSE ? "unexpected {{else}}" : "unexpected EOF");
+                return p_error(ps, tpos,
+                               t2 == TERM_ELSE ? "unexpected {{else}}" : "unexpected EOF");
             if ((rc = add_template(ps, name, body ? body : NULL, start)))
                 return rc;
         }
@@ -1237,6 +1259,12 @@ static int parse_list(gt_parser *ps, gt_node **head, int *term, size_t *term_pos
 int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t len,
                     sl_gotmpl **out, sl_error *err)
 {
+    return sl_gotmpl_parse_ex(file, line, col, 0, src, len, out, err);
+}
+
+int sl_gotmpl_parse_ex(const char *file, int line, int col, int indent, const char *src, size_t len,
+                       sl_gotmpl **out, sl_error *err)
+{
     sl_gotmpl *t = calloc(1, sizeof(*t));
     gt_parser ps = {0};
     gt_node *body = NULL;
@@ -1257,6 +1285,7 @@ int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t
     t->len = len;
     t->line = line > 0 ? line : 1;
     t->col = col > 0 ? col : 1;
+    t->indent = indent > 0 ? indent : 0;
     ps.t = t;
     ps.err = err;
     if ((rc = add_template(&ps, t->file, NULL, 0)))
@@ -1490,10 +1519,18 @@ cJSON *gt_to_json(gt_ctx *x, const gt_val *v)
     }
 
     switch (v->k) {
-    case GT_NIL: j = cJSON_CreateNull(); break;
-    case GT_BOOL: j = cJSON_CreateBool(v->b); break;
-    case GT_INT: j = cJSON_CreateNumber((double)v->i); break;
-    case GT_FLOAT: j = cJSON_CreateNumber(v->f); break;
+    case GT_NIL:
+        j = cJSON_CreateNull();
+        break;
+    case GT_BOOL:
+        j = cJSON_CreateBool(v->b);
+        break;
+    case GT_INT:
+        j = cJSON_CreateNumber((double)v->i);
+        break;
+    case GT_FLOAT:
+        j = cJSON_CreateNumber(v->f);
+        break;
     case GT_STR:
         j = cJSON_CreateString(v->s);
         break;
@@ -1553,26 +1590,39 @@ int gt_nomem(gt_ctx *x)
 int gt_truth(const gt_val *v)
 {
     switch (v->k) {
-    case GT_BOOL: return v->b;
-    case GT_INT: return v->i != 0;
-    case GT_FLOAT: return v->f != 0;
-    case GT_STR: return v->n != 0;
+    case GT_BOOL:
+        return v->b;
+    case GT_INT:
+        return v->i != 0;
+    case GT_FLOAT:
+        return v->f != 0;
+    case GT_STR:
+        return v->n != 0;
     case GT_MAP:
-    case GT_LIST: return v->j->child != NULL;
-    default: return 0;
+    case GT_LIST:
+        return v->j->child != NULL;
+    default:
+        return 0;
     }
 }
 
 const char *gt_type_name(const gt_val *v)
 {
     switch (v->k) {
-    case GT_BOOL: return "bool";
-    case GT_INT: return "int";
-    case GT_FLOAT: return "float64";
-    case GT_STR: return "string";
-    case GT_MAP: return "map[string]interface {}";
-    case GT_LIST: return "[]interface {}";
-    default: return "<nil>";
+    case GT_BOOL:
+        return "bool";
+    case GT_INT:
+        return "int";
+    case GT_FLOAT:
+        return "float64";
+    case GT_STR:
+        return "string";
+    case GT_MAP:
+        return "map[string]interface {}";
+    case GT_LIST:
+        return "[]interface {}";
+    default:
+        return "<nil>";
     }
 }
 
@@ -1613,6 +1663,11 @@ int gt_arg_int(gt_ctx *x, const gt_val *v, int64_t *out)
 {
     if (v->k == GT_INT) {
         *out = v->i;
+        return 0;
+    }
+    if (v->k == GT_FLOAT && v->f == floor(v->f) && fabs(v->f) < 9.2e18) {
+        /* an integral constant such as 3.0 converts, as Go's evalInteger */
+        *out = (int64_t)v->f;
         return 0;
     }
     if (v->k == GT_NIL)
@@ -1812,6 +1867,7 @@ int gt_tree_ok(const cJSON *j)
     return tree_walk(j, 0, &nodes);
 }
 
+/* fmt's %v of v (maps with sorted keys), refusing trees gt_tree_ok rejects. */
 static int fmt_v_depth(sl_buf *b, const gt_val *v, int depth)
 {
     int rc = 0;
@@ -1819,11 +1875,26 @@ static int fmt_v_depth(sl_buf *b, const gt_val *v, int depth)
     if (depth == 0 && (v->k == GT_MAP || v->k == GT_LIST) && !gt_tree_ok(v->j))
         return SL_ELIMIT;
     switch (v->k) {
-    case GT_NIL: return sl_buf_puts(b, "<nil>");
-    case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
-    case GT_INT: return sl_buf_printf(b, "%lld", (long long)v->i);
-    case GT_FLOAT: return fmt_float(b, v->f, 'g', -1);
-    case GT_STR: return sl_buf_put(b, v->s, v->n);
+    case GT_NIL:
+        return sl_buf_puts(b, "<nil>");
+    case GT_BOOL:
+        return sl_buf_puts(b, v->b ? "true" : "false");
+    case GT_INT: {
+        char d[24];
+        int k = (int)sizeof(d);
+        uint64_t u = v->i < 0 ? 0 - (uint64_t)v->i : (uint64_t)v->i;
+        do {
+            d[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (v->i < 0)
+            d[--k] = '-';
+        return sl_buf_put(b, d + k, sizeof(d) - (size_t)k);
+    }
+    case GT_FLOAT:
+        return fmt_float(b, v->f, 'g', -1);
+    case GT_STR:
+        return sl_buf_put(b, v->s, v->n);
     case GT_LIST:
         rc = sl_buf_putc(b, '[');
         for (cJSON *c = v->j->child; c && !rc; c = c->next) {
@@ -1908,14 +1979,29 @@ int gt_quote(sl_buf *b, const char *s, size_t n)
                 rc = sl_buf_putc(b, (char)c);
         } else if (cp < 0x20 || cp == 0x7f) {
             switch (cp) {
-            case '\a': rc = sl_buf_puts(b, "\\a"); break;
-            case '\b': rc = sl_buf_puts(b, "\\b"); break;
-            case '\f': rc = sl_buf_puts(b, "\\f"); break;
-            case '\n': rc = sl_buf_puts(b, "\\n"); break;
-            case '\r': rc = sl_buf_puts(b, "\\r"); break;
-            case '\t': rc = sl_buf_puts(b, "\\t"); break;
-            case '\v': rc = sl_buf_puts(b, "\\v"); break;
-            default: rc = sl_buf_printf(b, "\\x%02x", cp);
+            case '\a':
+                rc = sl_buf_puts(b, "\\a");
+                break;
+            case '\b':
+                rc = sl_buf_puts(b, "\\b");
+                break;
+            case '\f':
+                rc = sl_buf_puts(b, "\\f");
+                break;
+            case '\n':
+                rc = sl_buf_puts(b, "\\n");
+                break;
+            case '\r':
+                rc = sl_buf_puts(b, "\\r");
+                break;
+            case '\t':
+                rc = sl_buf_puts(b, "\\t");
+                break;
+            case '\v':
+                rc = sl_buf_puts(b, "\\v");
+                break;
+            default:
+                rc = sl_buf_printf(b, "\\x%02x", cp);
             }
         } else if (!go_isprint(cp)) {
             rc = cp < 0x10000 ? sl_buf_printf(b, "\\u%04x", cp) : sl_buf_printf(b, "\\U%08x", cp);
@@ -1966,8 +2052,8 @@ static int bad_verb(sl_buf *b, char verb, const gt_val *v)
     return rc ? rc : sl_buf_putc(b, ')');
 }
 
-static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
-                   int zero, int spacef, int width, int prec);
+static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp, int zero,
+                   int spacef, int width, int prec);
 
 /* Maps and lists: fmt applies the verb (and flags) to every key and
  * element; a nil element prints <nil> whatever the verb. */
@@ -1995,8 +2081,9 @@ static int fmt_compound(sl_buf *b, char verb, const gt_val *v, int plus, int min
             if (!rc)
                 rc = sl_buf_putc(b, ':');
             if (!rc)
-                rc = e.k == GT_NIL ? sl_buf_puts(b, "<nil>")
-                                   : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
+                rc = e.k == GT_NIL
+                         ? sl_buf_puts(b, "<nil>")
+                         : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
         }
         free(kids);
     } else {
@@ -2006,16 +2093,17 @@ static int fmt_compound(sl_buf *b, char verb, const gt_val *v, int plus, int min
             if (c != v->j->child)
                 rc = sl_buf_putc(b, ' ');
             if (!rc)
-                rc = e.k == GT_NIL ? sl_buf_puts(b, "<nil>")
-                                   : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
+                rc = e.k == GT_NIL
+                         ? sl_buf_puts(b, "<nil>")
+                         : fmt_one(b, verb, &e, plus, minus, sharp, zero, spacef, width, prec);
         }
     }
     return rc ? rc : sl_buf_putc(b, ']');
 }
 
 /* Format one operand for verb with flags into b. */
-static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp,
-                   int zero, int spacef, int width, int prec)
+static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, int sharp, int zero,
+                   int spacef, int width, int prec)
 {
     sl_buf t = SL_BUF_INIT;
     int rc = 0;
@@ -2070,7 +2158,8 @@ static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, i
     case 'O':
     case 'b':
         if (v->k == GT_INT) {
-            unsigned long long u = v->i < 0 ? 0ULL - (unsigned long long)v->i : (unsigned long long)v->i;
+            unsigned long long u =
+                v->i < 0 ? 0ULL - (unsigned long long)v->i : (unsigned long long)v->i;
             char digs[80];
             int nd = 0;
             const char *alpha = verb == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
@@ -2086,7 +2175,9 @@ static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, i
             else if (plus)
                 rc |= sl_buf_putc(&t, '+');
             if (sharp || verb == 'O')
-                rc |= sl_buf_puts(&t, base == 16 ? (verb == 'X' ? "0X" : "0x") : base == 8 ? (verb == 'O' ? "0o" : "0") : "0b");
+                rc |= sl_buf_puts(&t, base == 16  ? (verb == 'X' ? "0X" : "0x")
+                                      : base == 8 ? (verb == 'O' ? "0o" : "0")
+                                                  : "0b");
             while (nd)
                 rc |= sl_buf_putc(&t, digs[--nd]);
         } else if (v->k == GT_STR && (verb == 'x' || verb == 'X')) {
@@ -2195,7 +2286,8 @@ static int fmt_one(sl_buf *b, char verb, const gt_val *v, int plus, int minus, i
         break;
     }
     if (!rc) {
-        int z = zero && !minus && verb != 's' && verb != 'v' && verb != 'q' && verb != 'c' && verb != 'T';
+        int z = zero && !minus && verb != 's' && verb != 'v' && verb != 'q' && verb != 'c' &&
+                verb != 'T';
         if (zero && !minus && (verb == 's' || verb == 'v' || verb == 'q'))
             z = 1; /* Go pads strings with zeros too */
         if ((verb == 'd' || verb == 'x' || verb == 'X' || verb == 'o' || verb == 'b') && prec >= 0)
@@ -2243,7 +2335,9 @@ int gt_sprintf(sl_buf *b, const char *f, size_t fn, const gt_val *argv, int argc
         if (i < fn && f[i] == '*') {
             i++;
             if (ai < argc && argv[ai].k == GT_INT) {
-                width = (int)(argv[ai].i > 10000 ? 10000 : argv[ai].i < -10000 ? -10000 : argv[ai].i);
+                width = (int)(argv[ai].i > 10000    ? 10000
+                              : argv[ai].i < -10000 ? -10000
+                                                    : argv[ai].i);
                 if (width < 0) {
                     minus = 1;
                     width = -width;
@@ -2358,6 +2452,8 @@ static int x_error(gt_ctx *x, size_t pos, size_t end, const char *fmt, ...)
                            x->tname, msg);
 }
 
+/* Run a pipeline's commands, each result the last argument of the next;
+ * then declare or assign its variables. A nil result becomes "no value". */
 static int eval_pipe(gt_ctx *x, const gt_pipe *pp, const gt_val *dot, gt_val *res);
 
 /* Walk fields from v. missing: v came from a missing key (Go's invalid
@@ -2398,6 +2494,7 @@ static int lookup_var(gt_ctx *x, const gt_arg *a, const char *name, gt_val *out)
     return x_error(x, a->pos, a->end, "undefined variable: %s", name);
 }
 
+/* Declare a variable on the execution's stack (grown past the inline 32). */
 static int push_var(gt_ctx *x, const char *name, const gt_val *v)
 {
     if (x->nvars == x->capvars) {
@@ -2430,8 +2527,8 @@ static int set_var(gt_ctx *x, const char *name, const gt_val *v)
     return sl_error_set(x->err, SL_EINVAL, "template: undefined variable: %s", name);
 }
 
-static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_arg *args,
-                     int nargs, const gt_val *dot, const gt_val *final, gt_val *res);
+static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_arg *args, int nargs,
+                     const gt_val *dot, const gt_val *final, gt_val *res);
 
 /* Evaluate one operand as a value (function identifiers are called with no
  * arguments). missing is set for a missing map key. */
@@ -2489,8 +2586,8 @@ static int eval_arg(gt_ctx *x, const gt_arg *a, const gt_val *dot, gt_val *v, in
 
 static const gt_func *fn_and, *fn_or;
 
-static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_arg *args,
-                     int nargs, const gt_val *dot, const gt_val *final, gt_val *res)
+static int call_func(gt_ctx *x, const gt_cmd *cmd, const gt_arg *fa, const gt_arg *args, int nargs,
+                     const gt_val *dot, const gt_val *final, gt_val *res)
 {
     const gt_func *fn = fa->fn;
     gt_val stackv[8], *argv = stackv;
@@ -2592,6 +2689,7 @@ static int eval_pipe(gt_ctx *x, const gt_pipe *pp, const gt_val *dot, gt_val *re
     return 0;
 }
 
+/* An action's output: "<no value>" for nil, %v otherwise. */
 static int print_val(gt_ctx *x, const gt_node *n, const gt_val *v)
 {
     int rc;
@@ -2612,6 +2710,8 @@ static int print_val(gt_ctx *x, const gt_node *n, const gt_val *v)
 
 static int exec_list(gt_ctx *x, const gt_node *n, const gt_val *dot);
 
+/* {{range}} over a list, a map (sorted keys) or an int; the else branch
+ * when nothing was iterated; break/continue; one step per iteration. */
 static int exec_range(gt_ctx *x, const gt_node *n, const gt_val *dot)
 {
     gt_pipe tmp = *n->pipe;
@@ -2675,7 +2775,8 @@ static int exec_range(gt_ctx *x, const gt_node *n, const gt_val *dot)
             } else if (pp->nvars == 2) {
                 if (v.k == GT_INT) {
                     free(kids);
-                    return x_error(x, n->pos, n->end, "can't use %lld to iterate over more than one variable",
+                    return x_error(x, n->pos, n->end,
+                                   "can't use %lld to iterate over more than one variable",
                                    (long long)v.i);
                 }
                 rc = set_var(x, pp->vars[0], &key);
@@ -2707,6 +2808,7 @@ static int exec_range(gt_ctx *x, const gt_node *n, const gt_val *dot)
     return rc;
 }
 
+/* Execute one node with dot; every node costs a step of the budget. */
 static int exec_node(gt_ctx *x, const gt_node *n, const gt_val *dot)
 {
     gt_val v;
@@ -2720,7 +2822,8 @@ static int exec_node(gt_ctx *x, const gt_node *n, const gt_val *dot)
         rc = sl_buf_put(x->out, n->text, n->len);
         if (rc)
             return x_error(x, n->pos, 0,
-                           rc == SL_ELIMIT ? "output larger than the buffer's cap" : "out of memory");
+                           rc == SL_ELIMIT ? "output larger than the buffer's cap"
+                                           : "out of memory");
         return 0;
     case N_ACTION:
         if ((rc = eval_pipe(x, n->pipe, dot, &v)))
@@ -2837,6 +2940,14 @@ int sl_gotmpl_exec(const sl_gotmpl *t, const cJSON *data, sl_buf *out, sl_error 
 
 /* -------------------------------------------------------- Go builtins */
 
+/* A scratch buffer failed: its cap (GT_MAX_STR) or memory. */
+static int buf_fail(gt_ctx *x, int rc)
+{
+    if (rc == SL_ELIMIT)
+        return gt_fail(x, "result larger than %zu MiB", GT_MAX_STR >> 20);
+    return gt_nomem(x);
+}
+
 static int f_and(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     (void)x;
@@ -2875,6 +2986,8 @@ static int f_len(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return 0;
 }
 
+/* index ITEM KEYS...: lists and strings by int, maps by string key (a
+ * missing key is nil). */
 static int f_index(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     gt_val v = argv[0];
@@ -2895,9 +3008,9 @@ static int f_index(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
                 v = gt_list_at(&v, (size_t)ix->i);
         } else if (v.k == GT_MAP) {
             if (ix->k != GT_STR)
-                return ix->k == GT_NIL ? gt_fail(x, "value is nil; should be of type string")
-                                       : gt_fail(x, "value has type %s; should be string",
-                                                 gt_type_name(ix));
+                return ix->k == GT_NIL
+                           ? gt_fail(x, "value is nil; should be of type string")
+                           : gt_fail(x, "value has type %s; should be string", gt_type_name(ix));
             v = gt_from_json(cJSON_GetObjectItemCaseSensitive(v.j, ix->s));
         } else if (v.k == GT_NIL) {
             return gt_fail(x, "index of nil pointer");
@@ -2909,6 +3022,7 @@ static int f_index(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     return 0;
 }
 
+/* slice ITEM [i [j [k]]] on lists and strings, with Go's bounds checks. */
 static int f_slice(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     gt_val v = argv[0];
@@ -2957,20 +3071,21 @@ static int f_slice(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 
 static int f_print(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = gt_sprint(&b, argv, argc);
     if (rc) {
         sl_buf_free(&b);
-        return gt_nomem(x);
+        return buf_fail(x, rc);
     }
     *res = gt_bufstr(x, &b);
     sl_buf_free(&b);
     return 0;
 }
 
+/* println: operands separated by spaces, then a newline (fmt.Sprintln). */
 static int f_println(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < argc && !rc; i++) {
         if (i)
@@ -2982,16 +3097,17 @@ static int f_println(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         rc = sl_buf_putc(&b, '\n');
     if (rc) {
         sl_buf_free(&b);
-        return gt_nomem(x);
+        return buf_fail(x, rc);
     }
     *res = gt_bufstr(x, &b);
     sl_buf_free(&b);
     return 0;
 }
 
+/* printf FORMAT ARGS...: fmt.Sprintf. */
 static int f_printf(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     const char *f = NULL;
     size_t fn = 0;
     int rc;
@@ -3001,7 +3117,7 @@ static int f_printf(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
     rc = gt_sprintf(&b, f, fn, argv + 1, argc - 1);
     if (rc) {
         sl_buf_free(&b);
-        return gt_nomem(x);
+        return buf_fail(x, rc);
     }
     *res = gt_bufstr(x, &b);
     sl_buf_free(&b);
@@ -3014,12 +3130,18 @@ enum { K_INVALID, K_BOOL, K_INT, K_FLOAT, K_STR, K_OTHER };
 static int basic_kind(const gt_val *v)
 {
     switch (v->k) {
-    case GT_BOOL: return K_BOOL;
-    case GT_INT: return K_INT;
-    case GT_FLOAT: return K_FLOAT;
-    case GT_STR: return K_STR;
-    case GT_NIL: return K_INVALID;
-    default: return K_OTHER;
+    case GT_BOOL:
+        return K_BOOL;
+    case GT_INT:
+        return K_INT;
+    case GT_FLOAT:
+        return K_FLOAT;
+    case GT_STR:
+        return K_STR;
+    case GT_NIL:
+        return K_INVALID;
+    default:
+        return K_OTHER;
     }
 }
 
@@ -3034,17 +3156,23 @@ static int eq2(gt_ctx *x, const gt_val *a, const gt_val *b)
         return 0;
     }
     switch (ka) {
-    case K_INVALID: return 1;
-    case K_BOOL: return a->b == b->b;
-    case K_INT: return a->i == b->i;
-    case K_FLOAT: return a->f == b->f;
-    case K_STR: return a->n == b->n && !memcmp(a->s, b->s, a->n);
+    case K_INVALID:
+        return 1;
+    case K_BOOL:
+        return a->b == b->b;
+    case K_INT:
+        return a->i == b->i;
+    case K_FLOAT:
+        return a->f == b->f;
+    case K_STR:
+        return a->n == b->n && !memcmp(a->s, b->s, a->n);
     default:
         gt_fail(x, "non-comparable type %s", gt_type_name(a));
         return -1;
     }
 }
 
+/* eq A B...: true when A equals any of B. */
 static int f_eq(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
     if (argc < 2)
@@ -3082,8 +3210,10 @@ static int lt2(gt_ctx *x, const gt_val *a, const gt_val *b)
     if (ka != kb)
         return gt_fail(x, "incompatible types for comparison"), -1;
     switch (ka) {
-    case K_INT: return a->i < b->i;
-    case K_FLOAT: return a->f < b->f;
+    case K_INT:
+        return a->i < b->i;
+    case K_FLOAT:
+        return a->f < b->f;
     default: {
         size_t n = a->n < b->n ? a->n : b->n;
         int c = memcmp(a->s, b->s, n);
@@ -3136,52 +3266,82 @@ static int f_ge(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
  * them: a single string is used as is, otherwise fmt.Sprint. */
 static int escape_arg(gt_ctx *x, gt_val *argv, int argc, sl_buf *b)
 {
-    if (gt_sprint(b, argv, argc))
-        return gt_nomem(x);
+    int rc = gt_sprint(b, argv, argc);
+    if (rc)
+        return buf_fail(x, rc);
     if (!b->ptr && sl_buf_puts(b, ""))
         return gt_nomem(x);
     return 0;
 }
 
+/* html: Go's HTMLEscapeString of the operands. */
 static int f_html(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf in = SL_BUF_INIT, b = SL_BUF_INIT;
+    sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
     int rc = escape_arg(x, argv, argc, &in);
 
     for (size_t i = 0; !rc && i < in.len; i++) {
         switch (in.ptr[i]) {
-        case '<': rc = sl_buf_puts(&b, "&lt;"); break;
-        case '>': rc = sl_buf_puts(&b, "&gt;"); break;
-        case '&': rc = sl_buf_puts(&b, "&amp;"); break;
-        case '"': rc = sl_buf_puts(&b, "&#34;"); break;
-        case '\'': rc = sl_buf_puts(&b, "&#39;"); break;
-        case 0: rc = sl_buf_puts(&b, "\xef\xbf\xbd"); break;
-        default: rc = sl_buf_putc(&b, in.ptr[i]);
+        case '<':
+            rc = sl_buf_puts(&b, "&lt;");
+            break;
+        case '>':
+            rc = sl_buf_puts(&b, "&gt;");
+            break;
+        case '&':
+            rc = sl_buf_puts(&b, "&amp;");
+            break;
+        case '"':
+            rc = sl_buf_puts(&b, "&#34;");
+            break;
+        case '\'':
+            rc = sl_buf_puts(&b, "&#39;");
+            break;
+        case 0:
+            rc = sl_buf_puts(&b, "\xef\xbf\xbd");
+            break;
+        default:
+            rc = sl_buf_putc(&b, in.ptr[i]);
         }
     }
     if (!rc)
         *res = gt_bufstr(x, &b);
     sl_buf_free(&in);
     sl_buf_free(&b);
-    return rc ? gt_nomem(x) : 0;
+    return rc ? buf_fail(x, rc) : 0;
 }
 
+/* js: Go's JSEscapeString of the operands. */
 static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf in = SL_BUF_INIT, b = SL_BUF_INIT;
+    sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
     int rc = escape_arg(x, argv, argc, &in);
 
     for (size_t i = 0; !rc && i < in.len;) {
         unsigned cp;
         size_t l = utf8_dec((const unsigned char *)in.ptr + i, in.len - i, &cp);
         switch (cp) {
-        case '\\': rc = sl_buf_puts(&b, "\\\\"); break;
-        case '\'': rc = sl_buf_puts(&b, "\\'"); break;
-        case '"': rc = sl_buf_puts(&b, "\\\""); break;
-        case '<': rc = sl_buf_puts(&b, "\\u003C"); break;
-        case '>': rc = sl_buf_puts(&b, "\\u003E"); break;
-        case '&': rc = sl_buf_puts(&b, "\\u0026"); break;
-        case '=': rc = sl_buf_puts(&b, "\\u003D"); break;
+        case '\\':
+            rc = sl_buf_puts(&b, "\\\\");
+            break;
+        case '\'':
+            rc = sl_buf_puts(&b, "\\'");
+            break;
+        case '"':
+            rc = sl_buf_puts(&b, "\\\"");
+            break;
+        case '<':
+            rc = sl_buf_puts(&b, "\\u003C");
+            break;
+        case '>':
+            rc = sl_buf_puts(&b, "\\u003E");
+            break;
+        case '&':
+            rc = sl_buf_puts(&b, "\\u0026");
+            break;
+        case '=':
+            rc = sl_buf_puts(&b, "\\u003D");
+            break;
         default:
             if (cp < 0x20 || !go_isprint(cp))
                 rc = sl_buf_printf(&b, "\\u%04X", cp);
@@ -3194,12 +3354,13 @@ static int f_js(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         *res = gt_bufstr(x, &b);
     sl_buf_free(&in);
     sl_buf_free(&b);
-    return rc ? gt_nomem(x) : 0;
+    return rc ? buf_fail(x, rc) : 0;
 }
 
+/* urlquery: Go's url.QueryEscape of the operands. */
 static int f_urlquery(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 {
-    sl_buf in = SL_BUF_INIT, b = SL_BUF_INIT;
+    sl_buf in = GT_BUF_INIT, b = GT_BUF_INIT;
     int rc = escape_arg(x, argv, argc, &in);
 
     for (size_t i = 0; !rc && i < in.len; i++) {
@@ -3215,7 +3376,7 @@ static int f_urlquery(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
         *res = gt_bufstr(x, &b);
     sl_buf_free(&in);
     sl_buf_free(&b);
-    return rc ? gt_nomem(x) : 0;
+    return rc ? buf_fail(x, rc) : 0;
 }
 
 static int f_call(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
@@ -3225,12 +3386,24 @@ static int f_call(gt_ctx *x, gt_val *argv, int argc, gt_val *res)
 
 /* Sorted by name for bsearch. */
 static const gt_func builtins[] = {
-    {"and", f_and, 1, -1},       {"call", f_call, 1, -1},       {"eq", f_eq, 1, -1},
-    {"ge", f_ge, 2, 2},          {"gt", f_gt, 2, 2},            {"html", f_html, 0, -1},
-    {"index", f_index, 1, -1},   {"js", f_js, 0, -1},           {"le", f_le, 2, 2},
-    {"len", f_len, 1, 1},        {"lt", f_lt, 2, 2},            {"ne", f_ne, 2, 2},
-    {"not", f_not, 1, 1},        {"or", f_or, 1, -1},           {"print", f_print, 0, -1},
-    {"printf", f_printf, 1, -1}, {"println", f_println, 0, -1}, {"slice", f_slice, 1, -1},
+    {"and", f_and, 1, -1},
+    {"call", f_call, 1, -1},
+    {"eq", f_eq, 1, -1},
+    {"ge", f_ge, 2, 2},
+    {"gt", f_gt, 2, 2},
+    {"html", f_html, 0, -1},
+    {"index", f_index, 1, -1},
+    {"js", f_js, 0, -1},
+    {"le", f_le, 2, 2},
+    {"len", f_len, 1, 1},
+    {"lt", f_lt, 2, 2},
+    {"ne", f_ne, 2, 2},
+    {"not", f_not, 1, 1},
+    {"or", f_or, 1, -1},
+    {"print", f_print, 0, -1},
+    {"printf", f_printf, 1, -1},
+    {"println", f_println, 0, -1},
+    {"slice", f_slice, 1, -1},
     {"urlquery", f_urlquery, 0, -1},
 };
 

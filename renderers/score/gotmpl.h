@@ -19,6 +19,14 @@ typedef struct sl_gotmpl sl_gotmpl;
 int sl_gotmpl_parse(const char *file, int line, int col, const char *src, size_t len,
                     sl_gotmpl **out, sl_error *err);
 
+/* As sl_gotmpl_parse, for a template taken from a YAML block scalar (| or >)
+ * whose lines were indented by `indent` columns in the file: positions on
+ * the lines after the first get `indent` added to their column. For a block
+ * scalar starting on line L with indentation I, pass line L, col I + 1,
+ * indent I. */
+int sl_gotmpl_parse_ex(const char *file, int line, int col, int indent, const char *src, size_t len,
+                       sl_gotmpl **out, sl_error *err);
+
 /* Execute with dot = data (borrowed cJSON; objects behave as Go
  * map[string]interface{}, arrays as []interface{}, integral numbers print
  * as Go ints, others as %v of float64, missing map keys give "<no value>"

@@ -79,6 +79,12 @@ int gt_fail(gt_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 void gt_fail_clear(gt_ctx *x);
 /* Mark out of memory (returns SL_ENOMEM). */
 int gt_nomem(gt_ctx *x);
+/* The cap on one string a function builds, and a scratch buffer with it. */
+#define GT_MAX_STR ((size_t)64 << 20)
+#define GT_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0, GT_MAX_STR                                                                     \
+    }
 /* The cap on list sizes a function may build. */
 #define GT_MAX_LIST 100000
 /* The cap on values (map entries, list elements) one execution may create. */

@@ -476,25 +476,38 @@ void score_prov_io_fini(score_prov_io *io)
 }
 
 /* score-k8s adds encodeSecretRef(name, key) to the template functions; it is
- * spelled here with printf, which gives the same marker string. */
+ * spelled here with printf, which gives the same marker string. Only the
+ * identifier inside actions ({{ ... }}) is rewritten, not template text. */
 static char *rewrite_secret_ref(const char *src)
 {
     static const char fn[] = "encodeSecretRef";
     static const char repl[] = "printf \"" SCORE_SECRET_PREFIX "%s_%s" SCORE_SECRET_SUFFIX "\"";
     sl_buf b = SL_BUF_INIT;
-    const char *s = src, *p;
+    const char *s = src;
+    int in_action = 0;
 
-    while ((p = strstr(s, fn))) {
-        char before = p == src ? ' ' : p[-1], after = p[sizeof(fn) - 1];
-        int ident = (before == '_' || before == '.' || (before >= 'a' && before <= 'z') ||
-                     (before >= 'A' && before <= 'Z') || (before >= '0' && before <= '9')) ||
-                    (after == '_' || (after >= 'a' && after <= 'z') ||
-                     (after >= 'A' && after <= 'Z') || (after >= '0' && after <= '9'));
-        sl_buf_put(&b, s, (size_t)(p - s));
-        sl_buf_puts(&b, ident ? fn : repl);
-        s = p + sizeof(fn) - 1;
+    while (*s) {
+        if (!in_action && s[0] == '{' && s[1] == '{') {
+            in_action = 1;
+            sl_buf_put(&b, s, 2);
+            s += 2;
+        } else if (in_action && s[0] == '}' && s[1] == '}') {
+            in_action = 0;
+            sl_buf_put(&b, s, 2);
+            s += 2;
+        } else if (in_action && !strncmp(s, fn, sizeof(fn) - 1)) {
+            char before = s == src ? ' ' : s[-1], after = s[sizeof(fn) - 1];
+            int ident = before == '_' || before == '.' || before == '$' ||
+                        (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
+                        (before >= '0' && before <= '9') || after == '_' ||
+                        (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') ||
+                        (after >= '0' && after <= '9');
+            sl_buf_puts(&b, ident ? fn : repl);
+            s += sizeof(fn) - 1;
+        } else {
+            sl_buf_putc(&b, *s++);
+        }
     }
-    sl_buf_puts(&b, s);
     return sl_buf_detach(&b);
 }
 

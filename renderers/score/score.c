@@ -127,6 +127,10 @@ typedef struct render_run {
     cJSON *catalog;   /* catalog-info.yaml Component or NULL */
     const char *ns;
     sl_strv files;
+    /* Positions of the workloads' and catalog's nodes, for errors. Kept
+     * out of the output set's map: the objects built from them are new
+     * trees, and a map per app would stay allocated with the app's objects. */
+    sl_posmap *pm;
 } render_run;
 
 static int is_score_file(const char *name)
@@ -310,7 +314,7 @@ static int validate(render_run *r, const char *file, const cJSON *doc, sl_error 
         *err = g_schema_err;
         return g_schema_rc;
     }
-    if ((rc = sl_jsonschema_validate(g_schema, doc, r->out->pm, file, &d)) && d.n) {
+    if ((rc = sl_jsonschema_validate(g_schema, doc, r->pm, file, &d)) && d.n) {
         *err = d.v[0];
         err->code = SL_EINVAL;
         if (d.n > 1)
@@ -340,7 +344,7 @@ static int check_shape(render_run *r, const char *file, const cJSON *doc, sl_err
     const char *api = sl_doc_str(doc, "apiVersion");
     sl_pos p = {file, 1, 1};
 
-    sl_posmap_get(r->out->pm, doc, &p);
+    sl_posmap_get(r->pm, doc, &p);
     if (!cJSON_IsObject(doc))
         return sl_error_setpos(err, SL_EINVAL, file, p.line, p.col,
                                "expected a Score workload (a mapping)");
@@ -374,7 +378,7 @@ static int load_workloads(render_run *r, sl_error *err)
         if ((rc = sl_snapshot_read(r->snap, file, r->ctx->limits.max_file_bytes, &data, err)) ||
             (rc = sl_objset_account(r->out, data.len, file, err)) ||
             (rc = sl_yaml_parse(file, data.ptr ? data.ptr : "", data.len, &r->ctx->limits,
-                                r->out->pm, &dv, err))) {
+                                r->pm, &dv, err))) {
             sl_buf_free(&data);
             sl_docv_free(&dv);
             break;
@@ -402,7 +406,7 @@ static int load_workloads(render_run *r, sl_error *err)
         w->spec = r->docs[r->nwl];
         w->name = sl_doc_path(w->spec, "metadata.name")->valuestring;
         w->file = file;
-        w->pm = r->out->pm;
+        w->pm = r->pm;
         w->snap = r->snap;
         slash = strrchr(file, '/');
         w->dir = slash ? strndup(file, (size_t)(slash - file)) : strdup("");
@@ -443,7 +447,7 @@ static int load_catalog(render_run *r, sl_error *err)
         goto out;
     }
     if ((rc = sl_yaml_parse(path.ptr, data.ptr ? data.ptr : "", data.len, &r->ctx->limits,
-                            r->out->pm, &dv, err)))
+                            r->pm, &dv, err)))
         goto out;
     for (size_t i = 0; i < dv.n; i++) {
         const char *kind = sl_doc_str(dv.v[i], "kind");
@@ -500,7 +504,7 @@ static int add_uid_entry(render_run *r, size_t wi, const cJSON *decl, sl_error *
 
     if (!type) {
         sl_error_set(err, SL_EINVAL, "resources.%s: type is required", decl->string);
-        return score_err_at(err, r->out->pm, decl);
+        return score_err_at(err, r->pm, decl);
     }
     if (!cls)
         cls = "default";
@@ -620,7 +624,7 @@ static int provision_one(render_run *r, res_entry *e, sl_error *err)
                      "resource '%s' is not supported by any provisioner. Please implement a "
                      "custom resource provisioner to support this resource type.",
                      e->uid);
-        return score_err_at(err, r->out->pm, e->decl);
+        return score_err_at(err, r->pm, e->decl);
     }
     prev = sl_doc_str(rec, "provisioner");
     if (prev && strcmp(prev, score_prov_uri(p))) {
@@ -628,14 +632,14 @@ static int provision_one(render_run *r, res_entry *e, sl_error *err)
                      "resource '%s' was previously provisioned by a different provisioner (%s, "
                      "now %s); remove its entry from the state to re-provision it",
                      e->uid, prev, score_prov_uri(p));
-        return score_err_at(err, r->out->pm, e->decl);
+        return score_err_at(err, r->pm, e->decl);
     }
     if (cJSON_GetObjectItemCaseSensitive(e->decl, "params")) {
         score_subst sc = {cJSON_GetObjectItemCaseSensitive(w->spec, "metadata"), w->outputs, NULL};
-        if ((rc = sl_doc_copy(cJSON_GetObjectItemCaseSensitive(e->decl, "params"), r->out->pm,
+        if ((rc = sl_doc_copy(cJSON_GetObjectItemCaseSensitive(e->decl, "params"), r->pm,
                               &params)))
             return sl_error_set(err, rc, "out of memory");
-        if ((rc = score_subst_tree(&sc, params, r->out->pm, err))) {
+        if ((rc = score_subst_tree(&sc, params, r->pm, err))) {
             sl_error_prefix(err, "failed to substitute params for resource '%s'", e->uid);
             goto out;
         }
@@ -654,7 +658,7 @@ static int provision_one(render_run *r, res_entry *e, sl_error *err)
     io.state = cJSON_GetObjectItemCaseSensitive(rec, "state");
     io.shared = score_state_shared(&r->st);
     if ((rc = score_prov_run(&r->provs, p, &io, err))) {
-        score_err_at(err, r->out->pm, e->decl);
+        score_err_at(err, r->pm, e->decl);
         goto out;
     }
     cJSON_ReplaceItemInObjectCaseSensitive(rec, "state", io.new_state);
@@ -670,7 +674,7 @@ static int provision_one(render_run *r, res_entry *e, sl_error *err)
                               "(secret references belong in outputs)",
                               e->uid, path.ptr ? path.ptr : "");
             sl_buf_free(&path);
-            score_err_at(err, r->out->pm, e->decl);
+            score_err_at(err, r->pm, e->decl);
             goto out;
         }
         sl_buf_free(&path);
@@ -703,7 +707,8 @@ static int provision_all(render_run *r, sl_error *err)
                 return rc;
         }
     }
-    qsort(r->res, r->nres, sizeof(*r->res), cmp_res);
+    if (r->nres > 1)
+        qsort(r->res, r->nres, sizeof(*r->res), cmp_res);
     if ((rc = build_services(r)) || !(r->manifests = cJSON_CreateArray()))
         return sl_error_set(err, SL_ENOMEM, "out of memory");
     for (size_t left = r->nres; left > 0;) {
@@ -729,7 +734,7 @@ static int provision_all(render_run *r, sl_error *err)
                                  "resource '%s': its params reference resources that form a "
                                  "cycle",
                                  r->res[i].uid);
-                    return score_err_at(err, r->out->pm, r->res[i].decl);
+                    return score_err_at(err, r->pm, r->res[i].decl);
                 }
         }
     }
@@ -752,7 +757,7 @@ static int add_objects(render_run *r, cJSON *objs, const score_wl *w, const cJSO
     int rc = 0;
 
     app.namespace = r->ns;
-    sl_posmap_get(r->out->pm, w->spec, &pos);
+    sl_posmap_get(r->pm, w->spec, &pos);
     while (!rc && (o = objs->child)) {
         cJSON_DetachItemViaPointer(objs, o);
         if (extra_labels) {
@@ -824,7 +829,7 @@ static void run_fini(render_run *r)
         cJSON_Delete(r->wl[i].uids);
     }
     for (size_t i = 0; r->docs && i < r->files.n; i++) {
-        sl_posmap_forget(r->out->pm, r->docs[i]);
+        sl_posmap_forget(r->pm, r->docs[i]);
         cJSON_Delete(r->docs[i]);
     }
     for (size_t i = 0; i < r->nres; i++) {
@@ -835,7 +840,7 @@ static void run_fini(render_run *r)
         cJSON_Delete(r->res[i].outputs);
     }
     if (r->catalog)
-        sl_posmap_forget(r->out->pm, r->catalog);
+        sl_posmap_forget(r->pm, r->catalog);
     cJSON_Delete(r->catalog);
     free(r->res);
     free(r->wl);
@@ -845,6 +850,7 @@ static void run_fini(render_run *r)
     score_provs_free(&r->provs);
     score_state_close(&r->st);
     sl_strv_free(&r->files);
+    sl_posmap_free(r->pm);
 }
 
 static int score_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, sl_error *err)
@@ -859,6 +865,10 @@ static int score_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out, s
     r.ctx = ctx;
     r.o = app->opts;
     r.out = out;
+    if (sl_posmap_new(&r.pm)) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = ctx->snapshot(ctx, NULL, &r.snap, err)) || (rc = find_files(&r, err)) ||
         (rc = load_workloads(&r, err)) || (rc = load_catalog(&r, err)))
         goto out;

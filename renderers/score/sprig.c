@@ -4,12 +4,14 @@
  * parameter errors for string/int ones. See docs/renderers/gotmpl.md. */
 #include <ctype.h>
 #include <math.h>
-#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <openssl/rand.h>
 #include <openssl/sha.h>
@@ -29,7 +31,7 @@
 
 int gt_cast_str(gt_ctx *x, const gt_val *v, gt_val *out)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
 
     if (v->k == GT_STR) {
         *out = *v;
@@ -47,7 +49,8 @@ int gt_cast_str(gt_ctx *x, const gt_val *v, gt_val *out)
 int64_t gt_cast_int(const gt_val *v)
 {
     switch (v->k) {
-    case GT_INT: return v->i;
+    case GT_INT:
+        return v->i;
     case GT_FLOAT:
         if (isnan(v->f))
             return 0;
@@ -56,7 +59,8 @@ int64_t gt_cast_int(const gt_val *v)
         if (v->f <= -9.2e18)
             return INT64_MIN;
         return (int64_t)v->f;
-    case GT_BOOL: return v->b;
+    case GT_BOOL:
+        return v->b;
     case GT_STR: {
         char *end;
         long long r = strtoll(v->s, &end, 0);
@@ -64,16 +68,20 @@ int64_t gt_cast_int(const gt_val *v)
             return 0;
         return r;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
 double gt_cast_float(const gt_val *v)
 {
     switch (v->k) {
-    case GT_INT: return (double)v->i;
-    case GT_FLOAT: return v->f;
-    case GT_BOOL: return v->b;
+    case GT_INT:
+        return (double)v->i;
+    case GT_FLOAT:
+        return v->f;
+    case GT_BOOL:
+        return v->b;
     case GT_STR: {
         char *end;
         double r = strtod(v->s, &end);
@@ -81,7 +89,8 @@ double gt_cast_float(const gt_val *v)
             return 0;
         return r;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 
@@ -89,6 +98,8 @@ static int put_res_buf(gt_ctx *x, sl_buf *b, int rc, gt_val *res)
 {
     if (rc) {
         sl_buf_free(b);
+        if (rc == SL_ELIMIT)
+            return gt_fail(x, "result larger than %zu MiB", GT_MAX_STR >> 20);
         return rc == SL_EINVAL ? rc : gt_nomem(x);
     }
     *res = gt_bufstr(x, b);
@@ -174,74 +185,190 @@ F(s_trimSuffix)
     return 0;
 }
 
-/* Map ASCII letters through f (non-ASCII bytes are kept). */
-static int map_ascii(gt_ctx *x, gt_val *argv, gt_val *res, int (*f)(int))
+/* Unicode simple case mapping for the scripts that come up in names:
+ * ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic (other code points
+ * map to themselves). */
+static unsigned uc_upper(unsigned c)
+{
+    if (c < 0x80)
+        return c >= 'a' && c <= 'z' ? c - 32 : c;
+    if ((c >= 0xe0 && c <= 0xfe && c != 0xf7))
+        return c - 0x20;
+    if (c == 0xff)
+        return 0x178;
+    if (c == 0xb5)
+        return 0x39c;
+    if (c == 0x131)
+        return 'I';
+    if (c == 0x17f)
+        return 'S';
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+        return c & 1 ? c - 1 : c;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+        return c & 1 ? c : c - 1;
+    if (c >= 0x3b1 && c <= 0x3c9 && c != 0x3c2)
+        return c - 0x20;
+    if (c == 0x3c2)
+        return 0x3a3;
+    if (c >= 0x430 && c <= 0x44f)
+        return c - 0x20;
+    if (c >= 0x450 && c <= 0x45f)
+        return c - 0x50;
+    return c;
+}
+
+static unsigned uc_lower(unsigned c)
+{
+    if (c < 0x80)
+        return c >= 'A' && c <= 'Z' ? c + 32 : c;
+    if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+        return c + 0x20;
+    if (c == 0x178)
+        return 0xff;
+    if (c == 0x130)
+        return 'i';
+    if ((c >= 0x100 && c <= 0x137) || (c >= 0x14a && c <= 0x177))
+        return c & 1 ? c : c + 1;
+    if ((c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17e))
+        return c & 1 ? c + 1 : c;
+    if (c >= 0x391 && c <= 0x3a9 && c != 0x3a2)
+        return c + 0x20;
+    if (c >= 0x410 && c <= 0x42f)
+        return c + 0x20;
+    if (c >= 0x400 && c <= 0x40f)
+        return c + 0x50;
+    return c;
+}
+
+/* Decode one UTF-8 sequence; invalid bytes come back as themselves with
+ * length 1 and *valid = 0 (so they are copied unchanged). */
+static size_t u8_dec(const unsigned char *s, size_t n, unsigned *cp, int *valid)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80                 ? 1
+                 : c >= 0xc2 && c <= 0xdf ? 2
+                 : c >= 0xe0 && c <= 0xef ? 3
+                 : c >= 0xf0 && c <= 0xf4 ? 4
+                                          : 0;
+    *valid = 1;
+    *cp = c;
+    if (len == 1)
+        return 1;
+    if (!len || n < len)
+        goto bad;
+    *cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            goto bad;
+        *cp = (*cp << 6) | (s[i] & 0x3f);
+    }
+    return len;
+bad:
+    *valid = 0;
+    *cp = c;
+    return 1;
+}
+
+static int u8_put(sl_buf *b, unsigned cp)
+{
+    char d[4];
+    size_t n;
+    if (cp < 0x80) {
+        d[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        d[0] = (char)(0xc0 | (cp >> 6));
+        d[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        d[0] = (char)(0xe0 | (cp >> 12));
+        d[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        d[0] = (char)(0xf0 | (cp >> 18));
+        d[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        d[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        d[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    return sl_buf_put(b, d, n);
+}
+
+enum { CM_UPPER, CM_LOWER, CM_SWAP, CM_TITLE, CM_UNTITLE };
+
+/* strings.ToUpper/ToLower, xstrings.SwapCase, strings.Title (words start
+ * after a separator: ASCII non-alphanumerics other than '_', and spaces)
+ * and goutils.Uncapitalize (words separated by white space). */
+static int case_map(gt_ctx *x, gt_val *argv, gt_val *res, int mode)
 {
     const char *s;
     size_t n;
+    sl_buf b = GT_BUF_INIT;
+    int rc = 0, prev_sep = 1;
     STR(0, s, n);
-    *res = gt_mkstr(x, s, n);
-    char *d = (char *)res->s;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)d[i] < 0x80)
-            d[i] = (char)f((unsigned char)d[i]);
-    return 0;
+    for (size_t i = 0; i < n && !rc;) {
+        unsigned cp;
+        int valid;
+        size_t l = u8_dec((const unsigned char *)s + i, n - i, &cp, &valid);
+        if (!valid) {
+            rc = sl_buf_puts(&b, "\xef\xbf\xbd"); /* Go maps bad bytes to U+FFFD */
+            i += l;
+            prev_sep = 0;
+            continue;
+        }
+        unsigned o = cp;
+        int space = cp == ' ' || (cp >= 9 && cp <= 13) || cp == 0x85 || cp == 0xa0;
+        int sep = cp < 0x80 ? !(isalnum((int)cp) || cp == '_') : space;
+        switch (mode) {
+        case CM_UPPER:
+            o = uc_upper(cp);
+            break;
+        case CM_LOWER:
+            o = uc_lower(cp);
+            break;
+        case CM_SWAP:
+            o = uc_upper(cp) != cp ? uc_upper(cp) : uc_lower(cp);
+            break;
+        case CM_TITLE:
+            o = prev_sep ? uc_upper(cp) : cp;
+            break;
+        case CM_UNTITLE:
+            o = prev_sep ? uc_lower(cp) : cp;
+            break;
+        }
+        rc = o == cp ? sl_buf_put(&b, s + i, l) : u8_put(&b, o);
+        prev_sep = mode == CM_UNTITLE ? space : sep;
+        i += l;
+    }
+    if (!rc && !b.ptr)
+        rc = sl_buf_puts(&b, "");
+    return put_res_buf(x, &b, rc, res);
 }
 
 F(s_upper)
 {
-    return map_ascii(x, argv, res, toupper);
+    return case_map(x, argv, res, CM_UPPER);
 }
 
 F(s_lower)
 {
-    return map_ascii(x, argv, res, tolower);
-}
-
-static int swapc(int c)
-{
-    return isupper(c) ? tolower(c) : islower(c) ? toupper(c) : c;
+    return case_map(x, argv, res, CM_LOWER);
 }
 
 F(s_swapcase)
 {
-    return map_ascii(x, argv, res, swapc);
-}
-
-/* title/untitle: change the first letter of each word (words separated by
- * non-letters, as strings.Title). */
-static int title_impl(gt_ctx *x, gt_val *argv, gt_val *res, int up)
-{
-    const char *s;
-    size_t n;
-    STR(0, s, n);
-    *res = gt_mkstr(x, s, n);
-    char *d = (char *)res->s;
-    int prev_letter = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)d[i];
-        int letter = isalnum(c) || c == '_' || c >= 0x80;
-        if (up) {
-            if (letter && !prev_letter && c < 0x80)
-                d[i] = (char)toupper(c);
-        } else {
-            /* untitle: words are separated by white space */
-            if (!is_ws(c) && (i == 0 || is_ws((unsigned char)s[i - 1])) && c < 0x80)
-                d[i] = (char)tolower(c);
-        }
-        prev_letter = letter;
-    }
-    return 0;
+    return case_map(x, argv, res, CM_SWAP);
 }
 
 F(s_title)
 {
-    return title_impl(x, argv, res, 1);
+    return case_map(x, argv, res, CM_TITLE);
 }
 
 F(s_untitle)
 {
-    return title_impl(x, argv, res, 0);
+    return case_map(x, argv, res, CM_UNTITLE);
 }
 
 F(s_repeat)
@@ -249,7 +376,7 @@ F(s_repeat)
     int64_t count;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, count);
     STR(1, s, n);
@@ -262,6 +389,7 @@ F(s_repeat)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* substr START END S: Sprig's byte slice with its clamping rules. */
 F(s_substr)
 {
     int64_t start, end;
@@ -283,7 +411,8 @@ F(s_substr)
         return 0;
     }
     if (end < start)
-        return gt_fail(x, "slice bounds out of range [%lld:%lld]", (long long)start, (long long)end);
+        return gt_fail(x, "slice bounds out of range [%lld:%lld]", (long long)start,
+                       (long long)end);
     *res = gt_mkstr(x, s + start, (size_t)(end - start));
     return 0;
 }
@@ -303,6 +432,7 @@ F(s_nospace)
     return 0;
 }
 
+/* trunc N S: the first N bytes, or the last -N when N is negative. */
 F(s_trunc)
 {
     int64_t c;
@@ -319,12 +449,13 @@ F(s_trunc)
     return 0;
 }
 
+/* abbrev W S: S cut to W bytes ending in "..." (W < 4: unchanged). */
 F(s_abbrev)
 {
     int64_t w;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     INT(0, w);
     STR(1, s, n);
     if (w < 4 || n <= (size_t)w) {
@@ -341,7 +472,7 @@ F(s_initials)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++)
@@ -392,9 +523,10 @@ static int strval(sl_buf *b, const gt_val *v)
     return gt_fmt_v(b, v);
 }
 
+/* quote ARGS...: each non-nil argument %q-quoted, joined by spaces. */
 F(s_quote)
 {
-    sl_buf b = SL_BUF_INIT, t = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT, t = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -414,9 +546,10 @@ F(s_quote)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* squote ARGS...: each non-nil argument in single quotes, joined by spaces. */
 F(s_squote)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -436,9 +569,10 @@ F(s_squote)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* cat ARGS...: the non-nil arguments, %v, joined by spaces. */
 F(s_cat)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     for (int i = 0; i < argc && !rc; i++) {
         if (argv[i].k == GT_NIL)
@@ -454,12 +588,14 @@ F(s_cat)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* indent/nindent N S: N spaces before every line of S (nindent: and a
+ * leading newline). */
 static int indent_impl(gt_ctx *x, gt_val *argv, gt_val *res, int nl)
 {
     int64_t sp;
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, sp);
     STR(1, s, n);
@@ -492,11 +628,12 @@ F(s_nindent)
     return indent_impl(x, argv, res, 1);
 }
 
+/* replace OLD NEW S: strings.Replace(S, OLD, NEW, -1). */
 F(s_replace)
 {
     const char *old, *nw, *s;
     size_t on, nn, n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     STR(0, old, on);
     STR(1, nw, nn);
@@ -545,7 +682,7 @@ static int case_words(gt_ctx *x, gt_val *argv, gt_val *res, char sep)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, inword = 0;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -594,7 +731,7 @@ F(s_camelcase)
 {
     const char *s;
     size_t n;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, up = 1;
     STR(0, s, n);
     for (size_t i = 0; i < n && !rc; i++) {
@@ -613,12 +750,13 @@ F(s_camelcase)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* wrap N S: greedy word wrap at N columns (long words are not split). */
 F(s_wrap)
 {
     int64_t w;
     const char *s;
     size_t n, col = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     INT(0, w);
     STR(1, s, n);
@@ -744,11 +882,12 @@ F(s_splitn)
     return split_parts(x, sep, sn, s, n, max, cb_map, res);
 }
 
+/* join SEP LIST: the non-nil elements as strings joined by SEP. */
 F(s_join)
 {
     const char *sep;
     size_t sn;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0, first = 1;
     STR(0, sep, sn);
     if (argv[1].k == GT_LIST) {
@@ -836,8 +975,7 @@ static int rand_from(gt_ctx *x, gt_val *argv, gt_val *res, const char *set)
 
 static const char alpha_set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 static const char num_set[] = "0123456789";
-static const char alnum_set[] =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+static const char alnum_set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 static const char ascii_set[] = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                 "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 
@@ -861,6 +999,7 @@ F(s_randAscii)
     return rand_from(x, argv, res, ascii_set);
 }
 
+/* Standard base64 with padding. */
 static int b64_encode(sl_buf *b, const unsigned char *s, size_t n)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -883,7 +1022,7 @@ static int b64_encode(sl_buf *b, const unsigned char *s, size_t n)
 F(s_randBytes)
 {
     int64_t cnt;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     INT(0, cnt);
     if (cnt < 0 || cnt > 1 << 20)
         return gt_fail(x, "count %lld out of range", (long long)cnt);
@@ -898,133 +1037,131 @@ F(s_randBytes)
 F(s_uuidv4)
 {
     unsigned char u[16];
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     if (RAND_bytes(u, 16) != 1)
         return gt_fail(x, "random generator failed");
     u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
     u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-    int rc = sl_buf_printf(&b,
-                           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-                           u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
-                           u[12], u[13], u[14], u[15]);
+    int rc = sl_buf_printf(
+        &b, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+        u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
     return put_res_buf(x, &b, rc, res);
 }
 
 /* ------------------------------------------------------------- regex */
 
-/* Compile a Go (RE2) pattern with POSIX extended regexes: \d \D \w \W \s \S
- * are rewritten, a leading (?i) becomes REG_ICASE. */
-static int re_compile(gt_ctx *x, const char *pat, size_t pn, regex_t *re)
-{
-    sl_buf b = SL_BUF_INIT;
-    int rc = 0, flags = REG_EXTENDED, inbr = 0;
-    size_t i = 0;
+/* Go's regexp (RE2 syntax) on PCRE2: the syntax is a subset, and with
+ * PCRE2_DOLLAR_ENDONLY, UTF mode and leftmost-first matching the results
+ * agree; a match limit bounds backtracking (RE2 never backtracks). */
+typedef struct gt_re {
+    pcre2_code *code;
+    pcre2_match_data *md;
+    pcre2_match_context *mc;
+} gt_re;
 
-    if (pn >= 4 && !memcmp(pat, "(?i)", 4)) {
-        flags |= REG_ICASE;
-        i = 4;
+static void re_free(gt_re *re)
+{
+    pcre2_match_data_free(re->md);
+    pcre2_match_context_free(re->mc);
+    pcre2_code_free(re->code);
+}
+
+/* Compile a Go pattern; a syntax error fails the call with Go's prefix. */
+static int re_compile(gt_ctx *x, const char *pat, size_t pn, gt_re *re)
+{
+    int ec;
+    PCRE2_SIZE eo;
+
+    memset(re, 0, sizeof(*re));
+    re->code =
+        pcre2_compile((PCRE2_SPTR)pat, pn,
+                      PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY, &ec, &eo, NULL);
+    if (!re->code) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        return gt_fail(x, "regexp: Compile(%.*s): %s at offset %zu", (int)(pn > 100 ? 100 : pn),
+                       pat, (const char *)msg, (size_t)eo);
     }
-    for (; i < pn && !rc; i++) {
-        char c = pat[i];
-        if (c == '\\' && i + 1 < pn) {
-            char d = pat[++i];
-            const char *cls = NULL;
-            switch (d) {
-            case 'd': cls = inbr ? "0-9" : "[0-9]"; break;
-            case 'D': cls = inbr ? NULL : "[^0-9]"; break;
-            case 'w': cls = inbr ? "A-Za-z0-9_" : "[A-Za-z0-9_]"; break;
-            case 'W': cls = inbr ? NULL : "[^A-Za-z0-9_]"; break;
-            case 's': cls = inbr ? " \t\n\r\f\v" : "[[:space:]]"; break;
-            case 'S': cls = inbr ? NULL : "[^[:space:]]"; break;
-            case 'n': cls = "\n"; break;
-            case 't': cls = "\t"; break;
-            default: break;
-            }
-            if (cls)
-                rc = sl_buf_puts(&b, cls);
-            else if (inbr && (d == ']' || d == '\\' || d == '-' || d == '^')) {
-                /* POSIX brackets have no escapes: place the char literally */
-                rc = d == '\\' ? sl_buf_putc(&b, '\\') : sl_buf_putc(&b, d);
-            } else {
-                rc = sl_buf_putc(&b, '\\');
-                if (!rc)
-                    rc = sl_buf_putc(&b, d);
-            }
-            continue;
-        }
-        if (!inbr && c == '[') {
-            inbr = 1;
-            rc = sl_buf_putc(&b, c);
-            if (i + 1 < pn && pat[i + 1] == '^')
-                rc |= sl_buf_putc(&b, pat[++i]);
-            if (i + 1 < pn && pat[i + 1] == ']')
-                rc |= sl_buf_putc(&b, pat[++i]);
-            continue;
-        }
-        if (inbr && c == '[' && i + 1 < pn && pat[i + 1] == ':') {
-            const char *e = memmem(pat + i + 2, pn - i - 2, ":]", 2);
-            if (e) {
-                rc = sl_buf_put(&b, pat + i, (size_t)(e - (pat + i)) + 2);
-                i = (size_t)(e - pat) + 1;
-                continue;
-            }
-        }
-        if (inbr && c == ']')
-            inbr = 0;
-        rc = sl_buf_putc(&b, c);
-    }
-    if (!rc && !b.ptr)
-        rc = sl_buf_puts(&b, "");
-    if (rc) {
-        sl_buf_free(&b);
+    re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+    re->mc = pcre2_match_context_create(NULL);
+    if (!re->md || !re->mc) {
+        re_free(re);
         return gt_nomem(x);
     }
-    int e = regcomp(re, b.ptr, flags);
-    sl_buf_free(&b);
-    if (e) {
-        char msg[128];
-        regerror(e, re, msg, sizeof(msg));
-        return gt_fail(x, "regexp: Compile(%.*s): %s", (int)(pn > 100 ? 100 : pn), pat, msg);
-    }
+    pcre2_set_match_limit(re->mc, 1000000);
+    pcre2_set_depth_limit(re->mc, 10000);
     return 0;
 }
 
-/* Matches of re in s (up to max, -1 for all), calling cb with the match
- * offsets (pm has 10 groups). */
-typedef int (*re_cb)(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm);
-
-static int re_each(gt_ctx *x, regex_t *re, const char *s, size_t n, int64_t max, re_cb cb,
-                   void *arg)
+/* One match at or after pos: 1 with ov[0..2*ngroups) filled, 0 if none,
+ * negative (error set) on a matching failure. */
+static int re_match(gt_ctx *x, gt_re *re, const char *s, size_t n, size_t pos, PCRE2_SIZE **ov)
 {
-    size_t off = 0;
-    int64_t cnt = 0;
-    int rc;
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)s, n, pos, 0, re->md, re->mc);
+    if (rc == PCRE2_ERROR_NOMATCH)
+        return 0;
+    if (rc < 0) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(rc, msg, sizeof(msg));
+        gt_fail(x, "regexp: %s", (const char *)msg);
+        return -1;
+    }
+    *ov = pcre2_get_ovector_pointer(re->md);
+    return 1;
+}
 
-    while (off <= n && (max < 0 || cnt < max)) {
-        regmatch_t pm[10];
-        if (regexec(re, s + off, 10, pm, off ? REG_NOTBOL : 0))
+/* Width of the UTF-8 sequence at s[pos] (1 for invalid bytes), as Go's
+ * regexp advances past an empty match. */
+static size_t rune_width(const char *s, size_t n, size_t pos)
+{
+    size_t w = 1;
+    if (pos >= n)
+        return 1;
+    unsigned char c = (unsigned char)s[pos];
+    size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    while (w < want && pos + w < n && ((unsigned char)s[pos + w] & 0xc0) == 0x80)
+        w++;
+    return w == want ? w : 1;
+}
+
+typedef int (*re_cb)(gt_ctx *x, void *arg, const char *s, const PCRE2_SIZE *ov);
+
+/* Go's allMatches: successive non-overlapping matches (max < 0: all); an
+ * empty match abutting the previous match is skipped. */
+static int re_each(gt_ctx *x, gt_re *re, const char *s, size_t n, int64_t max, re_cb cb, void *arg)
+{
+    size_t pos = 0;
+    long prev_end = -1;
+    int64_t cnt = 0;
+
+    while (pos <= n && (max < 0 || cnt < max)) {
+        PCRE2_SIZE *ov;
+        int m = re_match(x, re, s, n, pos, &ov);
+        int accept = 1, rc;
+        if (m < 0)
+            return SL_EINVAL;
+        if (!m)
             break;
-        for (int g = 0; g < 10; g++)
-            if (pm[g].rm_so >= 0) {
-                pm[g].rm_so += (regoff_t)off;
-                pm[g].rm_eo += (regoff_t)off;
-            }
-        if ((rc = cb(x, arg, s, pm)))
-            return rc;
-        cnt++;
-        if (cnt > GT_MAX_LIST)
-            return gt_fail(x, "regex: more than %d matches", GT_MAX_LIST);
-        off = (size_t)pm[0].rm_eo;
-        if (pm[0].rm_eo == pm[0].rm_so) {
-            if (off >= n)
-                break;
-            off++;
+        size_t ms = ov[0], me = ov[1];
+        if (me == pos) {
+            if ((long)ms == prev_end)
+                accept = 0;
+            pos += rune_width(s, n, pos);
+        } else {
+            pos = me;
+        }
+        prev_end = (long)me;
+        if (accept) {
+            if (++cnt > GT_MAX_LIST)
+                return gt_fail(x, "regex: more than %d matches", GT_MAX_LIST);
+            if ((rc = cb(x, arg, s, ov)))
+                return rc;
         }
     }
     return 0;
 }
 
-static int regex_args(gt_ctx *x, gt_val *argv, regex_t *re, const char **s, size_t *n)
+static int regex_args(gt_ctx *x, gt_val *argv, gt_re *re, const char **s, size_t *n)
 {
     const char *p;
     size_t pn;
@@ -1036,13 +1173,17 @@ static int regex_args(gt_ctx *x, gt_val *argv, regex_t *re, const char **s, size
 
 F(s_regexMatch)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
     size_t n;
+    PCRE2_SIZE *ov;
     if (regex_args(x, argv, &re, &s, &n))
         return SL_EINVAL;
-    *res = gt_mkbool(regexec(&re, s, 0, NULL, 0) == 0);
-    regfree(&re);
+    int m = re_match(x, &re, s, n, 0, &ov);
+    re_free(&re);
+    if (m < 0)
+        return SL_EINVAL;
+    *res = gt_mkbool(m);
     return 0;
 }
 
@@ -1058,15 +1199,15 @@ F(s_regexMatchSoft)
     return rc;
 }
 
-static int cb_find(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm)
+static int cb_find(gt_ctx *x, void *arg, const char *s, const PCRE2_SIZE *ov)
 {
-    gt_val v = gt_mkstr(x, s + pm[0].rm_so, (size_t)(pm[0].rm_eo - pm[0].rm_so));
+    gt_val v = gt_mkstr(x, s + ov[0], ov[1] - ov[0]);
     return list_push(x, arg, &v);
 }
 
 F(s_regexFindAll)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
     size_t n;
     int64_t max;
@@ -1077,97 +1218,125 @@ F(s_regexFindAll)
     rc = gt_newlist(x, res);
     if (!rc)
         rc = re_each(x, &re, s, n, max, cb_find, res);
-    regfree(&re);
+    re_free(&re);
     return rc;
 }
 
 F(s_regexFind)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
     size_t n;
-    regmatch_t pm[1];
+    PCRE2_SIZE *ov;
     if (regex_args(x, argv, &re, &s, &n))
         return SL_EINVAL;
-    if (regexec(&re, s, 1, pm, 0) == 0)
-        *res = gt_mkstr(x, s + pm[0].rm_so, (size_t)(pm[0].rm_eo - pm[0].rm_so));
+    int m = re_match(x, &re, s, n, 0, &ov);
+    if (m > 0)
+        *res = gt_mkstr(x, s + ov[0], ov[1] - ov[0]);
     else
         *res = gt_mkstr(x, "", 0);
-    regfree(&re);
-    return 0;
+    re_free(&re);
+    return m < 0 ? SL_EINVAL : 0;
 }
 
-typedef struct repl_st {
-    sl_buf *b;
-    size_t last;
-    const char *repl;
-    size_t rn;
-    int literal;
-} repl_st;
-
-static int cb_repl(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm)
+/* Go's Regexp.Expand: $name or ${name}; a name of digits is a group
+ * number; an unknown group expands to nothing; $$ is a dollar. */
+static int expand(sl_buf *b, gt_re *re, const char *s, const PCRE2_SIZE *ov, const char *t,
+                  size_t tn)
 {
-    repl_st *st = arg;
-    int rc = sl_buf_put(st->b, s + st->last, (size_t)pm[0].rm_so - st->last);
+    uint32_t ngroups = 0;
+    int rc = 0;
 
-    st->last = (size_t)pm[0].rm_eo;
-    if (st->literal)
-        return rc ? rc : sl_buf_put(st->b, st->repl, st->rn);
-    /* Go's Expand: $1, ${1}, $$ (named groups unsupported) */
-    for (size_t i = 0; i < st->rn && !rc; i++) {
-        char c = st->repl[i];
-        if (c != '$' || i + 1 >= st->rn) {
-            rc = sl_buf_putc(st->b, c);
+    pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &ngroups);
+    for (size_t i = 0; i < tn && !rc; i++) {
+        if (t[i] != '$' || i + 1 >= tn) {
+            rc = sl_buf_putc(b, t[i]);
             continue;
         }
-        if (st->repl[i + 1] == '$') {
-            rc = sl_buf_putc(st->b, '$');
+        if (t[i + 1] == '$') {
+            rc = sl_buf_putc(b, '$');
             i++;
             continue;
         }
         size_t j = i + 1, e;
-        int braced = st->repl[j] == '{';
+        int braced = t[j] == '{';
         if (braced)
             j++;
         e = j;
-        while (e < st->rn && (isalnum((unsigned char)st->repl[e]) || st->repl[e] == '_'))
+        while (e < tn && (isalnum((unsigned char)t[e]) || t[e] == '_'))
             e++;
-        if (e == j || (braced && (e >= st->rn || st->repl[e] != '}'))) {
-            rc = sl_buf_putc(st->b, c);
+        if (e == j || (braced && (e >= tn || t[e] != '}'))) {
+            rc = sl_buf_putc(b, '$'); /* malformed: Go keeps the text */
             continue;
         }
-        int g = -1;
-        if (e - j <= 2) {
+        long g = -1;
+        int digits = 1;
+        for (size_t k = j; k < e; k++)
+            digits &= isdigit((unsigned char)t[k]) != 0;
+        if (digits) {
             g = 0;
-            for (size_t k = j; k < e; k++)
-                g = isdigit((unsigned char)st->repl[k]) && g >= 0 ? g * 10 + (st->repl[k] - '0') : -1;
+            for (size_t k = j; k < e && g <= 1000000; k++)
+                g = g * 10 + (t[k] - '0');
+        } else {
+            char name[128];
+            if (e - j < sizeof(name)) {
+                memcpy(name, t + j, e - j);
+                name[e - j] = 0;
+                int num = pcre2_substring_number_from_name(re->code, (PCRE2_SPTR)name);
+                g = num > 0 ? num : -1;
+            }
         }
-        if (g >= 0 && g < 10 && pm[g].rm_so >= 0)
-            rc = sl_buf_put(st->b, s + pm[g].rm_so, (size_t)(pm[g].rm_eo - pm[g].rm_so));
+        if (g >= 0 && (uint32_t)g <= ngroups && ov[2 * g] != PCRE2_UNSET)
+            rc = sl_buf_put(b, s + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
         i = braced ? e : e - 1;
     }
     return rc;
 }
 
+/* Go's replaceAll. */
 static int replace_impl(gt_ctx *x, gt_val *argv, gt_val *res, int literal)
 {
-    regex_t re;
+    gt_re re;
     const char *s, *p, *r;
-    size_t n, pn, rn;
-    sl_buf b = SL_BUF_INIT;
-    int rc;
+    size_t n, pn, rn, pos = 0, last = 0;
+    sl_buf b = GT_BUF_INIT;
+    int rc = 0;
     STR(0, p, pn);
     STR(1, s, n);
     STR(2, r, rn);
     if (re_compile(x, p, pn, &re))
         return SL_EINVAL;
-    repl_st st = {&b, 0, r, rn, literal};
-    rc = re_each(x, &re, s, n, -1, cb_repl, &st);
-    if (!rc)
-        rc = sl_buf_put(&b, s + st.last, n - st.last);
+    while (pos <= n && !rc) {
+        PCRE2_SIZE *ov;
+        int m = re_match(x, &re, s, n, pos, &ov);
+        if (m < 0) {
+            rc = SL_EINVAL;
+            break;
+        }
+        if (!m)
+            break;
+        size_t ms = ov[0], me = ov[1];
+        rc = sl_buf_put(&b, s + last, ms - last);
+        if (!rc && (me > last || ms == 0))
+            rc = literal ? sl_buf_put(&b, r, rn) : expand(&b, &re, s, ov, r, rn);
+        last = me;
+        size_t w = rune_width(s, n, pos);
+        if (pos + w > me)
+            pos += w;
+        else if (pos + 1 > me)
+            pos++;
+        else
+            pos = me;
+    }
+    if (!rc && last < n)
+        rc = sl_buf_put(&b, s + last, n - last);
     if (!rc && !b.ptr)
         rc = sl_buf_puts(&b, "");
-    regfree(&re);
+    re_free(&re);
+    if (rc == SL_EINVAL) {
+        sl_buf_free(&b);
+        return rc;
+    }
     return put_res_buf(x, &b, rc, res);
 }
 
@@ -1182,42 +1351,92 @@ F(s_regexReplaceAllLiteral)
 }
 
 typedef struct split_st {
-    gt_val *list;
-    size_t last;
+    size_t *starts, *ends;
+    size_t cnt, cap;
 } split_st;
 
-static int cb_split(gt_ctx *x, void *arg, const char *s, const regmatch_t *pm)
+static int cb_split(gt_ctx *x, void *arg, const char *s, const PCRE2_SIZE *ov)
 {
     split_st *st = arg;
-    gt_val v;
-    if (pm[0].rm_eo == 0 && pm[0].rm_so == 0)
-        return 0; /* Go skips an empty match at the start */
-    v = gt_mkstr(x, s + st->last, (size_t)pm[0].rm_so - st->last);
-    st->last = (size_t)pm[0].rm_eo;
-    return list_push(x, st->list, &v);
+    if (st->cnt == st->cap) {
+        size_t nc = st->cap ? st->cap * 2 : 16;
+        size_t *a = gt_alloc(x, nc * sizeof(size_t)), *e = gt_alloc(x, nc * sizeof(size_t));
+        if (!a || !e)
+            return SL_ENOMEM;
+        if (st->cnt) {
+            memcpy(a, st->starts, st->cnt * sizeof(size_t));
+            memcpy(e, st->ends, st->cnt * sizeof(size_t));
+        }
+        st->starts = a;
+        st->ends = e;
+        st->cap = nc;
+    }
+    st->starts[st->cnt] = ov[0];
+    st->ends[st->cnt] = ov[1];
+    st->cnt++;
+    return 0;
 }
 
+/* Go's Regexp.Split(s, n). */
 F(s_regexSplit)
 {
-    regex_t re;
+    gt_re re;
     const char *s;
-    size_t n;
+    size_t n, pn;
     int64_t max;
     int rc;
     INT(2, max);
     if (regex_args(x, argv, &re, &s, &n))
         return SL_EINVAL;
+    pn = argv[0].n;
     rc = gt_newlist(x, res);
-    if (!rc && max != 0) {
-        split_st st = {res, 0};
-        rc = re_each(x, &re, s, n, max > 0 ? max - 1 : -1, cb_split, &st);
-        if (!rc) {
-            gt_val v = gt_mkstr(x, s + st.last, n - st.last);
-            rc = list_push(x, res, &v);
-        }
+    if (rc || max == 0)
+        goto out;
+    if (pn > 0 && n == 0) {
+        gt_val v = gt_mkstr(x, "", 0);
+        rc = list_push(x, res, &v);
+        goto out;
     }
-    regfree(&re);
+    split_st st = {0};
+    if ((rc = re_each(x, &re, s, n, max, cb_split, &st)))
+        goto out;
+    size_t beg = 0, end = 0, got = 0;
+    for (size_t i = 0; i < st.cnt && !rc; i++) {
+        if (max > 0 && (int64_t)got == max - 1)
+            break;
+        end = st.starts[i];
+        if (st.ends[i] != 0) {
+            gt_val v = gt_mkstr(x, s + beg, end - beg);
+            rc = list_push(x, res, &v);
+            got++;
+        }
+        beg = st.ends[i];
+    }
+    if (!rc && end != n) {
+        gt_val v = gt_mkstr(x, s + beg, n - beg);
+        rc = list_push(x, res, &v);
+    }
+out:
+    re_free(&re);
     return rc;
+}
+
+F(s_regexQuoteMeta)
+{
+    const char *s;
+    size_t n;
+    sl_buf b = GT_BUF_INIT;
+    int rc = 0;
+    STR(0, s, n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (s[i] && strchr("\\.+*?()|[]{}^$", s[i]))
+            rc = sl_buf_putc(&b, '\\');
+        if (!rc)
+            rc = sl_buf_putc(&b, s[i]);
+    }
+    if (!rc && !b.ptr)
+        rc = sl_buf_puts(&b, "");
+    return put_res_buf(x, &b, rc, res);
 }
 
 /* ------------------------------------------------------------- lists */
@@ -1236,13 +1455,20 @@ F(l_list)
 static const char *kind_name(const gt_val *v)
 {
     switch (v->k) {
-    case GT_BOOL: return "bool";
-    case GT_INT: return "int";
-    case GT_FLOAT: return "float64";
-    case GT_STR: return "string";
-    case GT_MAP: return "map";
-    case GT_LIST: return "slice";
-    default: return "invalid";
+    case GT_BOOL:
+        return "bool";
+    case GT_INT:
+        return "int";
+    case GT_FLOAT:
+        return "float64";
+    case GT_STR:
+        return "string";
+    case GT_MAP:
+        return "map";
+    case GT_LIST:
+        return "slice";
+    default:
+        return "invalid";
     }
 }
 
@@ -1372,12 +1598,18 @@ static int deep_equal(const gt_val *a, const gt_val *b)
     if (a->k != b->k)
         return 0;
     switch (a->k) {
-    case GT_NIL: return 1;
-    case GT_BOOL: return a->b == b->b;
-    case GT_INT: return a->i == b->i;
-    case GT_FLOAT: return a->f == b->f;
-    case GT_STR: return a->n == b->n && !memcmp(a->s, b->s, a->n);
-    default: return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
+    case GT_NIL:
+        return 1;
+    case GT_BOOL:
+        return a->b == b->b;
+    case GT_INT:
+        return a->i == b->i;
+    case GT_FLOAT:
+        return a->f == b->f;
+    case GT_STR:
+        return a->n == b->n && !memcmp(a->s, b->s, a->n);
+    default:
+        return gt_tree_ok(a->j) && gt_tree_ok(b->j) && cJSON_Compare(a->j, b->j, 1);
     }
 }
 
@@ -1485,7 +1717,7 @@ F(l_untilStep)
 F(l_seq)
 {
     int64_t first = 1, step = 1, last = 0;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < argc; i++)
         if (argv[i].k != GT_INT)
@@ -1527,6 +1759,7 @@ static int cmp_str(const void *a, const void *b)
     return c ? c : (x->n > y->n) - (x->n < y->n);
 }
 
+/* sortAlpha LIST: the elements as strings, sorted bytewise; nils dropped. */
 F(l_sortAlpha)
 {
     long n;
@@ -1595,8 +1828,9 @@ static int need_mutable(gt_ctx *x, const char *fn, const gt_val *v)
     if (need_map(x, v))
         return SL_EINVAL;
     if (!(v->j->type & GT_OWNED))
-        return gt_fail(x, "%s: cannot modify the template's input data (copy it with deepCopy "
-                          "or dict first)",
+        return gt_fail(x,
+                       "%s: cannot modify the template's input data (copy it with deepCopy "
+                       "or dict first)",
                        fn);
     return 0;
 }
@@ -1699,6 +1933,7 @@ F(d_values)
     return 0;
 }
 
+/* pick/omit D KEYS...: a new map with only (pick) or without (omit) KEYS. */
 static int pick_omit(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int pick)
 {
     if (need_map(x, &argv[0]))
@@ -1775,6 +2010,8 @@ static int merge_into(gt_ctx *x, cJSON *dst, const cJSON *src, int override, int
     return 0;
 }
 
+/* merge/mergeOverwrite DST SRC...: DST (which must be template-made) is
+ * changed in place and returned. */
 static int merge_impl(gt_ctx *x, gt_val *argv, int argc, gt_val *res, int override)
 {
     if (need_mutable(x, override ? "mergeOverwrite" : "merge", &argv[0]))
@@ -1816,6 +2053,7 @@ F(d_deepCopy)
     return 0;
 }
 
+/* dig KEYS... DEFAULT MAP: the value at the key path, DEFAULT if absent. */
 F(d_dig)
 {
     const gt_val *m = &argv[argc - 1];
@@ -1972,6 +2210,7 @@ static int json_float(sl_buf *b, double f)
     return sl_buf_puts(b, tmp);
 }
 
+/* A JSON string as encoding/json writes it (<, >, & escaped when asked). */
 static int json_str(sl_buf *b, const char *s, size_t n, int escape_html)
 {
     static const char hex[] = "0123456789abcdef";
@@ -2009,6 +2248,8 @@ static int cmp_child(const void *a, const void *b)
     return strcmp(x->string, y->string);
 }
 
+/* encoding/json of v: sorted keys, Go's float format, MarshalIndent's
+ * layout when indent is set. */
 static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, int depth)
 {
     int rc = 0;
@@ -2016,12 +2257,18 @@ static int json_enc(sl_buf *b, const gt_val *v, const char *indent, int html, in
     if (depth > 1000)
         return SL_ELIMIT;
     switch (v->k) {
-    case GT_NIL: return sl_buf_puts(b, "null");
-    case GT_BOOL: return sl_buf_puts(b, v->b ? "true" : "false");
-    case GT_INT: return sl_buf_printf(b, "%lld", (long long)v->i);
-    case GT_FLOAT: return json_float(b, v->f);
-    case GT_STR: return json_str(b, v->s, v->n, html);
-    default: break;
+    case GT_NIL:
+        return sl_buf_puts(b, "null");
+    case GT_BOOL:
+        return sl_buf_puts(b, v->b ? "true" : "false");
+    case GT_INT:
+        return sl_buf_printf(b, "%lld", (long long)v->i);
+    case GT_FLOAT:
+        return json_float(b, v->f);
+    case GT_STR:
+        return json_str(b, v->s, v->n, html);
+    default:
+        break;
     }
     int ismap = v->k == GT_MAP;
     size_t n = 0, i = 0;
@@ -2070,10 +2317,9 @@ int gt_json_encode(sl_buf *b, const gt_val *v, const char *indent, int escape_ht
     return json_enc(b, v, indent, escape_html, 0);
 }
 
-static int tojson_impl(gt_ctx *x, gt_val *argv, gt_val *res, const char *indent, int html,
-                       int must)
+static int tojson_impl(gt_ctx *x, gt_val *argv, gt_val *res, const char *indent, int html, int must)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = gt_json_encode(&b, &argv[0], indent, html);
     if (rc == SL_EINVAL || rc == SL_ELIMIT) {
         sl_buf_free(&b);
@@ -2107,6 +2353,7 @@ F(c_toRawJson)
     return tojson_impl(x, argv, res, NULL, 0, 0);
 }
 
+/* fromJson/mustFromJson: bad JSON is nil (fromJson) or an error. */
 static int fromjson_impl(gt_ctx *x, gt_val *argv, gt_val *res, int must)
 {
     const char *s;
@@ -2137,7 +2384,7 @@ F(c_mustFromJson)
 
 F(c_toYaml)
 {
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     cJSON *j;
     int rc;
     if ((argv[0].k == GT_MAP || argv[0].k == GT_LIST) && !gt_tree_ok(argv[0].j))
@@ -2153,6 +2400,8 @@ F(c_toYaml)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* fromYaml/fromYamlArray: the first document (empty input: an empty map
+ * or list); a YAML error fails the call. */
 static int fromyaml_impl(gt_ctx *x, gt_val *argv, gt_val *res, int want_list)
 {
     const char *s;
@@ -2193,7 +2442,7 @@ F(c_fromYamlArray)
 F(e_b64enc)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
     return put_res_buf(x, &b, b64_encode(&b, (const unsigned char *)s.s, s.n), res);
@@ -2214,25 +2463,68 @@ static int b64_val(int c)
     return -1;
 }
 
+/* The offset Go's base64/base32 decoders report for bad input: the first
+ * character outside the alphabet, a misplaced '=', or the start of an
+ * incomplete final quantum (q = 4 for base64, 8 for base32). -1 if the
+ * input is well-formed. */
+static long codec_error(const char *s, size_t n, size_t q, int (*val)(int))
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t st = i, j = 0;
+        for (; j < q && i < n; j++, i++) {
+            if (s[i] == '=' && q == 4) {
+                /* base64 padding, as encoding/base64's decodeQuantum */
+                size_t p = i;
+                if (j < 2)
+                    return (long)p;
+                if (j == 2) {
+                    if (p + 1 == n)
+                        return (long)n;
+                    if (s[p + 1] != '=')
+                        return (long)p;
+                    i = p + 2;
+                } else {
+                    i = p + 1;
+                }
+                return i < n ? (long)i : -1;
+            }
+            if (s[i] == '=') {
+                /* base32: the rest of the quantum must be '=' and end the input */
+                if (j == 1 || j == 3 || j == 6)
+                    return (long)i;
+                for (size_t k = j; k < q; k++, i++)
+                    if (i >= n || s[i] != '=')
+                        return (long)(i >= n ? st : i - 1);
+                return i == n ? -1 : (long)i;
+            }
+            if (val((unsigned char)s[i]) < 0)
+                return (long)i;
+        }
+        if (j < q)
+            return (long)st;
+    }
+    return -1;
+}
+
+/* b64dec S: the decoded bytes, or (as Sprig) the decoder's error text. */
 F(e_b64dec)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     unsigned acc = 0;
     int bits = 0, rc = 0;
     size_t i, n;
+    long bad;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
+    if ((bad = codec_error(s.s, s.n, 4, b64_val)) >= 0)
+        goto bad;
     n = s.n;
     while (n && s.s[n - 1] == '=')
         n--;
-    if (s.n % 4 || s.n - n > 2)
-        goto bad;
     for (i = 0; i < n && !rc; i++) {
-        int v = b64_val((unsigned char)s.s[i]);
-        if (v < 0)
-            goto bad;
-        acc = (acc << 6) | (unsigned)v;
+        acc = (acc << 6) | (unsigned)b64_val((unsigned char)s.s[i]);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
@@ -2245,15 +2537,20 @@ F(e_b64dec)
 bad:
     sl_buf_free(&b);
     /* Sprig returns the error text as the result */
-    *res = gt_mkstr(x, "illegal base64 data at input byte 0", 35);
-    return 0;
+    return put_res_buf(x, &b, sl_buf_printf(&b, "illegal base64 data at input byte %ld", bad), res);
 }
 
+static int b32_val(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
+}
+
+/* b32enc S: standard base32 with padding. */
 F(e_b32enc)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     int rc = 0;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
@@ -2274,26 +2571,24 @@ F(e_b32enc)
     return put_res_buf(x, &b, rc, res);
 }
 
+/* b32dec S: the decoded bytes, or the decoder's error text. */
 F(e_b32dec)
 {
     gt_val s;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     uint64_t acc = 0;
     int bits = 0, rc = 0;
     size_t n;
+    long bad;
     if (gt_arg_str(x, &argv[0], &s.s, &s.n))
         return SL_EINVAL;
+    if ((bad = codec_error(s.s, s.n, 8, b32_val)) >= 0)
+        goto bad;
     n = s.n;
     while (n && s.s[n - 1] == '=')
         n--;
-    if (s.n % 8)
-        goto bad;
     for (size_t i = 0; i < n && !rc; i++) {
-        char c = s.s[i];
-        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
-        if (v < 0)
-            goto bad;
-        acc = (acc << 5) | (unsigned)v;
+        acc = (acc << 5) | (unsigned)b32_val((unsigned char)s.s[i]);
         bits += 5;
         if (bits >= 8) {
             bits -= 8;
@@ -2305,8 +2600,7 @@ F(e_b32dec)
     return put_res_buf(x, &b, rc, res);
 bad:
     sl_buf_free(&b);
-    *res = gt_mkstr(x, "illegal base32 data at input byte 0", 35);
-    return 0;
+    return put_res_buf(x, &b, sl_buf_printf(&b, "illegal base32 data at input byte %ld", bad), res);
 }
 
 /* ------------------------------------------------------------ crypto */
@@ -2349,7 +2643,7 @@ F(h_adler32sum)
     const char *s;
     size_t n;
     uint32_t a = 1, b = 0;
-    sl_buf o = SL_BUF_INIT;
+    sl_buf o = GT_BUF_INIT;
     STR(0, s, n);
     for (size_t i = 0; i < n; i++) {
         a = (a + (unsigned char)s[i]) % 65521;
@@ -2363,12 +2657,13 @@ F(k_encodeSecretRef)
 {
     const char *name, *key;
     size_t nn, kn;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     STR(0, name, nn);
     STR(1, key, kn);
     return put_res_buf(x, &b,
-                       sl_buf_printf(&b, "\xf0\x9f\x94\x90\xf0\x9f\x92\xac%.*s_%.*s\xf0\x9f\x92\xac"
-                                         "\xf0\x9f\x94\x90",
+                       sl_buf_printf(&b,
+                                     "\xf0\x9f\x94\x90\xf0\x9f\x92\xac%.*s_%.*s\xf0\x9f\x92\xac"
+                                     "\xf0\x9f\x94\x90",
                                      (int)nn, name, (int)kn, key),
                        res);
 }
@@ -2476,7 +2771,7 @@ F(m_round)
     if (frac >= on)
         r = ceil(digit);
     else
-        r = intpart;
+        r = floor(digit);
     *res = gt_mkfloat(r / pow10);
     return 0;
 }
@@ -2488,7 +2783,7 @@ F(t_now)
 {
     struct timespec ts;
     struct tm tm;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     char tmp[64];
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
@@ -2538,12 +2833,13 @@ static int go_layout(sl_buf *b, const char *l, size_t n, time_t t, long nsec)
 {
     static const struct {
         const char *tok, *fmt;
-    } toks[] = {{"2006", "%Y"}, {"January", "%B"}, {"Jan", "%b"}, {"Monday", "%A"}, {"Mon", "%a"},
-                {"MST", "UTC"}, {"01", "%m"},      {"02", "%d"},  {"_2", "%e"},     {"15", "%H"},
-                {"03", "%I"},   {"04", "%M"},      {"05", "%S"},  {"06", "%y"},     {"PM", "%p"},
-                {"pm", "%P"},   {"-07:00", "+00:00"}, {"-0700", "+0000"}, {"Z07:00", "Z"},
-                {"Z0700", "Z"}, {"002", "%j"},     {"1", "%-m"},  {"2", "%-d"},     {"3", "%-I"},
-                {"4", "%-M"},   {"5", "%-S"}};
+    } toks[] = {{"2006", "%Y"},       {"January", "%B"},  {"Jan", "%b"},   {"Monday", "%A"},
+                {"Mon", "%a"},        {"MST", "UTC"},     {"01", "%m"},    {"02", "%d"},
+                {"_2", "%e"},         {"15", "%H"},       {"03", "%I"},    {"04", "%M"},
+                {"05", "%S"},         {"06", "%y"},       {"PM", "%p"},    {"pm", "%P"},
+                {"-07:00", "+00:00"}, {"-0700", "+0000"}, {"Z07:00", "Z"}, {"Z0700", "Z"},
+                {"002", "%j"},        {"1", "%-m"},       {"2", "%-d"},    {"3", "%-I"},
+                {"4", "%-M"},         {"5", "%-S"}};
     struct tm tm;
     int rc = 0;
     gmtime_r(&t, &tm);
@@ -2602,7 +2898,7 @@ F(t_date)
     size_t n;
     time_t t;
     long ns;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     STR(0, l, n);
     if (to_time(x, &argv[1], &t, &ns))
         return SL_EINVAL;
@@ -2615,7 +2911,7 @@ F(t_unixEpoch)
     long ns;
     if (to_time(x, &argv[0], &t, &ns))
         return SL_EINVAL;
-    sl_buf b = SL_BUF_INIT;
+    sl_buf b = GT_BUF_INIT;
     return put_res_buf(x, &b, sl_buf_printf(&b, "%lld", (long long)t), res);
 }
 
@@ -2661,25 +2957,6 @@ F(h_sha512sum)
     STR(0, s, n);
     SHA512((const unsigned char *)s, n, d);
     return hexdigest(x, d, sizeof(d), res);
-}
-
-/* regexp.QuoteMeta */
-F(s_regexQuoteMeta)
-{
-    const char *s;
-    size_t n;
-    sl_buf b = SL_BUF_INIT;
-    int rc = 0;
-    STR(0, s, n);
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (strchr("\\.+*?()|[]{}^$", s[i]) && s[i])
-            rc = sl_buf_putc(&b, '\\');
-        if (!rc)
-            rc = sl_buf_putc(&b, s[i]);
-    }
-    if (!rc && !b.ptr)
-        rc = sl_buf_puts(&b, "");
-    return put_res_buf(x, &b, rc, res);
 }
 
 F(c_mustToPrettyJson)
@@ -2869,4 +3146,3 @@ const gt_func *gt_func_lookup(const char *name, size_t n)
     }
     return gt_builtin_lookup(name, n);
 }
-

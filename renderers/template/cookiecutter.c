@@ -54,8 +54,7 @@ typedef struct cc_run {
 /* render_variable(): strings rendered with {cookiecutter: dict so far},
  * other scalars through str() first, lists and dicts recursively. *out is
  * the caller's. */
-static int cc_render_var(cc_run *r, const char *key, const cJSON *raw, cJSON **out,
-                         sl_error *err)
+static int cc_render_var(cc_run *r, const char *key, const cJSON *raw, cJSON **out, sl_error *err)
 {
     sl_buf s = SL_BUF_INIT, res = SL_BUF_INIT;
     const cJSON *it;
@@ -116,6 +115,38 @@ done:
     sl_buf_free(&s);
     sl_buf_free(&res);
     return rc;
+}
+
+/* Where the value of top-level key starts in the cookiecutter.json text
+ * (just inside its opening quote, or at its first character), so errors in a
+ * templated value point into the file. Without a match, 1:1. */
+static void cc_value_pos(const char *text, size_t len, const char *key, int *line, int *col)
+{
+    size_t kl = strlen(key);
+    const char *p = text, *end = text + len;
+
+    *line = *col = 1;
+    while (p && p < end && (p = memchr(p, '"', (size_t)(end - p)))) {
+        const char *q = p + 1;
+        if ((size_t)(end - q) > kl && !memcmp(q, key, kl) && q[kl] == '"') {
+            q += kl + 1;
+            while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                q++;
+            if (q < end && *q == ':') {
+                q++;
+                while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                    q++;
+                if (q < end && *q == '[') /* a choice list: its first entry */
+                    while (++q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r'))
+                        ;
+                if (q < end && *q == '"')
+                    q++;
+                sl_doc_offset_pos(text, len, (size_t)(q - text), line, col);
+                return;
+            }
+        }
+        p++;
+    }
 }
 
 /* apply_overwrites_to_context(): only keys the skeleton declares; for a
@@ -249,16 +280,14 @@ static int cc_copy_only(const cJSON *dict, const char *rel)
 {
     const cJSON *pats = cJSON_GetObjectItemCaseSensitive(dict, "_copy_without_render"), *it;
 
-    cJSON_ArrayForEach(it, pats)
-        if (cJSON_IsString(it) && sc_glob_match(it->valuestring, rel, 1))
-            return 1;
+    cJSON_ArrayForEach(it, pats) if (cJSON_IsString(it) &&
+                                     sc_glob_match(it->valuestring, rel, 1)) return 1;
     return 0;
 }
 
 /* Render a skeleton path (relative to the project folder) into out, checked
  * to stay inside; what names the source. */
-static int cc_render_path(cc_run *r, const char *rel, const char *what, sl_buf *out,
-                          sl_error *err)
+static int cc_render_path(cc_run *r, const char *rel, const char *what, sl_buf *out, sl_error *err)
 {
     sl_buf tmp = SL_BUF_INIT;
     int rc;
@@ -356,6 +385,7 @@ int sc_cookiecutter_run(const sc_run_opts *o, sl_error *err)
             }
             if (it->string[0] == '_' || (pass == 0) == cJSON_IsObject(it))
                 continue;
+            cc_value_pos(data.ptr, data.len, it->string, &r.vars_jo.line, &r.vars_jo.col);
             if (cJSON_IsArray(it)) {
                 if (!cJSON_GetArraySize(it)) {
                     rc = sl_error_setpos(err, SL_EINVAL, o->template_file, 0, 0,

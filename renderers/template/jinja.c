@@ -61,25 +61,31 @@ char *jn_strndup(jn_arena *a, const char *s, size_t n)
     return p;
 }
 
-/* Keep the newest chunk (emptied) so repeated renders do not reallocate. */
+/* Empty the arena for the next render. When the last render needed more
+ * than one chunk, the next one gets a single chunk of that size (up to
+ * 8 MiB), so repeated renders of one template stop allocating. */
 void jn_arena_reset(jn_arena *a)
 {
-    achunk *c = a->head, *keep = NULL;
+    achunk *c = a->head;
+    size_t used = 0;
 
-    while (c) {
-        achunk *next = c->next;
-        if (!keep && c->cap == ARENA_CHUNK) {
-            keep = c;
-            keep->used = 0;
-        } else {
-            free(c);
+    for (achunk *x = c; x; x = x->next)
+        used += x->used;
+    if (c && !c->next) {
+        c->used = 0;
+    } else if (c) {
+        size_t cap = used > ((size_t)8 << 20) ? ((size_t)8 << 20) : used;
+        jn_arena_free(a);
+        if (cap < ARENA_CHUNK)
+            cap = ARENA_CHUNK;
+        if ((c = malloc(sizeof(*c) + cap))) {
+            c->used = 0;
+            c->cap = cap;
+            c->next = NULL;
+            a->head = c;
+            a->total = cap;
         }
-        c = next;
     }
-    a->head = keep;
-    if (keep)
-        keep->next = NULL;
-    a->total = keep ? keep->cap : 0;
     a->overflow = 0;
 }
 

@@ -37,9 +37,10 @@ int sl_jinja_render(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *
 int sl_jinja_render_n(const sl_jinja *t, const cJSON *ctx, sl_buf *out, size_t times,
                       sl_error *err);
 void sl_jinja_free(sl_jinja *t);
-/* Backstage step-input rendering: if src is exactly one `${{ expr }}` (whitespace around allowed
- * as Backstage allows), *out is the expression's value with its JSON type (number, bool, object,
- * array); otherwise the rendered string. *out is the caller's. */
+/* Backstage step-input rendering: if src is exactly one `${{ expr }}` and nothing else (as
+ * Backstage's isSingleTemplateString decides; spaces inside the braces are fine, text around
+ * is not), *out is the expression's value with its JSON type (number, bool, object, array);
+ * otherwise the rendered string. An undefined value is an error. *out is the caller's. */
 int sl_jinja_eval_value(const char *src, size_t len, const sl_jinja_opts *o, const cJSON *ctx,
                         cJSON **out, sl_error *err);
 

@@ -289,7 +289,7 @@ int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
     if (m->t == JV_JSON && cJSON_IsObject(m->u.j)) {
         const cJSON *c;
         for (c = m->u.j->child; c; c = c->next)
-            if (c->string && c->string[0] == k[0] && !strncmp(c->string, k, kn) &&
+            if (c->string && (!kn || c->string[0] == k[0]) && !strncmp(c->string, k, kn) &&
                 c->string[kn] == 0) {
                 *out = jv_from_json(r, c);
                 return 1;
@@ -2475,24 +2475,12 @@ int sl_jinja_eval_value(const char *src, size_t len, const sl_jinja_opts *o, con
     if ((rc = sl_jinja_parse(src, len, o, &t, err)))
         goto out;
     {
-        /* one output node, with only whitespace text around it */
-        const jnode *lone = NULL;
-        int other = 0;
-        for (const jnode *n = t->body; n; n = n->next) {
-            if (n->kind == N_OUTPUT && !lone)
-                lone = n;
-            else if (n->kind == N_TEXT) {
-                for (size_t i = 0; i < n->nlen; i++)
-                    other |= !strchr(" \t\r\n", n->name[i]);
-            } else
-                other = 1;
-        }
-        if (lone && !other) {
+        /* exactly one ${{ expr }} and nothing else (Backstage's
+         * isSingleTemplateString): the value keeps its type */
+        const jnode *lone = t->body;
+        if (lone && !lone->next && lone->kind == N_OUTPUT) {
             jv v;
-            jnode *saved = t->body;
-            t->body = (jnode *)lone;
             rc = render_with(t, ctx, &b, err, &v, &ar);
-            t->body = saved;
             if (!rc)
                 *out = (cJSON *)v.u.j;
             goto out;

@@ -157,8 +157,7 @@ struct jn_filter {
     const char *name;
     int dialects;
     jn_filter_fn fn;
-    const char *params; /* Jinja2 parameter names after the value, comma separated */
-    int lazy_undef;     /* accepts undefined input (default, d) */
+    int lazy_undef; /* accepts undefined input (default, d, pick) */
 };
 
 typedef int (*jn_test_fn)(struct jn_render *r, const jnode *site, const jv *v, int argc,

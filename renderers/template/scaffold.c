@@ -205,7 +205,7 @@ static void bs_jopts(const bs_run *r, const cJSON *node, sl_jinja_opts *jo)
  * not rendered. *out is the caller's. */
 static int bs_render_value(const bs_run *r, const cJSON *node, cJSON **out, sl_error *err)
 {
-    cJSON *res = NULL, *c, *rc_item;
+    cJSON *res = NULL, *c;
     const cJSON *it;
     sl_jinja_opts jo;
     int rc = 0;
@@ -215,30 +215,29 @@ static int bs_render_value(const bs_run *r, const cJSON *node, cJSON **out, sl_e
         bs_jopts(r, node, &jo);
         if ((rc = sl_jinja_eval_value(node->valuestring, strlen(node->valuestring), &jo, r->ctx,
                                       out, err)))
-            return bs_fixpos(r, err, node);
-        return 0;
+            bs_fixpos(r, err, node);
+        return rc;
     }
-    if (cJSON_IsObject(node) || cJSON_IsArray(node)) {
-        res = cJSON_IsObject(node) ? cJSON_CreateObject() : cJSON_CreateArray();
-        if (!res)
+    if (!cJSON_IsObject(node) && !cJSON_IsArray(node)) {
+        if (!(*out = cJSON_Duplicate(node, 1)))
             return sl_error_set(err, SL_ENOMEM, "out of memory");
-        cJSON_ArrayForEach(it, node)
-        {
-            if ((rc = bs_render_value(r, it, &c, err)))
-                goto fail;
-            if (cJSON_IsObject(node))
-                cJSON_AddItemToObject(res, it->string, c);
-            else
-                cJSON_AddItemToArray(res, c);
-        }
-        *out = res;
         return 0;
     }
-    if (!(rc_item = cJSON_Duplicate(node, 1)))
+    res = cJSON_IsObject(node) ? cJSON_CreateObject() : cJSON_CreateArray();
+    if (!res)
         return sl_error_set(err, SL_ENOMEM, "out of memory");
-    *out = rc_item;
-    return 0;
-fail:
+    cJSON_ArrayForEach(it, node)
+    {
+        if ((rc = bs_render_value(r, it, &c, err)))
+            goto out;
+        if (cJSON_IsObject(node))
+            cJSON_AddItemToObject(res, it->string, c);
+        else
+            cJSON_AddItemToArray(res, c);
+    }
+    *out = res;
+    res = NULL;
+out:
     cJSON_Delete(res);
     return rc;
 }
@@ -297,8 +296,7 @@ static int bs_local_url(const bs_run *r, const cJSON *at, const char *url, char 
                         "url \"%s\": only paths relative to the template are supported offline",
                         url);
     if (url[0] == '/')
-        return bs_errat(r, err, SL_EINVAL, at, "url \"%s\" must be relative to the template",
-                        url);
+        return bs_errat(r, err, SL_EINVAL, at, "url \"%s\" must be relative to the template", url);
     if (asprintf(out, "%s/%s", r->dir, url) < 0) {
         *out = NULL;
         return sl_error_set(err, SL_ENOMEM, "out of memory");
@@ -307,8 +305,7 @@ static int bs_local_url(const bs_run *r, const cJSON *at, const char *url, char 
 }
 
 /* The workspace path of targetPath ("" for the root). */
-static int bs_target(const bs_run *r, const cJSON *in, const cJSON *src, sl_buf *out,
-                     sl_error *err)
+static int bs_target(const bs_run *r, const cJSON *in, const cJSON *src, sl_buf *out, sl_error *err)
 {
     const char *tp;
     int rc;
@@ -345,7 +342,7 @@ static int bs_in_strv(const bs_run *r, const cJSON *in, const cJSON *src, const 
 /* Render a string (a file's contents or a path) to out with the given
  * engine options. */
 int sc_render_text(const char *src, size_t len, const sl_jinja_opts *jo, const cJSON *ctx,
-                         sl_buf *out, sl_error *err)
+                   sl_buf *out, sl_error *err)
 {
     sl_jinja *t = NULL;
     int rc;
@@ -694,7 +691,7 @@ int sc_parse_repo_url(const char *s, char **host, char **owner, char **repo)
                 *owner = strndup(eq + 1, vl);
             else if (kl == 12 && !strncmp(p, "organization", 12) && !*owner)
                 *owner = strndup(eq + 1, vl);
-            else if (kl == 4 && !strncmp(p, "repo", 4))
+            else if (kl == 4 && !strncmp(p, "repo", 4) && !*repo)
                 *repo = strndup(eq + 1, vl);
         }
         p += n;
@@ -718,8 +715,8 @@ static int bs_publish_github(bs_run *r, const cJSON *src, const cJSON *in, cJSON
                              sl_error *err)
 {
     const char *repo_url, *base = r->o->github_base;
-    char *host = NULL, *owner = NULL, *repo = NULL, *remote = NULL, *html = NULL,
-         *contents = NULL, commit[SC_GIT_HEX];
+    char *host = NULL, *owner = NULL, *repo = NULL, *remote = NULL, *html = NULL, *contents = NULL,
+         commit[SC_GIT_HEX];
     sl_buf sub = SL_BUF_INIT;
     sc_git_opts g;
     int rc;
@@ -858,9 +855,8 @@ static int bs_catalog_prepare(const char *root, void *arg, sc_tree *edits, sl_er
         rc = sl_error_set(err, SL_ENOMEM, "out of memory");
         goto out;
     }
-    if (new_root &&
-        (rc = sc_tree_add(edits, "catalog-info.yaml", SC_FILE, 0644, new_root, strlen(new_root),
-                          1, err)) > 0)
+    if (new_root && (rc = sc_tree_add(edits, "catalog-info.yaml", SC_FILE, 0644, new_root,
+                                      strlen(new_root), 1, err)) > 0)
         rc = 0;
 out:
     free(new_root);
@@ -898,8 +894,9 @@ static int bs_catalog_register(bs_run *r, const cJSON *src, const cJSON *in, cJS
     if (!info_path)
         info_path = "/catalog-info.yaml";
     if (!info_url && !contents) {
-        rc = bs_errat(r, err, SL_EINVAL, src, "input.catalogInfoUrl or input.repoContentsUrl "
-                                              "is required");
+        rc = bs_errat(r, err, SL_EINVAL, src,
+                      "input.catalogInfoUrl or input.repoContentsUrl "
+                      "is required");
         goto out;
     }
     if (!info_url) {
@@ -1110,8 +1107,9 @@ static int bs_param_schema(const bs_run *r, const cJSON *params, cJSON **out, sl
         {
             if (!cJSON_IsObject(it)) {
                 cJSON_Delete(s);
-                return bs_errat(r, err, SL_EINVAL, it, "spec.parameters: each page must be a "
-                                                       "mapping (a JSON schema)");
+                return bs_errat(r, err, SL_EINVAL, it,
+                                "spec.parameters: each page must be a "
+                                "mapping (a JSON schema)");
             }
             cJSON_AddItemToArray(all, cJSON_Duplicate(it, 1));
         }
@@ -1138,10 +1136,9 @@ static const char *bs_param_type(const cJSON *params, const char *key)
     if (key[n])
         return NULL;
     if (cJSON_IsObject(params))
-        return sl_doc_str(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(params, "properties"),
-                                             top),
-            "type");
+        return sl_doc_str(cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(params, "properties"), top),
+                          "type");
     cJSON_ArrayForEach(it, pages)
     {
         const cJSON *props = cJSON_GetObjectItemCaseSensitive(it, "properties");
@@ -1210,8 +1207,8 @@ static int bs_answers(bs_run *r, const cJSON *spec, sl_error *err)
                 d.v[i].line = d.v[i].col = 0;
             sc_print_error(&d.v[i]);
         }
-        rc = sl_error_set(err, SL_EINVAL, "%zu answer%s refused by the template's parameters",
-                          d.n, d.n == 1 ? "" : "s");
+        rc = sl_error_set(err, SL_EINVAL, "%zu answer%s refused by the template's parameters", d.n,
+                          d.n == 1 ? "" : "s");
         goto out;
     }
     if (rc)
@@ -1258,8 +1255,14 @@ static int bs_output(bs_run *r, const cJSON *spec, sl_error *err)
         {
             const char *title = sl_doc_str(l, "title"), *url = sl_doc_str(l, "url"),
                        *ent = sl_doc_str(l, "entityRef");
-            printf("  %s: %s\n", title ? title : (url ? url : ent ? ent : "link"),
-                   url ? url : ent ? ent : "");
+            printf("  %s: %s\n",
+                   title ? title
+                         : (url   ? url
+                            : ent ? ent
+                                  : "link"),
+                   url   ? url
+                   : ent ? ent
+                         : "");
         }
     }
     it = cJSON_GetObjectItemCaseSensitive(o, "text");
@@ -1284,7 +1287,6 @@ static int bs_run_template(const sc_run_opts *o, sl_error *err)
     sl_buf data = SL_BUF_INIT;
     const cJSON *spec, *steps, *step, *api, *kind;
     cJSON *steps_ctx;
-    size_t ndocs = 0;
     int rc, publishes = 0;
     char *slash;
 
@@ -1304,10 +1306,10 @@ static int bs_run_template(const sc_run_opts *o, sl_error *err)
                             &r.docs, err)))
         goto out;
     for (size_t i = 0; i < r.docs.n; i++)
-        if (cJSON_IsObject(r.docs.v[i]) && !strcmp(sl_doc_str(r.docs.v[i], "kind") ?: "", "Template")) {
-            if (!r.tmpl)
-                r.tmpl = r.docs.v[i];
-            ndocs++;
+        if (cJSON_IsObject(r.docs.v[i]) &&
+            !strcmp(sl_doc_str(r.docs.v[i], "kind") ?: "", "Template")) {
+            r.tmpl = r.docs.v[i];
+            break;
         }
     if (!r.tmpl) {
         rc = sl_error_setpos(err, SL_EINVAL, o->template_file, 1, 1,
@@ -1378,8 +1380,8 @@ static int bs_run_template(const sc_run_opts *o, sl_error *err)
     if ((rc = bs_answers(&r, spec, err)))
         goto out;
     {
-        const char *tname = sl_doc_str(cJSON_GetObjectItemCaseSensitive(r.tmpl, "metadata"),
-                                       "name");
+        const char *tname =
+            sl_doc_str(cJSON_GetObjectItemCaseSensitive(r.tmpl, "metadata"), "name");
         cJSON *ti = cJSON_AddObjectToObject(r.ctx, "templateInfo");
         char *ref = NULL, *base = NULL;
         char abs[4096];
@@ -1476,7 +1478,6 @@ static int bs_run_template(const sc_run_opts *o, sl_error *err)
     }
     rc = bs_output(&r, spec, err);
 out:
-    (void)ndocs;
     if (r.docs.v)
         for (size_t i = 0; i < r.docs.n; i++)
             sl_posmap_forget(r.pm, r.docs.v[i]);
@@ -1596,10 +1597,9 @@ int sl_scaffold_main(int argc, char **argv)
     o.template_arg = argv[optind];
     for (int i = optind + 1; i < argc; i++) {
         if (!strchr(argv[i], '=')) {
-            fprintf(stderr, "error: unexpected argument \"%s\" (answers are KEY=VALUE)\n",
-                    argv[i]);
-            rc = SL_EINVAL;
-            goto out_noerr;
+            rc = sl_error_set(&err, SL_EINVAL, "unexpected argument \"%s\" (answers are KEY=VALUE)",
+                              argv[i]);
+            goto out;
         }
         if (sl_strv_push(&o.sets, argv[i])) {
             rc = SL_ENOMEM;
@@ -1670,7 +1670,6 @@ out:
             sl_error_set(&err, SL_ENOMEM, "out of memory");
         sc_print_error(&err);
     }
-out_noerr:
     if (vpm && o.values)
         sl_posmap_forget(vpm, o.values);
     cJSON_Delete(o.values);

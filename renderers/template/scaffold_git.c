@@ -203,33 +203,20 @@ static int sg_signature(const sc_git_opts *o, git_signature **sig, sl_error *err
     return 0;
 }
 
-int sc_git_publish(const sc_tree *t, const char *subdir, const sc_git_opts *o, char *commit,
-                   sl_error *err)
+/* Write the entries of t below subdir as blobs and trees into repo's object
+ * database and commit them (no parent, no ref updated). */
+static int sg_build_commit(git_repository *repo, const sc_tree *t, const char *subdir,
+                           const sc_git_opts *o, git_oid *commit_id, sl_error *err)
 {
-    const char *branch = o->branch && *o->branch ? o->branch : "main";
-    char *tmp = NULL, ref[300], spec[700];
-    git_repository *repo = NULL;
+    size_t sl = subdir ? strlen(subdir) : 0, nfiles = 0;
     git_index *idx = NULL;
-    git_remote *remote = NULL;
     git_signature *sig = NULL;
     git_tree *tree = NULL;
-    git_oid tree_id, commit_id;
-    sg_auth a = {.url = o->url, .token = o->token};
-    git_remote_callbacks cb;
-    const git_remote_head **heads;
-    size_t nheads, sl = subdir ? strlen(subdir) : 0, nfiles = 0;
-    int rc;
+    git_oid tree_id;
+    int rc = 0;
 
-    commit[0] = '\0';
-    if ((rc = sg_init(err)) || (rc = sg_check_url(o->url, err)))
-        return rc;
-    snprintf(ref, sizeof(ref), "refs/heads/%s", branch);
-    if (!git_reference_is_valid_name(ref))
-        return sl_error_set(err, SL_EINVAL, "invalid branch name \"%s\"", branch);
-    if (!(tmp = sg_tmpdir()))
-        return sl_error_set(err, SL_EIO, "cannot create a temporary folder: %s", strerror(errno));
-    if (git_repository_init(&repo, tmp, 1) || git_index_new(&idx)) {
-        rc = sg_error(err, SL_EGIT, NULL, "git init");
+    if (git_index_new(&idx)) {
+        rc = sg_error(err, SL_EGIT, NULL, "index");
         goto out;
     }
     for (size_t i = 0; i < t->n; i++) {
@@ -266,10 +253,87 @@ int sc_git_publish(const sc_tree *t, const char *subdir, const sc_git_opts *o, c
     }
     if ((rc = sg_signature(o, &sig, err)))
         goto out;
-    if (git_commit_create(&commit_id, repo, ref, sig, sig, NULL,
-                          o->message && *o->message ? o->message : "initial commit", tree, 0,
-                          NULL)) {
+    if (git_commit_create(commit_id, repo, NULL, sig, sig, NULL,
+                          o->message && *o->message ? o->message : "initial commit", tree, 0, NULL))
         rc = sg_error(err, SL_EGIT, NULL, "commit");
+out:
+    git_tree_free(tree);
+    git_signature_free(sig);
+    git_index_free(idx);
+    return rc;
+}
+
+/* The local bare repository a file:// URL or a path names, or NULL (then
+ * the remote is pushed to like any other). */
+static git_repository *sg_local_bare(const char *url)
+{
+    git_repository *repo = NULL;
+    const char *path = url;
+
+    if (!strncmp(url, "file://", 7))
+        path = url + 7;
+    else if (strstr(url, "://") || strchr(url, '@'))
+        return NULL;
+    if (git_repository_open_ext(&repo, path,
+                                GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL))
+        return NULL;
+    if (!git_repository_is_bare(repo)) {
+        git_repository_free(repo);
+        return NULL;
+    }
+    return repo;
+}
+
+int sc_git_publish(const sc_tree *t, const char *subdir, const sc_git_opts *o, char *commit,
+                   sl_error *err)
+{
+    const char *branch = o->branch && *o->branch ? o->branch : "main";
+    char *tmp = NULL, ref[300], spec[700];
+    git_repository *repo = NULL;
+    git_remote *remote = NULL;
+    git_reference *existing = NULL, *created = NULL;
+    git_oid commit_id;
+    sg_auth a = {.url = o->url, .token = o->token};
+    git_remote_callbacks cb;
+    const git_remote_head **heads;
+    size_t nheads;
+    int rc;
+
+    commit[0] = '\0';
+    if ((rc = sg_init(err)) || (rc = sg_check_url(o->url, err)))
+        return rc;
+    snprintf(ref, sizeof(ref), "refs/heads/%s", branch);
+    if (!git_reference_is_valid_name(ref))
+        return sl_error_set(err, SL_EINVAL, "invalid branch name \"%s\"", branch);
+    /* A local bare repository: write the objects straight into it and
+     * create the branch only if it does not exist (what a push would do,
+     * without a temporary repository and a transport). */
+    if ((repo = sg_local_bare(o->url))) {
+        if (git_reference_lookup(&existing, repo, ref) == 0) {
+            rc = sl_error_set(err, SL_EREFUSED,
+                              "%s already has a branch %s; refusing to overwrite it", o->url,
+                              branch);
+            goto out;
+        }
+        if ((rc = sg_build_commit(repo, t, subdir, o, &commit_id, err)))
+            goto out;
+        if (git_reference_create(&created, repo, ref, &commit_id, 0, "sluice scaffold")) {
+            rc = sg_error(err, SL_EREFUSED, NULL, o->url);
+            goto out;
+        }
+        git_oid_tostr(commit, GIT_OID_HEXSZ + 1, &commit_id);
+        goto out;
+    }
+    if (!(tmp = sg_tmpdir()))
+        return sl_error_set(err, SL_EIO, "cannot create a temporary folder: %s", strerror(errno));
+    if (git_repository_init(&repo, tmp, 1)) {
+        rc = sg_error(err, SL_EGIT, NULL, "git init");
+        goto out;
+    }
+    if ((rc = sg_build_commit(repo, t, subdir, o, &commit_id, err)))
+        goto out;
+    if (git_reference_create(&created, repo, ref, &commit_id, 1, "sluice scaffold")) {
+        rc = sg_error(err, SL_EGIT, NULL, "branch");
         goto out;
     }
     /* The branch must be new on the remote: scaffolding never overwrites. */
@@ -297,10 +361,9 @@ int sc_git_publish(const sc_tree *t, const char *subdir, const sc_git_opts *o, c
         goto out;
     git_oid_tostr(commit, GIT_OID_HEXSZ + 1, &commit_id);
 out:
+    git_reference_free(existing);
+    git_reference_free(created);
     git_remote_free(remote);
-    git_tree_free(tree);
-    git_signature_free(sig);
-    git_index_free(idx);
     git_repository_free(repo);
     if (tmp) {
         sg_rmtree(tmp);
@@ -431,8 +494,7 @@ int sc_git_commit_files(const char *repo_arg, const sc_tree *files, const sc_git
         exists = lstat(path, &st) == 0;
         free(path);
         if (files->v[i].kind != SC_DIR && exists) {
-            rc = sl_error_set(err, SL_EDUP, "%s already exists in the catalog",
-                              files->v[i].path);
+            rc = sl_error_set(err, SL_EDUP, "%s already exists in the catalog", files->v[i].path);
             goto out;
         }
     }
@@ -461,8 +523,8 @@ int sc_git_commit_files(const char *repo_arg, const sc_tree *files, const sc_git
         }
     }
     if (git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL,
-                          o->message && *o->message ? o->message : "Register a component",
-                          tree, parent ? 1 : 0, (const git_commit **)&parent)) {
+                          o->message && *o->message ? o->message : "Register a component", tree,
+                          parent ? 1 : 0, (const git_commit **)&parent)) {
         rc = sg_error(err, SL_EGIT, NULL, "commit");
         goto out;
     }

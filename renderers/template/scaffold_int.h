@@ -67,8 +67,7 @@ void sc_rmtree(const char *path);
  * climb above the root, or a NUL byte is SL_ECONFINE; the message names
  * what (the source path the name was rendered from). "." segments and
  * repeated '/' are dropped. */
-int sc_path_join(const char *base, const char *rel, const char *what, sl_buf *out,
-                 sl_error *err);
+int sc_path_join(const char *base, const char *rel, const char *what, sl_buf *out, sl_error *err);
 
 /* 1 if a symlink at path (relative to a root) with this target stays inside
  * the root, 0 if it points out (absolute target or too many ".."). */
@@ -134,8 +133,8 @@ int sc_git_publish(const sc_tree *t, const char *subdir, const sc_git_opts *o, c
  * committed, pushed back to o->branch, default the remote's HEAD). Every
  * entry of files is written under the repository root (paths already
  * checked); message and author come from o (o->url is ignored). */
-int sc_git_commit_files(const char *repo, const sc_tree *files, const sc_git_opts *o,
-                        char *commit, sl_error *err);
+int sc_git_commit_files(const char *repo, const sc_tree *files, const sc_git_opts *o, char *commit,
+                        sl_error *err);
 
 /* ---- cookiecutter (cookiecutter.c) ---- */
 
@@ -144,10 +143,10 @@ typedef struct sc_run_opts {
     const char *template_dir; /* folder holding template.yaml / cookiecutter.json */
     const char *template_file;
     const char *outdir;
-    cJSON *values;   /* answers from --values (object, owned by the caller) */
+    cJSON *values;        /* answers from --values (object, owned by the caller) */
     sl_posmap *values_pm; /* positions of values' nodes (or NULL) */
     const char *values_file;
-    sl_strv sets;    /* key=value from --set, in order */
+    sl_strv sets; /* key=value from --set, in order */
     int allow_hooks;
     const char *token_file;
     const char *catalog;

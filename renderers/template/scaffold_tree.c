@@ -242,8 +242,7 @@ static int sc_skel_walk(const char *root, const char *rel, sc_tree *out, sl_erro
                                      target);
                 goto out;
             }
-            if ((rc = sc_tree_add(out, child.ptr, SC_LINK, 0777, target, (size_t)n, 1, err)) <
-                0)
+            if ((rc = sc_tree_add(out, child.ptr, SC_LINK, 0777, target, (size_t)n, 1, err)) < 0)
                 goto out;
         } else if (S_ISDIR(st.st_mode)) {
             if ((rc = sc_tree_add(out, child.ptr, SC_DIR, st.st_mode, "", 0, 1, err)) < 0)
@@ -501,8 +500,7 @@ int sc_dir_fresh(const char *dir, sl_error *err)
     int empty = 1;
 
     if (lstat(dir, &st))
-        return errno == ENOENT ? 1
-                               : sl_error_setpos(err, SL_EIO, dir, 0, 0, "%s", strerror(errno));
+        return errno == ENOENT ? 1 : sl_error_setpos(err, SL_EIO, dir, 0, 0, "%s", strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return sl_error_setpos(err, SL_EREFUSED, dir, 0, 0, "exists and is not a folder");
     if (!(d = opendir(dir)))
@@ -564,8 +562,10 @@ int sc_tree_write(const sc_tree *t, const char *dir, sl_error *err)
             chmod(p.ptr, (e->mode & 0777) | 0700);
         } else if (e->kind == SC_LINK) {
             if (!sc_link_inside(e->path, e->data)) {
-                rc = sl_error_set(err, SL_ECONFINE, "%s: symlink to \"%s\" points out of the "
-                                  "output folder; refused", e->path, e->data);
+                rc = sl_error_set(err, SL_ECONFINE,
+                                  "%s: symlink to \"%s\" points out of the "
+                                  "output folder; refused",
+                                  e->path, e->data);
                 goto out;
             }
             if (symlink(e->data, p.ptr)) {

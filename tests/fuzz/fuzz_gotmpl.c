@@ -15,7 +15,8 @@ static void must(int ok)
 }
 
 static const char ctx_json[] =
-    "{\"Type\":\"postgres\",\"Class\":\"default\",\"Id\":\"db\",\"Uid\":\"postgres.default#web.db\","
+    "{\"Type\":\"postgres\",\"Class\":\"default\",\"Id\":\"db\",\"Uid\":\"postgres.default#web."
+    "db\","
     "\"Guid\":\"3f2504e0-4f89-11d3-9a0c-0305e82c3301\",\"SourceWorkload\":\"web\","
     "\"Params\":{\"port\":\"http\",\"host\":\"example.com\",\"path\":\"/\",\"n\":3,\"f\":1.5},"
     "\"Init\":{\"randomPassword\":\"abc\"},\"State\":{\"password\":\"keep\",\"count\":2},"

@@ -1,7 +1,8 @@
 /* fuzz_kube.c: the Kubernetes API test server's parsers on arbitrary bytes:
  * the input is a server-side apply body (YAML or JSON) applied twice by two
  * managers onto a ConfigMap and a Deployment, a merge, strategic and JSON
- * patch, a fieldsV1 document, and (its first line) a label selector. The
+ * patch, a protobuf create, a fieldsV1 document, and (its first line) a
+ * label selector. The
  * server must answer every request with a Status or an object and never
  * crash or leak. */
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include "../tools/kube-server/fields.c"
 #include "../tools/kube-server/store.c"
 #include "../tools/kube-server/api.c"
+#include "../tools/kube-server/proto.c"
 
 static void must(int ok)
 {
@@ -68,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         one("PATCH", "apps", "deployments", "x", types[i], s, size, "fuzz", NULL);
     }
     one("POST", "", "configmaps", NULL, "application/json", s, size, NULL, NULL);
+    one("POST", "", "configmaps", NULL, "application/vnd.kubernetes.protobuf", s, size, NULL, NULL);
     one("PUT", "", "configmaps", "x", "application/json", s, size, NULL, NULL);
     one("GET", "", "configmaps", NULL, NULL, NULL, 0, NULL, NULL);
     if ((j = cJSON_ParseWithLength(s, size))) {

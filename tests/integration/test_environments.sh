@@ -54,7 +54,8 @@ apps:
     source: platform
     render: { module: { source: modules/environment, requests: "environments/*.yaml" } }
     target: out
-    prune: true
+    # TTL expiry deletes a whole environment at once: no share limit, a count cap
+    prune: { enabled: true, maxShare: 0, maxCount: 50 }
 Y
 S() { run env SLUICE_NOW="$NOW" "$SLUICE" "$@" -c "$T/sluice.yaml"; }
 
@@ -111,11 +112,11 @@ expect_out "4 to create" "shop-dev's objects are created again"
 expect_out "expires in 6d23h" "the ttl counts from the new commit"
 
 # prune off: the expired environment stays, and the note says so.
-sed -i 's/prune: true/prune: false/' "$T/sluice.yaml"
+sed -i 's/enabled: true/enabled: false/' "$T/sluice.yaml"
 NOW=$((T0 + 40 * DAY))
 S diff
 expect_out "prune is off for this app" "with prune off the note says the objects stay"
-sed -i 's/prune: false/prune: true/' "$T/sluice.yaml"
+sed -i 's/enabled: false/enabled: true/' "$T/sluice.yaml"
 
 # A bad tier: the module's error_message at the request's position.
 request bad-env shop qa 1d
@@ -128,5 +129,53 @@ expect_err 'The environment tier must be one of "dev", "staging" or "prod"\.' "t
 S apply
 expect_rc 2 "apply refuses to act on a failed render"
 [ -f "$T/out/_cluster/Namespace/search-prod.yaml" ] && ok "a failed render prunes nothing" || fail "a failed render pruned"
+
+# The daemon: a request whose ttl passes while nothing is committed is
+# pruned at a poll (module apps re-render at every poll; real clock here).
+make_repo live
+mkdir -p "$T/live/environments"
+cp -R "$SRC/examples/platform-config/modules" "$T/live/"
+cat >"$T/live/environments/brief.yaml" <<'Y'
+apiVersion: platform.myorg.io/v1alpha1
+kind: EnvironmentRequest
+metadata:
+  name: brief
+spec:
+  team: brief
+  tier: dev
+  ttl: 6s
+Y
+commit live "a six-second environment"
+cat >"$T/daemon.yaml" <<Y
+stateDir: $T/dstate
+daemon: { driftInterval: 1h }
+sources:
+  live: { git: "file://$T/live.git", ref: main, interval: 1s }
+targets:
+  dout: { directory: $T/dout }
+apps:
+  - name: environments
+    source: live
+    render: { module: { source: modules/environment, requests: "environments/*.yaml" } }
+    target: dout
+    selfHeal: false
+    allowEmpty: true
+    prune: { enabled: true, maxShare: 0, maxCount: 50 }
+Y
+"$SLUICE" run -c "$T/daemon.yaml" >"$T/daemon.log" 2>&1 &
+DPID=$!
+wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
+  local end=$(( $(date +%s) + $1 )); shift
+  until "$@"; do [ "$(date +%s)" -lt "$end" ] || return 1; sleep 0.2; done
+}
+ns_there() { [ -f "$T/dout/_cluster/Namespace/brief-dev.yaml" ]; }
+ns_gone() { [ ! -e "$T/dout/_cluster/Namespace/brief-dev.yaml" ]; }
+wait_for 10 ns_there && ok "daemon applies the environment" || fail "daemon did not apply: $(tail -5 "$T/daemon.log")"
+wait_for 20 ns_gone && ok "daemon prunes it once its ttl passed, without a new commit" ||
+  fail "daemon did not prune the expired environment: $(tail -5 "$T/daemon.log")"
+kill -TERM "$DPID" 2>/dev/null || true
+wait "$DPID" 2>/dev/null || true
+grep -q "environment brief (environments/brief.yaml) expired" "$T/daemon.log" && ok "daemon logs the expiry" ||
+  fail "no expiry in the daemon log: $(tail -5 "$T/daemon.log")"
 
 finish

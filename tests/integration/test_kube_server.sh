@@ -8,7 +8,10 @@ set -e
 . "$(dirname "$0")/kube_lib.sh"
 
 command -v kubectl >/dev/null || { echo "kubectl not installed"; exit 1; }
-K() { run kubectl "$@"; }
+K() { run kubectl --cache-dir "$T/kubecache" "$@"; }
+# kubectl 1.21+ hides managedFields unless asked; 1.20 always shows them
+SMF=
+kubectl get --help 2>/dev/null | grep -q -- --show-managed-fields && SMF=--show-managed-fields
 # jq-like checks with Debian's python3: pyj 'expression over d' < json
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
@@ -107,7 +110,7 @@ done
 [ "$(kube_requests '^PATCH /api.*/namespaces/.*fieldManager=kubectl.* 201$')" -eq 6 ] &&
   ok "six apply PATCHes answered 201 Created" || fail "apply PATCHes: $(grep PATCH "$KUBE_LOG")"
 
-K get configmap web-config -n shop -o json --show-managed-fields
+K get configmap web-config -n shop -o json $SMF
 expect_rc 0 "get -o json"
 cm=$OUT
 [ "$(pyj 'd["data"]["LOG_LEVEL"]' <<<"$cm")" = info ] && ok "the configmap has its data" ||
@@ -122,7 +125,7 @@ uid=$(pyj 'd["metadata"]["uid"]' <<<"$cm")
 rv=$(pyj 'd["metadata"]["resourceVersion"]' <<<"$cm")
 [ -n "$uid" ] && [ -n "$rv" ] && ok "uid and resourceVersion set" || fail "uid/rv missing"
 
-K get deployment web -n shop -o json --show-managed-fields
+K get deployment web -n shop -o json $SMF
 dep=$OUT
 [ "$(pyj 'list(d["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]["f:template"]["f:spec"]["f:containers"])' <<<"$dep")" = \
   "['k:{\"name\":\"web\"}']" ] && ok "containers are keyed by name in fieldsV1" || fail "containers key: $dep"
@@ -168,6 +171,39 @@ expect_out "+        image: nginx:1.28" "diff shows the new image"
 [ "$(grep -E '^[-+] ' <<<"$OUT" | grep -vcE 'image: nginx|generation:')" -eq 0 ] &&
   ok "image (and generation) are the only changes" || fail "diff lines: $OUT"
 
+K apply --server-side --dry-run=server -f "$T/m/app2.yaml" -o json
+expect_rc 0 "apply --dry-run=server"
+grep -q '^PATCH /api/v1/namespaces/shop/configmaps/web-config?.*dryRun=All.* 200$' "$KUBE_LOG" &&
+  ok "it sends dryRun=All" || fail "no dryRun=All PATCH in the log"
+K get configmap web-config -n shop -o jsonpath='{.data.LOG_LEVEL}'
+[ "$OUT" = info ] && ok "and changes nothing" || fail "LOG_LEVEL=$OUT after a dry run"
+
+# client-side apply (POST, strategic merge patch, last-applied annotation) and diff
+cat >"$T/m/csa.yaml" <<'Y'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: client-side, namespace: shop}
+data: {A: "1", B: "2"}
+Y
+K apply -f "$T/m/csa.yaml"
+expect_rc 0 "client-side kubectl apply creates"
+expect_out "configmap/client-side created" "kubectl says created"
+K diff -f "$T/m/csa.yaml"
+expect_rc 0 "client-side kubectl diff with nothing changed"
+sed -i 's/B: "2"/B: "3"/' "$T/m/csa.yaml"
+K diff -f "$T/m/csa.yaml"
+expect_rc 1 "client-side kubectl diff with a change"
+[ "$(grep -E '^[-+] ' <<<"$OUT" | grep -v last-applied)" = "$(printf -- '-  B: "2"\n+  B: "3"')" ] &&
+  ok "client-side diff shows the change" || fail "client-side diff: $OUT"
+K apply -f "$T/m/csa.yaml"
+expect_rc 0 "client-side kubectl apply updates"
+grep -q '^PATCH /api/v1/namespaces/shop/configmaps/client-side?.* 200$' "$KUBE_LOG" &&
+  ok "with a PATCH" || fail "no client-side PATCH"
+K get configmap client-side -n shop -o jsonpath='{.data.B}'
+[ "$OUT" = 3 ] && ok "the update is live" || fail "B=$OUT"
+K delete -f "$T/m/csa.yaml"
+expect_rc 0 "delete it"
+
 # --- conflicts -----------------------------------------------------------
 K apply --server-side --field-manager=other -f "$T/m/app2.yaml"
 expect_rc 1 "apply by another manager changing kubectl's field fails"
@@ -190,7 +226,7 @@ Y
   ok "the 409 is a Status with one cause per field" || fail "status: $(cat "$T/conflict.json")"
 K apply --server-side --field-manager=other --force-conflicts -f "$T/m/app2.yaml"
 expect_rc 0 "--force-conflicts takes over"
-K get configmap web-config -n shop -o json --show-managed-fields
+K get configmap web-config -n shop -o json $SMF
 [ "$(pyj 'd["data"]["LOG_LEVEL"]' <<<"$OUT")" = debug ] && ok "forced value is live" || fail "$OUT"
 [ "$(pyj 'sorted((m["manager"], sorted(m["fieldsV1"].get("f:data", {}))) for m in d["metadata"]["managedFields"])' <<<"$OUT")" = \
   "[('kubectl', ['f:FEATURE_X']), ('other', ['f:FEATURE_X', 'f:LOG_LEVEL'])]" ] &&
@@ -204,6 +240,9 @@ sel 'app in (web,db)';       [ "$OUT" = "db-config web-config" ] && ok "-l in" |
 sel 'app notin (web)';       [ "$OUT" = db-config ] && ok "-l notin" || fail "-l notin: $OUT"
 sel tier;                    [ "$OUT" = web-config ] && ok "-l exists" || fail "-l exists: $OUT"
 sel '!tier';                 [ "$OUT" = db-config ] && ok "-l !exists" || fail "-l !exists: $OUT"
+K get all -n shop -o name
+[ "$(sort <<<"$OUT" | tr '\n' ' ')" = "deployment.apps/web service/web " ] &&
+  ok "kubectl get all (the all category)" || fail "get all: $OUT $ERR"
 K get configmaps -n shop --field-selector metadata.name=db-config -o name
 [ "$OUT" = configmap/db-config ] && ok "--field-selector metadata.name" || fail "field selector: $OUT"
 K get configmaps -n shop -l 'app in (web'
@@ -221,6 +260,22 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: orphan, namespace: now
 K apply --server-side -f "$T/m/orphan.yaml"
 expect_rc 1 "apply in a missing namespace"
 expect_err 'namespaces "nowhere" not found' "404 names the namespace"
+
+# kubectl's typed commands send protobuf: the kinds they create most are understood
+K create namespace typed
+expect_rc 0 "kubectl create namespace (protobuf)"
+K create configmap typed-cm -n typed --from-literal=k=v
+expect_rc 0 "kubectl create configmap (protobuf)"
+K create secret generic typed-secret -n typed --from-literal=pw=s3cret
+expect_rc 0 "kubectl create secret generic (protobuf)"
+K get configmap typed-cm -n typed -o jsonpath='{.data.k}'
+[ "$OUT" = v ] && ok "the protobuf configmap's data" || fail "typed-cm: $OUT $ERR"
+K get secret typed-secret -n typed -o jsonpath='{.data.pw}'
+[ "$OUT" = "$(printf s3cret | base64)" ] && ok "the protobuf secret's data" || fail "typed-secret: $OUT"
+K create deployment typed-d -n typed --image=nginx
+expect_rc 1 "kubectl create deployment (protobuf) is refused"
+expect_err "understood for v1 Namespace, ConfigMap, Secret and ServiceAccount only" \
+  "with a message that says what is understood"
 
 # --- dryRun=All and merge patch ---------------------------------------------
 api() { curl -s --cacert "$KUBE_CA" -H "Authorization: Bearer $KUBE_TOKEN" -o "$T/api.json" -w '%{http_code}' "$@"; }

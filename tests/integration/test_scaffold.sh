@@ -293,6 +293,35 @@ expect_rc 2 "count below its minimum"
 expect_err "parameters.count: .*minimum" "minimum names the field"
 [ ! -e "$T/bsf3" ] && ok "nothing written (minimum)" || fail "written on a refused answer"
 
+# ---- real HTTP on loopback: git http-backend behind token auth ----
+mkdir -p "$T/http"
+git init -q --bare -b main "$T/http/svc.git"
+git clone -q --bare "$T/catalog" "$T/http/catalog.git"
+for r in svc catalog; do git -C "$T/http/$r.git" config http.receivepack true; done
+printf 'h77p-t0ken\n' >"$T/http-token"
+python3 "$SRC/tests/scaffold/git_http_server.py" "$T/http" "$T/http-token" "$T/http-port" 2>"$T/http.log" &
+SRV=$!
+trap 'kill $SRV 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+for _ in $(seq 100); do [ -s "$T/http-port" ] && break; sleep 0.1; done
+H="http://127.0.0.1:$(cat "$T/http-port")"
+run "$SLUICE" scaffold "$TPL" -q --set name=http-service --set owner=team-checkout \
+  --set remoteUrl="$H/svc.git" --catalog "$H/catalog.git" --token-file "$T/http-token"
+expect_rc 0 "publish:git and catalog:register over HTTP with a token"
+[ "$(git --git-dir="$T/http/svc.git" show main:catalog-info.yaml | grep -c 'name: http-service')" = 1 ] &&
+  ok "HTTP: the service was pushed" || fail "HTTP: nothing pushed"
+git --git-dir="$T/http/catalog.git" show main:services/http-service/k8s/deployment.yaml >/dev/null 2>&1 &&
+  ok "HTTP: the catalog was cloned, committed and pushed" || fail "HTTP: catalog not updated"
+expect_no "h77p-t0ken" "HTTP: the token is not printed"
+grep -q '" 401 ' "$T/http.log" && grep -q 'POST /svc.git/git-receive-pack HTTP/1.1" 200' "$T/http.log" &&
+  ok "HTTP: the server asked for credentials and accepted the token" || { fail "HTTP server log"; cat "$T/http.log"; }
+git init -q --bare -b main "$T/http/svc2.git" && git -C "$T/http/svc2.git" config http.receivepack true
+printf 'wrong\n' >"$T/wrong-token"
+run "$SLUICE" scaffold "$TPL" -q --set name=http-service --set owner=team-checkout \
+  --set remoteUrl="$H/svc2.git" --catalog "$H/catalog.git" --token-file "$T/wrong-token"
+expect_rc 2 "a wrong token is refused"
+expect_err "authentication failed" "says authentication failed"
+[ -z "$(git --git-dir="$T/http/svc2.git" for-each-ref)" ] && ok "wrong token: remote unchanged" || fail "wrong token pushed"
+
 # ---- cookiecutter: byte-identical to Debian's cookiecutter ----
 run cookiecutter --no-input -o "$T/cc-ref" "$CCT"
 expect_rc 0 "cookiecutter renders the example skeleton"
@@ -325,6 +354,24 @@ run cookiecutter --no-input --config-file "$T/ccrc.yaml" -o "$T/ccf-ref3" "$CCF"
 printf 'project_name: from-values\nlicense: BSD-3-Clause\n' >"$T/ccv.yaml"
 run "$SLUICE" scaffold "$CCF" -o "$T/ccf-sl3" --values "$T/ccv.yaml"
 if diff -r "$T/ccf-ref3" "$T/ccf-sl3"; then ok "--values is cookiecutter's default_context"; else fail "--values differs from default_context"; fi
+
+# cookiecutter bad input: positioned errors, nothing written
+mkdir -p "$T/ccb/{{cookiecutter.name}}"
+printf '{\n  "name": "ok",\n  "image": "x/{{ cookiecutter.nope }}"\n}\n' >"$T/ccb/cookiecutter.json"
+echo hi >"$T/ccb/{{cookiecutter.name}}/a.txt"
+run "$SLUICE" scaffold "$T/ccb" -o "$T/ccb-out"
+expect_rc 2 "cookiecutter: undefined variable in cookiecutter.json"
+expect_err "cookiecutter.json:3:18: .*cookiecutter.nope" "positioned in cookiecutter.json"
+printf '{"name": "ok"}\n' >"$T/ccb/cookiecutter.json"
+printf 'line1\n{{ cookiecutter.name | nosuch }}\n' >"$T/ccb/{{cookiecutter.name}}/a.txt"
+run "$SLUICE" scaffold "$T/ccb" -o "$T/ccb-out"
+expect_rc 2 "cookiecutter: unknown filter"
+expect_err "a.txt:2:[0-9]+: .*nosuch" "unknown filter positioned"
+printf 'line1\n{%% if cookiecutter.name %%}\n' >"$T/ccb/{{cookiecutter.name}}/a.txt"
+run "$SLUICE" scaffold "$T/ccb" -o "$T/ccb-out"
+expect_rc 2 "cookiecutter: unclosed block"
+expect_err "a.txt:[0-9]+:[0-9]+: .*(never closed|endif)" "unclosed block positioned"
+[ ! -e "$T/ccb-out" ] && ok "cookiecutter bad input: nothing written" || fail "cookiecutter bad input wrote something"
 
 # cookiecutter path escape: nothing written
 mkdir -p "$T/cce/{{cookiecutter.name}}"

@@ -107,11 +107,11 @@ good=$(git -C "$T/catalog" rev-parse HEAD)
 "$SLUICE" run -c "$T/sluice.yaml" >"$T/daemon.log" 2>&1 &
 DPID=$!
 trap 'kill "$DPID" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
-for _ in $(seq 100); do grep -q "first reconcile" "$T/daemon.log" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "first reconcile" "$T/daemon.log" && break; sleep 0.1; done
 flip() { # flip: push a broken workload, wait for its failure, force main back to the good commit
   sed -i 's/^apiVersion: score.dev\/v1b1/apiVersion: score.dev\/v9/' "$T/catalog/services/api/score.yaml"
   commit catalog "broken workload"
-  for _ in $(seq 100); do [ "$(grep -c "apiVersion" "$T/daemon.log")" -ge "$1" ] && break; sleep 0.1; done
+  for _ in $(seq 300); do [ "$(grep -c "apiVersion" "$T/daemon.log")" -ge "$1" ] && break; sleep 0.1; done
   git -C "$T/catalog" reset -q --hard "$good"
   git -C "$T/catalog" push -q -f origin main
 }
@@ -120,7 +120,7 @@ sleep 3
 mtime=$(stat -c %Y.%N "$T/state/score/apps/api.json" 2>/dev/null)
 rm -f "$T/state/score/apps/api.json"
 flip 2
-for _ in $(seq 50); do [ -s "$T/state/score/apps/api.json" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$T/state/score/apps/api.json" ] && break; sleep 0.1; done
 if [ -s "$T/state/score/apps/api.json" ]; then ok "daemon: a changed provisioner state makes the same revision a new input"
 else fail "daemon skipped the reconcile after the state changed"; tail -20 "$T/daemon.log"; fi
 kill "$DPID" 2>/dev/null || true

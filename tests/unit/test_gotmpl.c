@@ -72,7 +72,8 @@ static void test_text_and_actions(void)
     R("{{ .missing.deeper }}", "{}", "<no value>");
     R("{{ .n }}", "{\"n\":null}", "<no value>");
     R("{{ .x }}", NULL, "<no value>");
-    R("{{ 1.5 }} {{ 1e6 }} {{ 100000.0 }} {{ 0.00001 }} {{ 0x1F }} {{ 0o17 }} {{ 1_000 }} {{ 'a' }}",
+    R("{{ 1.5 }} {{ 1e6 }} {{ 100000.0 }} {{ 0.00001 }} {{ 0x1F }} {{ 0o17 }} {{ 1_000 }} {{ 'a' "
+      "}}",
       NULL, "1.5 1e+06 100000 1e-05 31 15 1000 97");
     R("{{ true }} {{ false }} {{ \"q\\t\\\"x\\u00e9\" }} {{ `raw\\n` }}", NULL,
       "true false q\t\"x\xc3\xa9 raw\\n");
@@ -151,9 +152,11 @@ static void test_pipelines_and_builtins(void)
     R("{{ and 1 0 2 }} {{ and 1 2 }} {{ or 0 \"\" }} {{ or 0 \"x\" 1 }} {{ not 0 }}", NULL,
       "0 2  x true");
     R("{{ and .a .a.b }}", "{}", "<no value>");
-    R("{{ eq 1 1 }} {{ eq \"a\" \"b\" \"a\" }} {{ ne 1 2 }} {{ eq .x nil }} {{ eq .missing \"s\" }}",
+    R("{{ eq 1 1 }} {{ eq \"a\" \"b\" \"a\" }} {{ ne 1 2 }} {{ eq .x nil }} {{ eq .missing \"s\" "
+      "}}",
       "{\"x\":null}", "true true true true false");
-    R("{{ lt 1 2 }} {{ le 2 2 }} {{ gt \"b\" \"a\" }} {{ ge 1.5 2.5 }}", NULL, "true true true false");
+    R("{{ lt 1 2 }} {{ le 2 2 }} {{ gt \"b\" \"a\" }} {{ ge 1.5 2.5 }}", NULL,
+      "true true true false");
     R("{{ html \"<a href='x'>&\\\"\" }}", NULL, "&lt;a href=&#39;x&#39;&gt;&amp;&#34;");
     R("{{ js \"it's <b>\\\"x\\\"=\" }}", NULL, "it\\'s \\u003Cb\\u003E\\\"x\\\"\\u003D");
     R("{{ urlquery \"a b&c=d/é\" }}", NULL, "a+b%26c%3Dd%2F%C3%A9");
@@ -168,8 +171,8 @@ static void test_printf(void)
 {
     R("{{ printf \"%d|%5d|%-5d|%05d|%x|%X|%o|%b\" 42 42 42 42 255 255 8 5 }}", NULL,
       "42|   42|42   |00042|ff|FF|10|101");
-    R("{{ printf \"%s|%q|%v|%10s|%-4s|%.2s\" \"a\" \"b\\n\" \"c\" \"right\" \"l\" \"trunc\" }}", NULL,
-      "a|\"b\\n\"|c|     right|l   |tr");
+    R("{{ printf \"%s|%q|%v|%10s|%-4s|%.2s\" \"a\" \"b\\n\" \"c\" \"right\" \"l\" \"trunc\" }}",
+      NULL, "a|\"b\\n\"|c|     right|l   |tr");
     R("{{ printf \"%t %v %v\" true .m .l }}", "{\"m\":{\"b\":[1,2],\"a\":\"x\"},\"l\":[{\"k\":1}]}",
       "true map[a:x b:[1 2]] [map[k:1]]");
     R("{{ printf \"%f|%.2f|%8.3f|%e|%g|%v\" 3.14159 3.14159 3.14159 1234.5678 0.000012 2.0 }}",
@@ -214,6 +217,17 @@ static void test_errors_with_position(void)
     RERR("{{ nil }}", NULL, "nil is not a command");
     RERR("{{ upper 1 2 }}", NULL, "wrong number of args for upper: want 1 got 2");
     RERR("{{ upper 5 }}", NULL, "wrong type for value; expected string; got int");
+    /* a block scalar: later lines keep the file's indentation */
+    {
+        sl_gotmpl *t = NULL;
+        const char *src = "a: 1\nb: {{ nope }}\n";
+        SL_CHECK_INT(sl_gotmpl_parse_ex("p.yaml", 7, 5, 4, src, strlen(src), &t, &g_err),
+                     SL_EINVAL);
+        SL_CHECK_INT(g_err.line, 8);
+        SL_CHECK_INT(g_err.col, 11);
+        SL_CHECK(t == NULL);
+    }
+    R("{{ -9223372036854775807 }} {{ 0 }} {{ -1 }}", NULL, "-9223372036854775807 0 -1");
     /* exec errors carry the action position inside the YAML file */
     SL_CHECK_STR(render_at("a: 1\nb: {{ fail \"boom\" }}", "{}", 20, 5),
                  "ERR: template.yaml:21:7: template: executing \"template.yaml\" at "
@@ -239,13 +253,15 @@ static void test_sprig_strings(void)
       NULL, "abc hel lo hi");
     R("{{ abbrev 5 \"hello world\" }} {{ abbrev 20 \"short\" }} {{ initials \"Ada Byron king\" }}",
       NULL, "he... short ABk");
-    R("{{ contains \"ell\" \"hello\" }} {{ hasPrefix \"he\" \"hello\" }} {{ hasSuffix \"x\" \"hello\" }}",
+    R("{{ contains \"ell\" \"hello\" }} {{ hasPrefix \"he\" \"hello\" }} {{ hasSuffix \"x\" "
+      "\"hello\" }}",
       NULL, "true true false");
     R("{{ quote \"a\\\"b\" 5 }} {{ squote \"x\" }} {{ .p | quote }} {{ quote .missing }}|",
       "{\"p\":5432}", "\"a\\\"b\" \"5\" 'x' \"5432\" |");
     R("{{ cat \"a\" 1 .missing \"b\" }}", "{}", "a 1 b");
     R("{{ indent 2 \"a\\nb\" }}|{{ nindent 4 \"x\" }}", NULL, "  a\n  b|\n    x");
-    R("{{ replace \"-\" \"_\" \"a-b-c\" }} {{ plural \"one\" \"many\" 1 }} {{ plural \"one\" \"many\" 2 }}",
+    R("{{ replace \"-\" \"_\" \"a-b-c\" }} {{ plural \"one\" \"many\" 1 }} {{ plural \"one\" "
+      "\"many\" 2 }}",
       NULL, "a_b_c one many");
     R("{{ snakecase \"FirstName\" }} {{ snakecase \"HTTPServer\" }} {{ kebabcase \"fooBar baz\" }} "
       "{{ camelcase \"http_server\" }}",
@@ -253,11 +269,19 @@ static void test_sprig_strings(void)
     R("{{ wrap 5 \"aaa bbb ccc\" }}", NULL, "aaa\nbbb\nccc");
     R("{{ splitList \",\" \"a,b,,c\" }} {{ (split \"$\" \"foo$bar\")._1 }} {{ join \"-\" .l }}",
       "{\"l\":[\"x\",1,true]}", "[a b  c] bar x-1-true");
-    R("{{ toString 5 }}{{ toString 1.5 }}{{ toString .l }} {{ toStrings .l }} {{ printf \"%T\" (toString 5) }}",
+    R("{{ toString 5 }}{{ toString 1.5 }}{{ toString .l }} {{ toStrings .l }} {{ printf \"%T\" "
+      "(toString 5) }}",
       "{\"l\":[1,\"a\"]}", "51.5[1 a] [1 a] string");
     RERR("{{ repeat \"x\" \"y\" }}", NULL, "wrong type for value; expected int; got string");
+    R("{{ repeat 2.0 \"ab\" }}", NULL, "abab");
+    RERR("{{ repeat 2.5 \"ab\" }}", NULL, "wrong type for value; expected int; got float64");
+    RERR("{{ repeat 1000 (repeat 100000 \"x\") }}", NULL,
+         "error calling repeat: repeat: result larger than 64 MiB");
+    RERR("{{ $s := repeat 60000000 \"x\" }}{{ print $s $s }}", NULL,
+         "error calling print: result larger than 64 MiB");
     RERR("{{ substr 9 10 \"abc\" }}", NULL, "error calling substr: slice bounds out of range");
-    RERR("{{ trim 5 }}", NULL, "error calling trim: wrong type for value; expected string; got int");
+    RERR("{{ trim 5 }}", NULL,
+         "error calling trim: wrong type for value; expected string; got int");
 }
 
 static void test_sprig_random(void)
@@ -295,7 +319,8 @@ static void test_sprig_regex(void)
     R("{{ regexMatch \"^[a-z]+[0-9]$\" \"abc1\" }} {{ regexMatch \"\\\\d+\" \"x\" }} "
       "{{ regexMatch \"(\" \"x\" }}",
       NULL, "true false false");
-    R("{{ regexFindAll \"[0-9]+\" \"a1b22c333\" -1 }} {{ regexFindAll \"[0-9]+\" \"a1b22c333\" 2 }}",
+    R("{{ regexFindAll \"[0-9]+\" \"a1b22c333\" -1 }} {{ regexFindAll \"[0-9]+\" \"a1b22c333\" 2 "
+      "}}",
       NULL, "[1 22 333] [1 22]");
     R("{{ regexFind \"b+\" \"abbbc\" }}|{{ regexFind \"z\" \"abc\" }}|", NULL, "bbb||");
     R("{{ regexReplaceAll \"a(x*)b\" \"-ab-axxb-\" \"${1}W\" }} "
@@ -305,7 +330,17 @@ static void test_sprig_regex(void)
       "{{ regexSplit \"\\\\s\" \"a b\" -1 }}",
       NULL, "[pi a] [pizza] [a b]");
     R("{{ mustRegexMatch \"(?i)^ABC$\" \"abc\" }}", NULL, "true");
-    RERR("{{ mustRegexMatch \"(\" \"x\" }}", NULL, "error calling mustRegexMatch: regexp: Compile(()");
+    /* RE2 syntax: classes, non-greedy, named groups, $ only at the end */
+    R("{{ regexFind \"a.*?b\" \"aXbYb\" }} {{ regexReplaceAll \"(?P<k>\\\\w+)=(\\\\d+)\" \"a=1 "
+      "b=22\" \"${k}:$2\" }} "
+      "{{ regexMatch \"^x$\" \"x\\n\" }} {{ regexFindAll \"\\\\bw\\\\w*\" \"wax two wow\" -1 }}",
+      NULL, "aXb a:1 b:22 false [wax wow]");
+    /* Go's rules for empty matches */
+    R("{{ regexFindAll \"a*\" \"baaab\" -1 }} {{ regexReplaceAll \"a*\" \"baaab\" \"-\" }} "
+      "{{ regexSplit \"\" \"abc\" -1 }} {{ regexSplit \",\" \"\" -1 | len }}",
+      NULL, "[ aaa ] -b-b- [a b c] 1");
+    RERR("{{ mustRegexMatch \"(\" \"x\" }}", NULL,
+         "error calling mustRegexMatch: regexp: Compile(()");
     RERR("{{ regexFindAll \"[\" \"x\" 1 }}", NULL, "error calling regexFindAll: regexp");
 }
 
@@ -344,34 +379,39 @@ static void test_sprig_dicts(void)
       NULL, "[1 3] [a] [1]");
     R("{{ pick . \"a\" \"c\" }} {{ omit . \"a\" }}", "{\"a\":1,\"b\":2,\"c\":3}",
       "map[a:1 c:3] map[b:2 c:3]");
-    R("{{ $d := dict \"a\" 1 \"n\" (dict \"x\" 1) }}{{ merge $d (dict \"a\" 2 \"b\" 3 \"n\" (dict \"y\" 2)) }}",
+    R("{{ $d := dict \"a\" 1 \"n\" (dict \"x\" 1) }}{{ merge $d (dict \"a\" 2 \"b\" 3 \"n\" (dict "
+      "\"y\" 2)) }}",
       NULL, "map[a:1 b:3 n:map[x:1 y:2]]");
-    R("{{ $d := dict \"a\" 1 }}{{ mergeOverwrite $d (dict \"a\" 2 \"b\" 3) }}", NULL, "map[a:2 b:3]");
+    R("{{ $d := dict \"a\" 1 }}{{ mergeOverwrite $d (dict \"a\" 2 \"b\" 3) }}", NULL,
+      "map[a:2 b:3]");
     R("{{ $c := deepCopy . }}{{ $_ := set $c \"z\" 1 }}{{ $c }} {{ . }}", "{\"a\":{\"b\":1}}",
       "map[a:map[b:1] z:1] map[a:map[b:1]]");
-    R("{{ dig \"a\" \"b\" \"def\" . }} {{ dig \"a\" \"x\" \"def\" . }} {{ dig \"q\" \"d\" .State }}",
+    R("{{ dig \"a\" \"b\" \"def\" . }} {{ dig \"a\" \"x\" \"def\" . }} {{ dig \"q\" \"d\" .State "
+      "}}",
       "{\"a\":{\"b\":\"found\"},\"State\":{}}", "found def d");
     R("{{ dict \"odd\" }}", NULL, "map[odd:]");
     /* a map that holds itself (Go would overflow its stack) */
-    RERR("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"x\" $d }}{{ $_ := set $d \"y\" $d }}{{ $d }}", NULL,
-         "nested deeper than 200 levels");
+    RERR("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"x\" $d }}{{ $_ := set $d \"y\" $d }}{{ $d }}",
+         NULL, "nested deeper than 200 levels");
     RERR("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"x\" $d }}{{ deepCopy $d }}", NULL,
          "error calling deepCopy: value nested too deep or too large (cyclic?)");
     R("{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"x\" $d }}{{ toJson $d }}|", NULL, "|");
-    RERR("{{ set . \"k\" 1 }}", "{}", "error calling set: set: cannot modify the template's input data");
+    RERR("{{ set . \"k\" 1 }}", "{}",
+         "error calling set: set: cannot modify the template's input data");
     RERR("{{ get 1 \"a\" }}", NULL, "expected map[string]interface {}; got int");
 }
 
 static void test_sprig_defaults(void)
 {
-    R("{{ default \"d\" .x }} {{ default \"d\" \"\" }} {{ default \"d\" \"set\" }} {{ .missing | default 5 }} "
+    R("{{ default \"d\" .x }} {{ default \"d\" \"\" }} {{ default \"d\" \"set\" }} {{ .missing | "
+      "default 5 }} "
       "{{ default 0 .State.n | add 1 }}",
       "{\"x\":null,\"State\":{}}", "d d set 5 1");
     R("{{ empty 0 }} {{ empty \"\" }} {{ empty .m }} {{ empty (list 1) }} {{ empty false }}",
       "{\"m\":{}}", "true true true false true");
     R("{{ coalesce 0 \"\" \"first\" \"second\" }} {{ coalesce 0 }}", NULL, "first <no value>");
-    R("{{ ternary \"y\" \"n\" true }} {{ true | ternary \"y\" \"n\" }} {{ false | ternary 1 2 }}", NULL,
-      "y y 2");
+    R("{{ ternary \"y\" \"n\" true }} {{ true | ternary \"y\" \"n\" }} {{ false | ternary 1 2 }}",
+      NULL, "y y 2");
     R("{{ all 1 \"a\" }} {{ all 1 0 }} {{ any 0 \"\" }} {{ any 0 1 }}", NULL,
       "true false false true");
     R("{{ required \"need x\" .x }}", "{\"x\":\"ok\"}", "ok");
@@ -402,8 +442,8 @@ static void test_sprig_conversions(void)
 
 static void test_sprig_encoding_crypto(void)
 {
-    R("{{ b64enc \"hello\" }} {{ b64dec \"aGVsbG8=\" }} {{ b64enc \"\" }}|{{ b64dec \"!!\" }}", NULL,
-      "aGVsbG8= hello |illegal base64 data at input byte 0");
+    R("{{ b64enc \"hello\" }} {{ b64dec \"aGVsbG8=\" }} {{ b64enc \"\" }}|{{ b64dec \"!!\" }}",
+      NULL, "aGVsbG8= hello |illegal base64 data at input byte 0");
     R("{{ b32enc \"hello\" }} {{ b32dec \"NBSWY3DP\" }} {{ b32enc \"a\" }}", NULL,
       "NBSWY3DP hello ME======");
     R("{{ sha1sum \"abc\" }}", NULL, "a9993e364706816aba3e25717850c26c9cd0d89d");
@@ -420,8 +460,9 @@ static void test_sprig_math_dates(void)
     R("{{ add 1 2 3 }} {{ add1 5 }} {{ sub 5 7 }} {{ div 7 2 }} {{ mod 7 3 }} {{ mul 2 3 4 }} "
       "{{ max 1 9 3 }} {{ min 4 2 8 }} {{ add \"2\" 1.9 }}",
       NULL, "6 6 -2 3 1 24 9 2 3");
-    R("{{ floor 1.7 }} {{ ceil 1.2 }} {{ round 3.14159 2 }} {{ round 2.5 0 }}", NULL,
-      "1 2 3.14 3");
+    R("{{ floor 1.7 }} {{ ceil 1.2 }} {{ round 3.14159 2 }} {{ round 2.5 0 }} {{ round -2.5 0 }} "
+      "{{ round 2.45 1 0.4 }}",
+      NULL, "1 2 3.14 3 -3 2.5");
     R("{{ date \"2006-01-02 15:04\" 0 }} {{ date \"Jan 2, 2006\" 86400 }}", NULL,
       "1970-01-01 00:00 Jan 2, 1970");
     R("{{ now | date \"2006\" | len }}", NULL, "4");
@@ -434,10 +475,12 @@ static void test_sprig_math_dates(void)
  * encodeSecretRef, b64enc, index and fail). */
 static void test_provisioner_shapes(void)
 {
-    const char *data = "{\"Guid\":\"3F2504E0-4F89\",\"SourceWorkload\":\"orders\",\"Uid\":\"postgres.default#orders.db\","
+    const char *data = "{\"Guid\":\"3F2504E0-4F89\",\"SourceWorkload\":\"orders\",\"Uid\":"
+                       "\"postgres.default#orders.db\","
                        "\"Params\":{\"port\":\"web\"},\"Init\":{\"randomPassword\":\"pw1\"},"
                        "\"State\":{\"password\":\"keep\"},\"Shared\":{},"
-                       "\"WorkloadServices\":{\"orders\":{\"ServiceName\":\"orders\",\"Ports\":{\"web\":{\"TargetPort\":8080}}}}}";
+                       "\"WorkloadServices\":{\"orders\":{\"ServiceName\":\"orders\",\"Ports\":{"
+                       "\"web\":{\"TargetPort\":8080}}}}}";
     R("service: pg-{{ .SourceWorkload }}-{{ substr 0 8 .Guid | lower }}\n"
       "password: {{ dig \"password\" .Init.randomPassword .State | quote }}\n"
       "counter: {{ default 0 .State.counter | add 1 }}\n",
@@ -450,9 +493,24 @@ static void test_provisioner_shapes(void)
     RERR("{{ $p := index (index .WorkloadServices .SourceWorkload).Ports \"nope\" }}"
          "{{ if not $p }}{{ fail \"params.port is not a named service port\" }}{{ end }}",
          data, "error calling fail: params.port is not a named service port");
+    /* community provisioner idioms: last of splitList, a short-circuit or
+     * over a missing workload, ranging over a map of ports, ne on a
+     * missing key */
+    R("name: {{ splitList \".\" \"svc.orders\" | last }}", data, "name: orders");
+    RERR("{{ $w := index .WorkloadServices \"nope\" }}"
+         "{{ if or (not $w) (not $w.ServiceName) }}{{ fail \"unknown workload\" }}{{ end }}",
+         data, "error calling fail: unknown workload");
+    R("{{- range $k, $port := (index .WorkloadServices .SourceWorkload).Ports }}\n"
+      "- port: {{ $port.TargetPort }} # {{ $k }}\n{{- end }}",
+      data, "\n- port: 8080 # web");
+    R("{{ if ne .Namespace \"\" }}namespace: {{ .Namespace }}{{ end }}", data,
+      "namespace: <no value>");
     R("password: {{ encodeSecretRef (printf \"secret-%s\" .SourceWorkload) \"password\" }}\n"
       "data: {{ .State.password | b64enc }}",
-      data, "password: \xf0\x9f\x94\x90\xf0\x9f\x92\xacsecret-orders_password\xf0\x9f\x92\xac\xf0\x9f\x94\x90\ndata: a2VlcA==");
+      data,
+      "password: "
+      "\xf0\x9f\x94\x90\xf0\x9f\x92\xacsecret-orders_"
+      "password\xf0\x9f\x92\xac\xf0\x9f\x94\x90\ndata: a2VlcA==");
 }
 
 /* The renderer's budget: 1,000 workloads x 3 resources through the stages
@@ -468,10 +526,12 @@ static void test_exec_throughput(void)
         "username: {{ dig \"username\" .Init.randomUsername .State | quote }}\n"
         "password: {{ dig \"password\" .Init.randomPassword .State | quote }}\n",
         "host: {{ .State.service }}\nport: 5432\nname: {{ .State.database }}\n"
-        "username: {{ .State.username }}\npassword: {{ encodeSecretRef .State.service \"password\" }}\n",
+        "username: {{ .State.username }}\npassword: {{ encodeSecretRef .State.service \"password\" "
+        "}}\n",
         "- apiVersion: v1\n  kind: Secret\n  metadata:\n    name: {{ .State.service }}\n"
         "    annotations:\n      k8s.score.dev/source-workload: {{ .SourceWorkload }}\n"
-        "      k8s.score.dev/resource-uid: {{ .Uid }}\n      k8s.score.dev/resource-guid: {{ .Guid }}\n"
+        "      k8s.score.dev/resource-uid: {{ .Uid }}\n      k8s.score.dev/resource-guid: {{ .Guid "
+        "}}\n"
         "    labels:\n      app.kubernetes.io/managed-by: score-k8s\n"
         "      app.kubernetes.io/name: {{ .State.service }}\n"
         "      app.kubernetes.io/instance: {{ .State.service }}\n"
@@ -489,11 +549,13 @@ static void test_exec_throughput(void)
     sl_error err;
     sl_buf out = SL_BUF_INIT;
     struct timespec a, b;
-    cJSON *data = cJSON_Parse(
-        "{\"SourceWorkload\":\"orders\",\"Guid\":\"3F2504E0-4F89-11D3\",\"Uid\":\"postgres.default#orders.db\","
-        "\"Params\":{\"a\":1,\"b\":\"x\"},\"Init\":{\"randomDatabase\":\"db-x\",\"randomUsername\":\"u\","
-        "\"randomPassword\":\"p\"},\"State\":{\"service\":\"pg-orders-3f2504e0\",\"database\":\"d\","
-        "\"username\":\"u\",\"password\":\"p\"}}");
+    cJSON *data = cJSON_Parse("{\"SourceWorkload\":\"orders\",\"Guid\":\"3F2504E0-4F89-11D3\","
+                              "\"Uid\":\"postgres.default#orders.db\","
+                              "\"Params\":{\"a\":1,\"b\":\"x\"},\"Init\":{\"randomDatabase\":\"db-"
+                              "x\",\"randomUsername\":\"u\","
+                              "\"randomPassword\":\"p\"},\"State\":{\"service\":\"pg-orders-"
+                              "3f2504e0\",\"database\":\"d\","
+                              "\"username\":\"u\",\"password\":\"p\"}}");
     int rc = 0;
 
     for (int i = 0; i < NST; i++)
@@ -549,14 +611,16 @@ static void test_default_provisioners(void)
         if (!uri || strncmp(uri, "template://", 11))
             continue;
         cJSON *ctx = cJSON_Parse(
-            "{\"Type\":\"t\",\"Class\":\"default\",\"Id\":\"orders.db\",\"Uid\":\"t.default#orders.db\","
+            "{\"Type\":\"t\",\"Class\":\"default\",\"Id\":\"orders.db\",\"Uid\":\"t.default#orders."
+            "db\","
             "\"Guid\":\"3F2504E0-4F89-11D3-9A0C-0305E82C3301\",\"SourceWorkload\":\"orders\","
             "\"Params\":{\"workload\":\"orders\",\"port\":\"web\",\"host\":\"orders.example.com\","
             "\"path\":\"/api\"},\"Metadata\":{\"name\":\"orders\"},"
             "\"WorkloadServices\":{\"orders\":{\"ServiceName\":\"orders\",\"Ports\":{\"web\":"
             "{\"Name\":\"web\",\"Port\":80,\"TargetPort\":8080}}}},"
             "\"Init\":{},\"State\":{},\"Shared\":{}}");
-        cJSON_ReplaceItemInObjectCaseSensitive(ctx, "Type", cJSON_CreateString(sl_doc_str(p, "type")));
+        cJSON_ReplaceItemInObjectCaseSensitive(ctx, "Type",
+                                               cJSON_CreateString(sl_doc_str(p, "type")));
         for (size_t s = 0; s < sizeof(stages) / sizeof(stages[0]); s++) {
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(p, stages[s]);
             sl_gotmpl *t = NULL;
@@ -572,10 +636,12 @@ static void test_default_provisioners(void)
             if (!rc)
                 rc = sl_gotmpl_exec(t, ctx, &out, &err);
             if (rc)
-                fprintf(stderr, "%s %s: %s\n", uri, stages[s], sl_error_format(&err, eb, sizeof(eb)));
+                fprintf(stderr, "%s %s: %s\n", uri, stages[s],
+                        sl_error_format(&err, eb, sizeof(eb)));
             SL_CHECK_INT(rc, 0);
             if (!rc) {
-                rc = sl_yaml_parse("stage.yaml", out.ptr ? out.ptr : "", out.len, NULL, NULL, &res, &err);
+                rc = sl_yaml_parse("stage.yaml", out.ptr ? out.ptr : "", out.len, NULL, NULL, &res,
+                                   &err);
                 if (rc)
                     fprintf(stderr, "%s %s: output is not YAML: %s\n%s\n", uri, stages[s],
                             sl_error_format(&err, eb, sizeof(eb)), out.ptr);
@@ -615,21 +681,27 @@ static void test_default_provisioners(void)
 
 static void test_sprig_types_and_aliases(void)
 {
-    R("{{ typeOf 1 }}|{{ typeOf 1.5 }}|{{ typeOf \"s\" }}|{{ typeOf .m }}|{{ typeOf .l }}|{{ typeOf .n }}|"
+    R("{{ typeOf 1 }}|{{ typeOf 1.5 }}|{{ typeOf \"s\" }}|{{ typeOf .m }}|{{ typeOf .l }}|{{ "
+      "typeOf .n }}|"
       "{{ kindOf .m }}|{{ kindOf .l }}|{{ kindIs \"map\" .m }}|{{ typeIs \"string\" 1 }}",
       "{\"m\":{},\"l\":[],\"n\":null}",
       "int|float64|string|map[string]interface {}|[]interface {}|<nil>|map|slice|true|false");
-    R("{{ sha512sum \"abc\" | trunc 16 }} {{ regexQuoteMeta \"a.b*c\" }} {{ title \"don't stop\" }}",
+    R("{{ sha512sum \"abc\" | trunc 16 }} {{ regexQuoteMeta \"a.b*c\" }} {{ title \"don't stop\" "
+      "}}",
       NULL, "ddaf35a193617aba a\\.b\\*c Don'T Stop");
-    R("{{ sortAlpha (list \"b\" nil \"a\") }} {{ tuple 1 2 }} {{ mustFirst (list 3) }} {{ biggest 1 5 2 }}",
+    R("{{ sortAlpha (list \"b\" nil \"a\") }} {{ tuple 1 2 }} {{ mustFirst (list 3) }} {{ biggest "
+      "1 5 2 }}",
       NULL, "[a b] [1 2] 3 5");
-    R("{{ $d := dict \"a\" 1 }}{{ merge $d (dict \"a\" nil \"b\" nil \"c\" 2) }}", NULL, "map[a:1 c:2]");
+    R("{{ $d := dict \"a\" 1 }}{{ merge $d (dict \"a\" nil \"b\" nil \"c\" 2) }}", NULL,
+      "map[a:1 c:2]");
     R("{{ $d := dict \"a\" 1 }}{{ mergeOverwrite $d (dict \"a\" 0 \"b\" (list)) }}", NULL,
       "map[a:0 b:[]]");
     R("{{ mustToPrettyJson (list 1) }} {{ mustToRawJson \"<\" }}", NULL, "[\n  1\n] \"<\"");
-    RERR("{{ b64enc 5 }}", NULL, "error calling b64enc: wrong type for value; expected string; got int");
+    RERR("{{ b64enc 5 }}", NULL,
+         "error calling b64enc: wrong type for value; expected string; got int");
     RERR("{{ append 5 1 }}", NULL, "error calling append: Cannot push on type int");
-    RERR("{{ concat (list 1) \"x\" }}", NULL, "error calling concat: Cannot concat type string as list");
+    RERR("{{ concat (list 1) \"x\" }}", NULL,
+         "error calling concat: Cannot concat type string as list");
     RERR("{{ mustPush .missing 1 }}", "{}", "Cannot push on type invalid");
 }
 

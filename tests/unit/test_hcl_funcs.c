@@ -105,6 +105,8 @@ static void test_strings(void)
          "\"https://terraform.io/docs/\")",
          "{\"authority\":\"terraform.io\",\"scheme\":\"https\"}"},
         {"regex(\"(?i)ABC\", \"xabcx\")", "\"abc\""},
+        {"regex(\"\\\\b(\\\\w+?)\\\\d\", \"ab12 cd3\")", "[\"ab\"]"}, /* RE2: \\b, lazy */
+        {"regex(\"^\\\\pL+$\", \"héllo\")", "\"héllo\""},
         {"regex(\"[a-z]+\", \"12345\")", "!pattern did not match"},
         {"regex(\"(\", \"x\")", "!invalid regular expression"},
         {"regexall(\"[a-z]+\", \"1234abcd5678efgh9\")", "[\"abcd\",\"efgh\"]"},

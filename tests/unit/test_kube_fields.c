@@ -6,6 +6,7 @@
 #include "../tools/kube-server/fields.c"
 #include "../tools/kube-server/store.c"
 #include "../tools/kube-server/api.c"
+#include "../tools/kube-server/proto.c"
 
 #include "sl_test.h"
 
@@ -253,6 +254,54 @@ static void test_apply_keyed_lists(void)
     cJSON_Delete(l3);
 }
 
+static void test_custom_list_types(void)
+{
+    cJSON *oas = J("{\"type\":\"object\",\"properties\":{\"spec\":{\"type\":\"object\","
+                   "\"properties\":{\"routes\":{\"type\":\"array\",\"x-kubernetes-list-type\":"
+                   "\"map\",\"x-kubernetes-list-map-keys\":[\"host\",\"port\"],\"items\":{"
+                   "\"type\":\"object\"}},\"tags\":{\"type\":\"array\","
+                   "\"x-kubernetes-list-type\":\"set\"},\"args\":{\"type\":\"array\"}}}}}");
+    ks_schema sch = {0, oas};
+    cJSON *a1 = J("{\"apiVersion\":\"ex.com/v1\",\"kind\":\"Gw\",\"metadata\":{\"name\":\"g\"},"
+                  "\"spec\":{\"routes\":[{\"host\":\"a\",\"port\":80,\"to\":\"x\"}],"
+                  "\"tags\":[\"t1\"],\"args\":[\"-v\"]}}");
+    cJSON *b1 = J("{\"apiVersion\":\"ex.com/v1\",\"kind\":\"Gw\",\"metadata\":{\"name\":\"g\"},"
+                  "\"spec\":{\"routes\":[{\"host\":\"b\",\"port\":80,\"to\":\"y\"}],"
+                  "\"tags\":[\"t2\"]}}");
+    cJSON *l1 = NULL, *l2 = NULL, *conflict = NULL;
+    ks_manage a = mgr("alice", 0), b = mgr("bob", 0);
+    sl_error err;
+    char *f;
+
+    a.schema = b.schema = &sch;
+    SL_CHECK_INT(ks_apply(NULL, a1, &a, &l1, &conflict, &err), 0);
+    f = fields_of_manager(l1, "alice", "Apply");
+    SL_CHECK_HAS(f, "\"k:{\\\"host\\\":\\\"a\\\",\\\"port\\\":80}\":{\".\":{}");
+    SL_CHECK_HAS(f, "\"f:tags\":{\"v:\\\"t1\\\"\":{}}");
+    SL_CHECK_HAS(f, "\"f:args\":{}");
+    free(f);
+    /* bob's route and tag join alice's: map and set lists merge */
+    SL_CHECK_INT(ks_apply(l1, b1, &b, &l2, &conflict, &err), 0);
+    SL_CHECK_INT(cJSON_GetArraySize(sl_doc_path(l2, "spec.routes")), 2);
+    SL_CHECK_INT(cJSON_GetArraySize(sl_doc_path(l2, "spec.tags")), 2);
+    SL_CHECK_INT(cJSON_GetArraySize(sl_doc_path(l2, "spec.args")), 1);
+    /* without a schema the same lists are atomic: bob's apply conflicts */
+    cJSON_Delete(l2);
+    l2 = NULL;
+    a.schema = b.schema = KS_SCHEMA_CUSTOM;
+    cJSON_Delete(l1);
+    l1 = NULL;
+    ks_apply(NULL, a1, &a, &l1, &conflict, &err);
+    SL_CHECK_INT(ks_apply(l1, b1, &b, &l2, &conflict, &err), SL_ECONFLICT);
+    SL_CHECK_HAS(sl_doc_str(conflict, "message"), "- .spec.routes");
+    cJSON_Delete(conflict);
+    cJSON_Delete(oas);
+    cJSON_Delete(a1);
+    cJSON_Delete(b1);
+    cJSON_Delete(l1);
+    cJSON_Delete(l2);
+}
+
 static void test_update_takes_ownership(void)
 {
     cJSON *c1 = J("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"},"
@@ -347,6 +396,39 @@ static void test_selectors(void)
     cJSON_Delete(labels);
 }
 
+static void test_protobuf_bodies(void)
+{
+    /* a ConfigMap as kubectl's typed client sends it: the "k8s\0" envelope,
+     * TypeMeta, and the object (metadata with a label, data, binaryData) */
+    static const unsigned char pbcm[] = {
+        0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0f, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x09, 0x43, 0x6f,
+        0x6e, 0x66, 0x69, 0x67, 0x4d, 0x61, 0x70, 0x12, 0x2f, 0x0a, 0x19, 0x0a, 0x02, 0x70,
+        0x62, 0x1a, 0x07, 0x64, 0x65, 0x66, 0x61, 0x75, 0x6c, 0x74, 0x5a, 0x0a, 0x0a, 0x03,
+        0x61, 0x70, 0x70, 0x12, 0x03, 0x77, 0x65, 0x62, 0x12, 0x06, 0x0a, 0x01, 0x6b, 0x12,
+        0x01, 0x76, 0x1a, 0x0a, 0x0a, 0x03, 0x62, 0x69, 0x6e, 0x12, 0x03, 0x00, 0x01, 0xff};
+    cJSON *o = NULL;
+    sl_error err;
+
+    SL_CHECK_INT(ks_proto_decode((const char *)pbcm, sizeof(pbcm), &o, &err), 0);
+    SL_CHECK_STR(sl_doc_str(o, "kind"), "ConfigMap");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "metadata"), "name"), "pb");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "metadata.labels"), "app"), "web");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "data"), "k"), "v");
+    SL_CHECK_STR(sl_doc_str(sl_doc_path(o, "binaryData"), "bin"), "AAH/");
+    cJSON_Delete(o);
+    o = NULL;
+    /* truncated, and a kind it does not know */
+    SL_CHECK_INT(ks_proto_decode((const char *)pbcm, 20, &o, &err), SL_EINVAL);
+    SL_CHECK(o == NULL);
+    {
+        static const char dep[] = "k8s\0\x0a\x15\x0a\x07"
+                                  "apps/v1\x12\x0a"
+                                  "Deployment\x12\x00";
+        SL_CHECK_INT(ks_proto_decode(dep, sizeof(dep) - 1, &o, &err), SL_EUNSUPPORTED);
+        SL_CHECK_HAS(err.msg, "not apps/v1 Deployment");
+    }
+}
+
 /* A request through the handlers, as main.c would make it. */
 static ks_resp call(const char *method, const char *group, const char *version, const char *ns,
                     const char *plural, const char *name, const char *ct, const char *body,
@@ -433,12 +515,41 @@ static void test_api_in_process(void)
     r = call("GET", "", "v1", "default", "configmaps", "c", NULL, NULL, NULL, NULL);
     SL_CHECK_INT(r.code, 404);
     cJSON_Delete(r.body);
+    /* a CRD registers its kind with the list types of its schema */
+    r = call("PATCH", "apiextensions.k8s.io", "v1", NULL, "customresourcedefinitions",
+             "gws.ex.com", "application/apply-patch+yaml",
+             "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+             "metadata: {name: gws.ex.com}\nspec:\n  group: ex.com\n  scope: Namespaced\n"
+             "  names: {plural: gws, kind: Gw}\n  versions:\n  - name: v1\n    served: true\n"
+             "    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n"
+             "        properties:\n          spec:\n            type: object\n"
+             "            properties:\n              routes:\n                type: array\n"
+             "                x-kubernetes-list-type: map\n"
+             "                x-kubernetes-list-map-keys: [host]\n",
+             "test", NULL);
+    SL_CHECK_INT(r.code, 201);
+    cJSON_Delete(r.body);
+    r = call("PATCH", "ex.com", "v1", "default", "gws", "g", "application/apply-patch+yaml",
+             "{\"apiVersion\":\"ex.com/v1\",\"kind\":\"Gw\",\"metadata\":{\"name\":\"g\"},"
+             "\"spec\":{\"routes\":[{\"host\":\"a\"}]}}",
+             "alice", NULL);
+    SL_CHECK_INT(r.code, 201);
+    cJSON_Delete(r.body);
+    r = call("PATCH", "ex.com", "v1", "default", "gws", "g", "application/apply-patch+yaml",
+             "{\"apiVersion\":\"ex.com/v1\",\"kind\":\"Gw\",\"metadata\":{\"name\":\"g\"},"
+             "\"spec\":{\"routes\":[{\"host\":\"b\"}]}}",
+             "bob", NULL);
+    SL_CHECK_INT(r.code, 200);
+    SL_CHECK_INT(cJSON_GetArraySize(sl_doc_path(r.body, "spec.routes")), 2);
+    cJSON_Delete(r.body);
     ks_store_free();
 }
 
 SL_TEST_MAIN(SL_TEST_ENTRY(test_fields_of_deployment), SL_TEST_ENTRY(test_fieldsv1_roundtrip),
              SL_TEST_ENTRY(test_apply_create_and_noop), SL_TEST_ENTRY(test_apply_conflict_and_force),
              SL_TEST_ENTRY(test_apply_removes_dropped_fields),
-             SL_TEST_ENTRY(test_apply_keyed_lists), SL_TEST_ENTRY(test_update_takes_ownership),
+             SL_TEST_ENTRY(test_apply_keyed_lists), SL_TEST_ENTRY(test_custom_list_types),
+             SL_TEST_ENTRY(test_update_takes_ownership),
              SL_TEST_ENTRY(test_patches), SL_TEST_ENTRY(test_selectors),
+             SL_TEST_ENTRY(test_protobuf_bodies),
              SL_TEST_ENTRY(test_api_in_process))

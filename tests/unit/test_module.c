@@ -270,6 +270,12 @@ static void test_optional_defaults(void)
     SL_CHECK_HAS(r.yaml.ptr, "db: d20");
     result_free(&r);
 
+    /* attributes the type does not name are dropped, as Terraform drops them */
+    render_tf(tf, "{ svc: { name: api, colour: blue } }", &r);
+    SL_CHECK_INT(r.rc, 0);
+    SL_CHECK(!strstr(r.yaml.ptr ? r.yaml.ptr : "", "blue"));
+    result_free(&r);
+
     /* the required attribute is missing */
     render_tf(tf, "{ svc: { port: 1 } }", &r);
     SL_CHECK_INT(r.rc, SL_EINVAL);
@@ -757,6 +763,34 @@ static void test_requests_glob(void)
     result_free(&r);
 }
 
+/* A folder the requests glob matches is not a request; a request file
+ * that is not YAML of the right shape is an error at its position. */
+static void test_requests_glob_folders(void)
+{
+    char text[2048];
+    const char *app;
+    result r;
+
+    snprintf(text, sizeof(text), request_fmt, "dev", "dev", "");
+    app = tree("requests-folders", "environments/commerce-dev.yaml", text,
+               "environments/archive.yaml/README", "not a request", NULL);
+    render(examples(), app,
+           "source: platform:modules/environment\nrequests: \"environments/*.yaml\"\n", NULL, 0,
+           1, &r);
+    SL_CHECK_INT(r.rc, 0);
+    SL_CHECK_INT(r.n, 4);
+    result_free(&r);
+
+    app = tree("requests-bad", "environments/a.yaml", "apiVersion: [unclosed\n", NULL);
+    render(examples(), app,
+           "source: platform:modules/environment\nrequests: \"environments/*.yaml\"\n", NULL, 0,
+           1, &r);
+    SL_CHECK_INT(r.rc, SL_EINVAL);
+    SL_CHECK_STR(r.err.file, "environments/a.yaml");
+    SL_CHECK(r.err.line >= 1);
+    result_free(&r);
+}
+
 static void test_configure(void)
 {
     const sl_renderer_ops *ops = sl_renderer_lookup("module");
@@ -793,5 +827,6 @@ SL_TEST_MAIN(SL_TEST_ENTRY(test_direct_call), SL_TEST_ENTRY(test_type_conversion
              SL_TEST_ENTRY(test_errors), SL_TEST_ENTRY(test_sensitive),
              SL_TEST_ENTRY(test_environment_tiers), SL_TEST_ENTRY(test_environment_quota_by_tier),
              SL_TEST_ENTRY(test_environment_bad_tier), SL_TEST_ENTRY(test_environment_ttl),
-             SL_TEST_ENTRY(test_requests_glob), SL_TEST_ENTRY(test_configure),
+             SL_TEST_ENTRY(test_requests_glob), SL_TEST_ENTRY(test_requests_glob_folders),
+             SL_TEST_ENTRY(test_configure),
              SL_TEST_ENTRY(test_cleanup))

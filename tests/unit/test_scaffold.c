@@ -123,8 +123,8 @@ static void test_write_all_or_nothing(void)
     snprintf(path, sizeof(path), "%s/linkout", tmp);
     SL_CHECK_INT(sc_tree_write(&t, path, &err), SL_ECONFINE);
     SL_CHECK(stat(path, &st) != 0);
-    SL_CHECK_INT(sl_test_sh("test -z \"$(ls -A %s | grep -v '^new$' | grep -v '^emptydir$')\"", tmp),
-                 0);
+    SL_CHECK_INT(
+        sl_test_sh("test -z \"$(ls -A %s | grep -v '^new$' | grep -v '^emptydir$')\"", tmp), 0);
     (void)f;
     sc_tree_free(&t);
     sl_test_sh("rm -rf %s", tmp);
@@ -164,13 +164,16 @@ static void test_skel_read(void)
 static void test_location_append(void)
 {
     char *out = NULL;
-    const char *root = "# root\nkind: Location\nspec:\n  targets:\n    - ./services/a/catalog-info.yaml  # a\n"
-                       "    - \"./services/b/catalog-info.yaml\"\n# tail\nother: 1\n";
+    const char *root =
+        "# root\nkind: Location\nspec:\n  targets:\n    - ./services/a/catalog-info.yaml  # a\n"
+        "    - \"./services/b/catalog-info.yaml\"\n# tail\nother: 1\n";
 
     SL_CHECK_INT(sc_location_append(root, "services/c/catalog-info.yaml", &out), 0);
-    SL_CHECK_STR(out, "# root\nkind: Location\nspec:\n  targets:\n    - ./services/a/catalog-info.yaml  # a\n"
-                      "    - \"./services/b/catalog-info.yaml\"\n    - ./services/c/catalog-info.yaml\n"
-                      "# tail\nother: 1\n");
+    SL_CHECK_STR(
+        out,
+        "# root\nkind: Location\nspec:\n  targets:\n    - ./services/a/catalog-info.yaml  # a\n"
+        "    - \"./services/b/catalog-info.yaml\"\n    - ./services/c/catalog-info.yaml\n"
+        "# tail\nother: 1\n");
     free(out);
     out = NULL;
     SL_CHECK_INT(sc_location_append(root, "services/b/catalog-info.yaml", &out), 0);

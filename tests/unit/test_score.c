@@ -385,6 +385,81 @@ static void test_cmd_provisioner(void)
     score_prov_io_fini(&io);
 }
 
+/* template:// stages: data, state carried over, shared patches,
+ * encodeSecretRef, and errors at their position in the provisioners file. */
+static void test_template_provisioner(void)
+{
+    const char *yaml =
+        "- uri: template://t/x\n"
+        "  type: thing\n"
+        "  init: |\n"
+        "    fresh: {{ .Params.size | default 3 }}\n"
+        "  state: |\n"
+        "    count: {{ add 1 (dig \"count\" 0 .State) }}\n"
+        "    note: encodeSecretRef stays text\n"
+        "  shared: |\n"
+        "    seen: {{ .SourceWorkload }}\n"
+        "    drop: null\n"
+        "  outputs: |\n"
+        "    size: {{ .Init.fresh }}\n"
+        "    count: {{ .State.count }}\n"
+        "    secret: {{ encodeSecretRef \"s-1\" \"key\" }}\n"
+        "    host: {{ (index .WorkloadServices \"w\").ServiceName }}\n"
+        "  manifests: |\n"
+        "    - {apiVersion: v1, kind: ConfigMap, metadata: {name: {{ .Id }}}}\n"
+        "- uri: template://t/broken\n"
+        "  type: broken\n"
+        "  outputs: |\n"
+        "    a: 1\n"
+        "    b: {{ if }}\n";
+    score_provs ps;
+    score_prov_io io;
+    sl_error err;
+    cJSON *params = cJSON_Parse("{\"size\": 5}"), *state = cJSON_Parse("{\"count\": 41}");
+    cJSON *services = cJSON_Parse("{\"w\": {\"ServiceName\": \"w-svc\", \"Ports\": {}}}");
+    cJSON *shared = cJSON_Parse("{\"drop\": 1, \"keep\": 2}");
+    char *sh;
+
+    memset(&ps, 0, sizeof(ps));
+    SL_CHECK_INT(score_provs_load(&ps, "p.yaml", yaml, strlen(yaml), NULL, &err), 0);
+    memset(&io, 0, sizeof(io));
+    io.guid = "g";
+    io.uid = "thing.default#w.r";
+    io.type = "thing";
+    io.cls = "default";
+    io.id = "w.r";
+    io.source_workload = "w";
+    io.params = params;
+    io.state = state;
+    io.workload_services = services;
+    io.shared = shared;
+    SL_CHECK_INT(score_prov_run(&ps, score_provs_match(&ps, "thing", "default", "w.r"), &io, &err),
+                 0);
+    SL_CHECK_INT(cJSON_GetObjectItemCaseSensitive(io.outputs, "size")->valueint, 5);
+    SL_CHECK_INT(cJSON_GetObjectItemCaseSensitive(io.outputs, "count")->valueint, 42);
+    SL_CHECK_STR(sl_doc_str(io.outputs, "secret"),
+                 SCORE_SECRET_PREFIX "s-1_key" SCORE_SECRET_SUFFIX);
+    SL_CHECK_STR(sl_doc_str(io.outputs, "host"), "w-svc");
+    SL_CHECK_STR(sl_doc_str(io.new_state, "note"), "encodeSecretRef stays text");
+    SL_CHECK_STR(sl_doc_path(io.manifests->child, "metadata.name")->valuestring, "w.r");
+    sh = cJSON_PrintUnformatted(shared);
+    SL_CHECK_STR(sh, "{\"keep\":2,\"seen\":\"w\"}");
+    free(sh);
+    score_prov_io_fini(&io);
+    /* the error points into the provisioners file */
+    SL_CHECK(score_prov_run(&ps, score_provs_match(&ps, "broken", "default", "w.r"), &io, &err) <
+             0);
+    SL_CHECK_STR(err.file, "p.yaml");
+    SL_CHECK_INT(err.line, 22);
+    SL_CHECK_HAS(err.msg, "resource 'thing.default#w.r': provisioner template://t/broken");
+    SL_CHECK_HAS(err.msg, "outputs template failed");
+    score_provs_free(&ps);
+    cJSON_Delete(params);
+    cJSON_Delete(state);
+    cJSON_Delete(services);
+    cJSON_Delete(shared);
+}
+
 /* ---- golden files --------------------------------------------------------- */
 
 static void check_golden(const char *dir, const sl_buf *got)
@@ -407,8 +482,8 @@ static void check_golden(const char *dir, const sl_buf *got)
 }
 
 /* Each tests/golden/score/<case>/ holds score*.yaml (the app's folder),
- * optional opts.yaml (renderer options), state.json (provisioner state to
- * start from, so output is deterministic) and expected.yaml, or
+ * optional opts.yaml (renderer options), state.json and shared.json
+ * (provisioner state to start from, so output is deterministic) and expected.yaml, or
  * expected-error.txt (lines that must all be in the error message, the
  * first with its position). */
 static void test_golden(void)
@@ -424,11 +499,12 @@ static void test_golden(void)
         char cdir[1400], p[1700];
         sl_buf opts = SL_BUF_INIT, out = SL_BUF_INIT, want_err = SL_BUF_INIT;
         sl_error err;
-        char *state = sl_test_tmpdir();
+        char *state;
         int rc;
 
         if (e->d_name[0] == '.')
             continue;
+        state = sl_test_tmpdir();
         cases++;
         snprintf(cdir, sizeof(cdir), "%s/%s", root, e->d_name);
         snprintf(p, sizeof(p), "%s/opts.yaml", cdir);
@@ -437,6 +513,9 @@ static void test_golden(void)
         if (access(p, R_OK) == 0)
             sl_test_sh("mkdir -p '%s/score/apps' && cp '%s' '%s/score/apps/test.json'", state, p,
                        state);
+        snprintf(p, sizeof(p), "%s/shared.json", cdir);
+        if (access(p, R_OK) == 0)
+            sl_test_sh("mkdir -p '%s/score' && cp '%s' '%s/score/shared.json'", state, p, state);
         rc = render(cdir, ".", opts.ptr, state, &out, &err);
         snprintf(p, sizeof(p), "%s/expected-error.txt", cdir);
         if (sl_file_read(p, 0, &want_err, &err) == 0) {
@@ -601,5 +680,6 @@ static void test_conformance(void)
 SL_TEST_MAIN(SL_TEST_ENTRY(test_placeholders), SL_TEST_ENTRY(test_ref_split_and_refs),
              SL_TEST_ENTRY(test_secret_refs), SL_TEST_ENTRY(test_patch_map),
              SL_TEST_ENTRY(test_state_persists), SL_TEST_ENTRY(test_provisioner_files),
-             SL_TEST_ENTRY(test_cmd_provisioner), SL_TEST_ENTRY(test_golden),
+             SL_TEST_ENTRY(test_cmd_provisioner), SL_TEST_ENTRY(test_template_provisioner),
+             SL_TEST_ENTRY(test_golden),
              SL_TEST_ENTRY(test_state_stable_across_renders), SL_TEST_ENTRY(test_conformance))

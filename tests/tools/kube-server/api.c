@@ -373,11 +373,14 @@ static int parse_body_now(const ks_req *r, cJSON **out, sl_error *err)
         }
     }
     rc = sl_yaml_parse("body", r->body, r->body_len, NULL, NULL, &dv, err);
-    if (rc)
+    if (rc) {
+        sl_docv_free(&dv); /* the parser may keep its array on error */
         return rc;
+    }
     if (dv.n != 1) {
+        size_t n = dv.n;
         sl_docv_free(&dv);
-        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", dv.n);
+        return sl_error_set(err, SL_EINVAL, "expected one YAML document, found %zu", n);
     }
     *out = dv.v[0];
     dv.v[0] = NULL;
@@ -596,7 +599,7 @@ static ks_manage manage_for(const ks_req *r, const ks_kind *k, const char *manag
     m.manager = manager;
     m.api_version = gv_str(k, gv, gvn);
     m.now = ks_time_str(ks_now(), now, nown);
-    m.schema = k->crd ? KS_SCHEMA_CUSTOM : KS_SCHEMA_BUILTIN;
+    m.schema = k->crd ? &k->schema : KS_SCHEMA_BUILTIN;
     m.strip_status = k->status_sub;
     m.force = r->force && !strcmp(r->force, "true");
     return m;
@@ -1461,15 +1464,21 @@ void ks_api_handle(const ks_req *req, ks_resp *out)
     out->code = 0;
     out->body = NULL;
     out->watch = NULL;
-    if (r->content_type && !strncmp(r->content_type, "application/vnd.kubernetes.protobuf", 35)) {
-        fail(out, 415, "UnsupportedMediaType", NULL, NULL,
-             "the body of the request was in an unknown format - accepted media types include: "
-             "application/json, application/yaml (this test server does not speak protobuf)");
-        return;
-    }
     memset(&pre, 0, sizeof(pre));
     sl_error_clear(&pre.err);
-    if (req->body && req->body_len && strcmp(m, "DELETE")) {
+    if (r->content_type && !strncmp(r->content_type, "application/vnd.kubernetes.protobuf", 35)) {
+        /* kubectl's typed commands (create namespace/configmap/secret/...) */
+        pre.rc = ks_proto_decode(req->body ? req->body : "", req->body_len, &pre.doc, &pre.err);
+        if (pre.rc) {
+            fail(out, 415, "UnsupportedMediaType", NULL, NULL,
+                 "the body of the request was in an unknown format - accepted media types "
+                 "include: application/json, application/yaml (%s)",
+                 pre.err.msg);
+            return;
+        }
+        pre.done = 1;
+        rq.pre_ = &pre;
+    } else if (req->body && req->body_len && strcmp(m, "DELETE")) {
         pre.rc = parse_body_now(req, &pre.doc, &pre.err);
         pre.done = 1;
         rq.pre_ = &pre;

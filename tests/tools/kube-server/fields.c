@@ -107,7 +107,66 @@ int ks_fset_minus(const sl_strv *a, const sl_strv *b, sl_strv *out)
 
 /* ---- schema ---------------------------------------------------------- */
 
+const ks_schema ks_schema_builtin = {1, NULL}, ks_schema_custom = {0, NULL};
+
 enum { LIST_ATOMIC, LIST_SET, LIST_MAP };
+
+/* The OpenAPI schema node of the field at path below root, or NULL: f:
+ * segments follow properties (or additionalProperties), list items follow
+ * items. */
+static const cJSON *schema_at(const cJSON *root, const char *path)
+{
+    const cJSON *node = root;
+    const char *p = path;
+    char name[256];
+
+    while (node && *p) {
+        const char *e = strchr(p, KS_SEP);
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n > 2 && !strncmp(p, "f:", 2)) {
+            const cJSON *props = cJSON_GetObjectItemCaseSensitive(node, "properties"), *ap;
+            if (n - 2 >= sizeof(name))
+                return NULL;
+            memcpy(name, p + 2, n - 2);
+            name[n - 2] = '\0';
+            ap = cJSON_GetObjectItemCaseSensitive(node, "additionalProperties");
+            node = cJSON_GetObjectItemCaseSensitive(props, name);
+            if (!node && cJSON_IsObject(ap))
+                node = ap;
+        } else {
+            node = cJSON_GetObjectItemCaseSensitive(node, "items");
+        }
+        p = e ? e + 1 : p + n;
+    }
+    return node;
+}
+
+/* A custom resource's list type from its CRD schema. The keys point into
+ * the schema (alive while the kind is, under the server's lock). */
+static int custom_list_kind(const cJSON *root, const char *path, const char *const **keys)
+{
+    static _Thread_local const char *kv[9];
+    const cJSON *node = root ? schema_at(root, path) : NULL, *k;
+    const char *lt = sl_doc_str(node, "x-kubernetes-list-type");
+    size_t n = 0;
+
+    if (!lt || !strcmp(lt, "atomic"))
+        return LIST_ATOMIC;
+    if (!strcmp(lt, "set"))
+        return LIST_SET;
+    if (strcmp(lt, "map"))
+        return LIST_ATOMIC;
+    cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(node, "x-kubernetes-list-map-keys"))
+    {
+        if (cJSON_IsString(k) && n < 8)
+            kv[n++] = k->valuestring;
+    }
+    if (!n)
+        return LIST_ATOMIC;
+    kv[n] = NULL;
+    *keys = kv;
+    return LIST_MAP;
+}
 
 /* The last segment of path (after the last KS_SEP), or path. */
 static const char *last_seg(const char *path, size_t len, size_t *seglen)
@@ -127,7 +186,7 @@ static int seg_is(const char *seg, size_t n, const char *want)
 
 /* How the list at path (its own path, ending in its field segment) merges:
  * atomic, set of scalars, or map keyed by *keys (NULL-terminated). */
-static int list_kind(const char *path, ks_schema sch, const char *const **keys)
+static int list_kind(const char *path, const ks_schema *sch, const char *const **keys)
 {
     static const char *const k_name[] = {"name", NULL};
     static const char *const k_cport[] = {"containerPort", "protocol", NULL};
@@ -160,8 +219,8 @@ static int list_kind(const char *path, ks_schema sch, const char *const **keys)
         *keys = k_uid;
         return LIST_MAP;
     }
-    if (sch == KS_SCHEMA_CUSTOM)
-        return LIST_ATOMIC;
+    if (!sch->builtin)
+        return custom_list_kind(sch->openapi, path, keys);
     if (seg_is(seg, n, "f:ports")) {
         if (!strcmp(path, "f:spec\x1f" "f:ports")) {
             *keys = k_sport;
@@ -286,9 +345,9 @@ static void path_cut(sl_buf *path, size_t len)
         path->ptr[len] = '\0';
 }
 
-static int walk(const cJSON *node, sl_buf *path, ks_schema sch, sl_strv *out);
+static int walk(const cJSON *node, sl_buf *path, const ks_schema *sch, sl_strv *out);
 
-static int walk_members(const cJSON *obj, sl_buf *path, ks_schema sch, sl_strv *out)
+static int walk_members(const cJSON *obj, sl_buf *path, const ks_schema *sch, sl_strv *out)
 {
     const cJSON *c;
     int rc = 0;
@@ -308,7 +367,7 @@ static int walk_members(const cJSON *obj, sl_buf *path, ks_schema sch, sl_strv *
     return 0;
 }
 
-static int walk(const cJSON *node, sl_buf *path, ks_schema sch, sl_strv *out)
+static int walk(const cJSON *node, sl_buf *path, const ks_schema *sch, sl_strv *out)
 {
     const char *const *keys;
     const cJSON *it;
@@ -376,7 +435,7 @@ static int meta_is_stripped(const char *k)
     return 0;
 }
 
-int ks_fields_of(const cJSON *obj, ks_schema sch, int strip_status, sl_strv *out)
+int ks_fields_of(const cJSON *obj, const ks_schema *sch, int strip_status, sl_strv *out)
 {
     sl_buf path = SL_BUF_INIT;
     const cJSON *c, *m;
@@ -698,12 +757,12 @@ static void default_keys_pod(cJSON *podspec)
         }
 }
 
-void ks_fields_default_keys(cJSON *obj, ks_schema sch)
+void ks_fields_default_keys(cJSON *obj, const ks_schema *sch)
 {
     cJSON *spec = cJSON_GetObjectItemCaseSensitive(obj, "spec");
     const char *kind = sl_doc_str(obj, "kind");
 
-    if (sch != KS_SCHEMA_BUILTIN || !cJSON_IsObject(spec) || !kind)
+    if (!sch->builtin || !cJSON_IsObject(spec) || !kind)
         return;
     if (!strcmp(kind, "Service")) {
         cJSON *ports = cJSON_GetObjectItemCaseSensitive(spec, "ports");
@@ -722,10 +781,10 @@ void ks_fields_default_keys(cJSON *obj, ks_schema sch)
 
 /* ---- merging --------------------------------------------------------- */
 
-static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch);
+static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch);
 
 /* Merge list src into list dst (the list at path). */
-static int merge_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
+static int merge_list(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch)
 {
     const char *const *keys;
     const cJSON *it;
@@ -773,7 +832,7 @@ static int merge_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
 
 /* Merge object src into object dst: objects recursively, lists by their
  * kind, anything else replaced. Nulls in src are ignored. */
-static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
+static int merge_into(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch)
 {
     const cJSON *c;
     int rc = 0;
@@ -1323,9 +1382,9 @@ int ks_merge_patch(cJSON **doc, const cJSON *patch)
     return 0;
 }
 
-static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, ks_schema sch);
+static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, const ks_schema *sch);
 
-static int smp_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
+static int smp_list(cJSON *dst, const cJSON *src, sl_buf *path, const ks_schema *sch)
 {
     const char *const *keys;
     const cJSON *it;
@@ -1368,7 +1427,7 @@ static int smp_list(cJSON *dst, const cJSON *src, sl_buf *path, ks_schema sch)
     return 0;
 }
 
-static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, ks_schema sch)
+static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, const ks_schema *sch)
 {
     const cJSON *c;
     int rc = 0;
@@ -1458,7 +1517,7 @@ static int smp(cJSON **doc, const cJSON *patch, sl_buf *path, ks_schema sch)
     return 0;
 }
 
-int ks_strategic_patch(cJSON **doc, const cJSON *patch, ks_schema sch)
+int ks_strategic_patch(cJSON **doc, const cJSON *patch, const ks_schema *sch)
 {
     sl_buf path = SL_BUF_INIT;
     int rc;

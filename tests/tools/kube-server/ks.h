@@ -24,8 +24,16 @@
 
 /* Which schema rules apply to an object: built-in kinds know their
  * associative lists (containers by name, ports by containerPort+protocol,
- * ...); custom resources only know metadata's, other lists are atomic. */
-typedef enum { KS_SCHEMA_BUILTIN, KS_SCHEMA_CUSTOM } ks_schema;
+ * ...); custom resources know metadata's and what their CRD's
+ * openAPIV3Schema says (x-kubernetes-list-type map/set with
+ * x-kubernetes-list-map-keys); every other list is atomic. */
+typedef struct ks_schema {
+    int builtin;
+    const cJSON *openapi; /* custom: the version's openAPIV3Schema, may be NULL */
+} ks_schema;
+extern const ks_schema ks_schema_builtin, ks_schema_custom;
+#define KS_SCHEMA_BUILTIN (&ks_schema_builtin)
+#define KS_SCHEMA_CUSTOM (&ks_schema_custom)
 
 /* Deep JSON equality, linear in the size of the values. */
 int ks_json_equal(const cJSON *a, const cJSON *b);
@@ -40,7 +48,7 @@ int ks_fset_minus(const sl_strv *a, const sl_strv *b, sl_strv *out);
  * apiVersion, kind, status (when strip_status) and server-owned metadata
  * (name, namespace, uid, resourceVersion, generation, creationTimestamp,
  * managedFields, ...). */
-int ks_fields_of(const cJSON *obj, ks_schema sch, int strip_status, sl_strv *out);
+int ks_fields_of(const cJSON *obj, const ks_schema *sch, int strip_status, sl_strv *out);
 /* The value at path in obj (borrowed), NULL when absent. */
 const cJSON *ks_fields_get(const cJSON *obj, const char *path);
 /* Remove the field or list item at path from obj; absent is fine. */
@@ -54,14 +62,14 @@ int ks_fields_pretty(const char *path, sl_buf *out);
 
 /* Default the list keys the applied configuration leaves out (ports'
  * protocol), as the API server does before it computes the set. */
-void ks_fields_default_keys(cJSON *obj, ks_schema sch);
+void ks_fields_default_keys(cJSON *obj, const ks_schema *sch);
 
 /* One request's identity for managed fields. */
 typedef struct ks_manage {
     const char *manager;     /* fieldManager */
     const char *api_version; /* apiVersion recorded in the entry */
     const char *now;         /* RFC 3339 time */
-    ks_schema schema;
+    const ks_schema *schema;
     int strip_status; /* the kind has a status subresource: main resource ignores status */
     int force;
 } ks_manage;
@@ -88,7 +96,7 @@ int ks_merge_patch(cJSON **doc, const cJSON *patch);
  * associative lists (by the schema's keys) merged by key and $patch:
  * delete/replace and $retainKeys/$setElementOrder directives honoured or
  * dropped. */
-int ks_strategic_patch(cJSON **doc, const cJSON *patch, ks_schema sch);
+int ks_strategic_patch(cJSON **doc, const cJSON *patch, const ks_schema *sch);
 /* RFC 6902 JSON patch (add, remove, replace, move, copy, test). */
 int ks_json_patch(cJSON **doc, const cJSON *ops, sl_error *err);
 
@@ -104,6 +112,8 @@ typedef struct ks_kind {
     int generation; /* tracks metadata.generation */
     int storage;    /* the storage version (CRDs) */
     double served_at; /* CRD kinds: served (Established) from this time */
+    cJSON *openapi;   /* CRD kinds: the version's openAPIV3Schema (owned) */
+    ks_schema schema; /* CRD kinds: list types from openapi */
 } ks_kind;
 
 /* One stored object. */
@@ -230,6 +240,13 @@ cJSON *ks_status(int code, const char *reason, const char *message, const char *
                  const char *kind_plural, const char *name);
 /* Serve one resource request (takes the global lock). */
 void ks_api_handle(const ks_req *r, ks_resp *out);
+
+/* ---- proto.c ------------------------------------------------------------ */
+
+/* Decode a protobuf request body ("k8s\0" envelope) of a v1 Namespace,
+ * ConfigMap, Secret or ServiceAccount into JSON (*out is the caller's).
+ * SL_EUNSUPPORTED for other kinds, SL_EINVAL for malformed input. */
+int ks_proto_decode(const char *data, size_t len, cJSON **out, sl_error *err);
 
 /* ---- selectors (api.c) ------------------------------------------------ */
 

@@ -66,6 +66,7 @@ static struct {
 static pthread_mutex_t g_fault_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t g_log_lock = PTHREAD_MUTEX_INITIALIZER;
 static long g_completed;
+static volatile int g_exiting; /* exit-after reached: answer nothing more */
 static long g_hung;
 
 typedef struct conn_ctx {
@@ -193,11 +194,72 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, const char *method
 /* A watch: newline-delimited JSON events, streamed (chunked) as they come. */
 typedef struct wstream {
     ks_watch *w;
+    struct MHD_Connection *conn;
     sl_buf buf;
     size_t off;
     int done;
     double last; /* when something was last written */
 } wstream;
+
+/* A watch with nothing to send is parked (its connection suspended, so it
+ * holds no worker thread); the pacer thread resumes the parked ones every
+ * 20 ms and they poll again. */
+static pthread_mutex_t g_park_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct MHD_Connection **g_parked;
+static size_t g_nparked, g_capparked;
+static volatile int g_stopping;
+
+static int park(struct MHD_Connection *conn)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&g_park_lock);
+    if (g_nparked == g_capparked) {
+        size_t cap = g_capparked ? g_capparked * 2 : 64;
+        struct MHD_Connection **v = realloc(g_parked, cap * sizeof(*v));
+        if (!v)
+            rc = -1;
+        else {
+            g_parked = v;
+            g_capparked = cap;
+        }
+    }
+    if (!rc) {
+        g_parked[g_nparked++] = conn;
+        MHD_suspend_connection(conn);
+    }
+    pthread_mutex_unlock(&g_park_lock);
+    return rc;
+}
+
+static void *pacer(void *arg)
+{
+    struct MHD_Connection **batch = NULL;
+    size_t cap = 0;
+
+    for (;;) {
+        size_t n;
+        usleep(20000);
+        pthread_mutex_lock(&g_park_lock);
+        n = g_nparked;
+        if (n > cap) {
+            struct MHD_Connection **v = realloc(batch, n * sizeof(*v));
+            if (!v) {
+                pthread_mutex_unlock(&g_park_lock);
+                continue;
+            }
+            batch = v;
+            cap = n;
+        }
+        if (n)
+            memcpy(batch, g_parked, n * sizeof(*batch));
+        g_nparked = 0;
+        pthread_mutex_unlock(&g_park_lock);
+        for (size_t i = 0; i < n; i++)
+            MHD_resume_connection(batch[i]);
+    }
+    return arg;
+}
 
 static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -206,15 +268,16 @@ static ssize_t watch_reader(void *cls, uint64_t pos, char *buf, size_t max)
     if (s->off >= s->buf.len) {
         sl_buf_reset(&s->buf);
         s->off = 0;
-        if (s->done)
+        if (s->done || g_stopping)
             return MHD_CONTENT_READER_END_OF_STREAM;
         s->done = ks_watch_poll(s->w, &s->buf);
         if (!s->buf.len) {
             if (s->done)
                 return MHD_CONTENT_READER_END_OF_STREAM;
             if (ks_now() - s->last < 1.0) {
-                /* nothing yet: libmicrohttpd calls again; pace it */
-                usleep(20000);
+                /* nothing yet: wait parked (or, if that fails, here) */
+                if (park(s->conn))
+                    usleep(20000);
                 return 0;
             }
             /* a newline now and then (JSON whitespace between events) lets a
@@ -255,6 +318,7 @@ static enum MHD_Result send_watch(struct MHD_Connection *conn, const char *metho
         return MHD_NO;
     }
     s->w = w;
+    s->conn = conn;
     s->last = ks_now();
     sl_buf_init(&s->buf, (size_t)256 << 20);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, watch_reader, s, watch_done);
@@ -566,7 +630,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
     enum MHD_Result ret;
     int handled;
 
-    if (!c)
+    if (!c || g_exiting)
         return MHD_NO;
     if (!c->started) {
         c->started = 1;
@@ -632,11 +696,10 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         *con_cls = NULL;
     }
     if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK && g.exit_after &&
-        __atomic_add_fetch(&g_completed, 1, __ATOMIC_SEQ_CST) >= g.exit_after) {
-        if (g.log)
-            fflush(g.log);
-        fflush(stdout);
-        _exit(0);
+        __atomic_add_fetch(&g_completed, 1, __ATOMIC_SEQ_CST) == g.exit_after) {
+        /* main goes away at once; until then requests are dropped unanswered */
+        g_exiting = 1;
+        kill(getpid(), SIGUSR1);
     }
 }
 
@@ -736,6 +799,7 @@ int main(int argc, char **argv)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     if (threads < 1)
         threads = 1;
@@ -771,15 +835,38 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    {
+        pthread_t th;
+        if (pthread_create(&th, NULL, pacer, NULL)) {
+            fprintf(stderr, "kube-server: cannot start a thread\n");
+            return 1;
+        }
+        pthread_detach(th);
+    }
     printf("kube-server listening on %s://%s:%u\n", cert_file ? "https" : "http", host, port);
     fflush(stdout);
-    while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
+    while (sigwait(&sigs, &sig) == 0 && sig != SIGINT && sig != SIGTERM && sig != SIGUSR1)
         ;
+    if (sig == SIGUSR1) {
+        /* --fault exit-after: the server goes away mid-conversation, as a
+         * crashed API server would (no graceful close of open connections) */
+        if (g.log)
+            fflush(g.log);
+        fflush(stdout);
+        _exit(0);
+    }
+    /* parked watches end at their next poll; libmicrohttpd refuses to stop
+     * with suspended (hung) connections */
+    g_stopping = 1;
+    usleep(100000);
+    if (!__atomic_load_n(&g_hung, __ATOMIC_SEQ_CST)) {
+        pthread_mutex_lock(&g_park_lock);
+        if (!g_nparked)
+            MHD_stop_daemon(d);
+        pthread_mutex_unlock(&g_park_lock);
+    }
     if (g.log)
         fclose(g.log);
-    /* libmicrohttpd refuses to stop with suspended (hung) connections */
-    if (!__atomic_load_n(&g_hung, __ATOMIC_SEQ_CST))
-        MHD_stop_daemon(d);
     sl_buf_free(&cert);
     sl_buf_free(&key);
     sl_strv_free(&g.tokens);

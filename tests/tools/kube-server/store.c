@@ -116,6 +116,7 @@ static void kind_free(ks_kind *k)
     free(k->list_kind);
     free(k->short_names);
     free(k->crd);
+    cJSON_Delete(k->openapi);
     free(k);
 }
 
@@ -525,6 +526,21 @@ static void add_verbs(cJSON *r, int with_collection)
             cJSON_AddItemToArray(v, cJSON_CreateString(verbs[i]));
 }
 
+/* Kinds in the "all" category (kubectl get all), as the API server lists them. */
+static int in_category_all(const ks_kind *k)
+{
+    static const char *const kinds[] = {"Pod",        "Service",   "Deployment",
+                                        "StatefulSet", "DaemonSet", "ReplicaSet",
+                                        "Job",        "CronJob",   "HorizontalPodAutoscaler"};
+
+    if (k->crd)
+        return 0;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (!strcmp(k->kind, kinds[i]))
+            return 1;
+    return 0;
+}
+
 cJSON *ks_discovery_resources(const char *group, const char *version)
 {
     cJSON *d, *rs;
@@ -549,6 +565,10 @@ cJSON *ks_discovery_resources(const char *group, const char *version)
         cJSON_AddBoolToObject(r, "namespaced", k->namespaced);
         cJSON_AddStringToObject(r, "kind", k->kind);
         add_verbs(r, strcmp(k->plural, "namespaces"));
+        if (in_category_all(k)) {
+            cJSON *cat = cJSON_AddArrayToObject(r, "categories");
+            cJSON_AddItemToArray(cat, cJSON_CreateString("all"));
+        }
         if (*k->short_names) {
             cJSON *sn = cJSON_AddArrayToObject(r, "shortNames");
             char *copy = strdup(k->short_names), *save = NULL;
@@ -1176,8 +1196,14 @@ int ks_crd_changed(const char *name, const cJSON *obj)
                           !scope || strcmp(scope, "Cluster"), sub != NULL, 1, served_at);
             if (rc)
                 break;
-            g_kinds[g_nkinds - 1]->storage =
-                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "storage"));
+            {
+                ks_kind *nk = g_kinds[g_nkinds - 1];
+                const cJSON *oas = sl_doc_path(v, "schema.openAPIV3Schema");
+                nk->storage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "storage"));
+                nk->openapi = oas ? cJSON_Duplicate(oas, 1) : NULL;
+                nk->schema.builtin = 0;
+                nk->schema.openapi = nk->openapi;
+            }
         }
         sl_buf_free(&shorts);
     }

@@ -667,8 +667,8 @@ static int pos_match(const sl_hcl_block *pb, sl_hcl_pos p, const char *which, co
         return 0;
     }
     if (line != p.line || col != p.col || byte != (long)p.byte) {
-        printf("FAIL %s: diagnostic %zu %s: got %d:%d (byte %zu), expected %ld:%ld (byte %ld)\n",
-               path, idx, which, p.line, p.col, p.byte, line, col, byte);
+        printf("FAIL %s: diagnostic %zu %s: got %d:%d (byte %u), expected %ld:%ld (byte %ld)\n",
+               path, idx, which, p.line, p.col, (unsigned)p.byte, line, col, byte);
         return 0;
     }
     return 1;
@@ -948,6 +948,8 @@ static int cmd_bench(const char *path, int rounds)
             best = s;
         if (f && f->body)
             blocks = f->body->nblocks;
+        if (f && getenv("SL_HCLDEC_ARENA"))
+            fprintf(stderr, "arena %zu bytes\n", sl_hcl_arena_used(f->arena));
         if (rc)
             sl_hcl_diags_print(&d, stderr);
         sl_hcl_file_free(f);
