@@ -289,8 +289,8 @@ int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
     if (m->t == JV_JSON && cJSON_IsObject(m->u.j)) {
         const cJSON *c;
         for (c = m->u.j->child; c; c = c->next)
-            if (c->string && (!kn || c->string[0] == k[0]) && !strncmp(c->string, k, kn) &&
-                c->string[kn] == 0) {
+            if (c->string && (!kn || c->string[0] == k[0]) && strnlen(c->string, kn + 1) == kn &&
+                !memcmp(c->string, k, kn)) {
                 *out = jv_from_json(r, c);
                 return 1;
             }
