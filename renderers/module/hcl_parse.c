@@ -300,6 +300,22 @@ static sl_hcl_expr *new_expr(parser *p, sl_hcl_expr_kind kind, sl_hcl_range r)
     return e;
 }
 
+/* Give e (FUNCALL, INDEX, UNARY) its name_range, allocated in the arena
+ * (most nodes have none, so it is not kept inline). Returns 0 or
+ * SL_ENOMEM (p->fatal set). */
+static int set_name_range(parser *p, sl_hcl_expr *e, sl_hcl_range r)
+{
+    sl_hcl_range *nr = sl_hcl_alloc(p->a, sizeof(*nr));
+
+    if (!nr) {
+        p->fatal = SL_ENOMEM;
+        return SL_ENOMEM;
+    }
+    *nr = r;
+    e->name_range = nr;
+    return 0;
+}
+
 static int set_subs(parser *p, sl_hcl_expr *e, size_t n, sl_hcl_expr **subs)
 {
     if (!e)
@@ -1159,7 +1175,8 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                     sl_hcl_expr *subs[2] = {ret, key};
                     if (set_subs(p, ix, 2, subs))
                         return NULL;
-                    ix->name_range = sl_hcl_range_between(open.range, close.range);
+                    if (set_name_range(p, ix, sl_hcl_range_between(open.range, close.range)))
+                        return NULL;
                     ret = ix;
                 }
             }
@@ -1268,8 +1285,9 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
         e = NULL;
     else {
         e->name = nm;
-        e->expand_final = expand;
-        e->name_range = nrange;
+        e->expand_final = expand ? 1 : 0;
+        if (set_name_range(p, e, nrange))
+            e = NULL;
     }
 out:
     free(args.v);
@@ -1391,8 +1409,8 @@ static sl_hcl_expr *finish_for(parser *p, hcl_tok open)
     e->val_var = vn;
     e->for_key = kx;
     e->for_cond = cond;
-    e->for_group = group;
-    e->for_object = make_obj;
+    e->for_group = group ? 1 : 0;
+    e->for_object = make_obj ? 1 : 0;
 out:
     pop_nl(p);
     return e;
@@ -1494,7 +1512,7 @@ static sl_hcl_expr *parse_object(parser *p)
         kw = new_expr(p, SL_HCL_E_OBJECT_KEY, key->range);
         if (set_subs(p, kw, 1, &key))
             goto out;
-        kw->force_expr = force;
+        kw->force_expr = force ? 1 : 0;
         next = peek(p);
         if (next.type != T_EQUAL && next.type != T_COLON) {
             if (!p->recovery) {
@@ -1662,7 +1680,8 @@ static sl_hcl_expr *parse_term(parser *p)
         if (set_subs(p, e, 1, &x))
             return NULL;
         e->op = start.type == T_MINUS ? SL_HCL_OP_NEG : SL_HCL_OP_NOT;
-        e->name_range = t.range;
+        if (set_name_range(p, e, t.range))
+            return NULL;
         return e;
     }
     case T_OBRACK:
