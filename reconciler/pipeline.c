@@ -38,6 +38,7 @@ void sl_pipeline_fini(sl_pipeline *p)
         sl_app_free(p->apps[i].app);
         sl_objset_free(p->apps[i].objects);
         sl_strv_free(&p->apps[i].notes);
+        sl_strv_free(&p->apps[i].events);
     }
     free(p->apps);
     free(p->snaps);
@@ -171,6 +172,7 @@ static int pipeline_render_one(sl_pipeline *p, sl_rendered *r)
     ctx.snapshot = render_ctx_snapshot;
     ctx.priv = &rp;
     ctx.notes = &r->notes;
+    ctx.events = &r->events;
     if ((rc = sl_objset_new(&r->objects))) {
         sl_error_set(&r->err, rc, "out of memory");
     } else {

@@ -9,7 +9,7 @@ PKGS=(
   libmicrohttpd-dev libsqlite3-dev libpcre2-dev curl openssl
   clang libclang-rt-14-dev systemd
   python3 openssh-server openssh-client
-  python3-jinja2 cookiecutter
+  python3-jinja2 cookiecutter golang-go
 )
 
 missing=()

@@ -343,36 +343,39 @@ typedef struct sl_hcl_step {
 } sl_hcl_step;
 
 typedef struct sl_hcl_expr sl_hcl_expr;
-/* An expression node. Kind-specific members share storage (anonymous
- * unions): read only those of the node's kind. */
+/* An expression node (80 bytes: the parser's tree has about one node per
+ * 10 bytes of source, so the layout is kept compact). Kind-specific members
+ * share storage (anonymous unions): read only those of the node's kind. */
 struct sl_hcl_expr {
-    sl_hcl_expr_kind kind;
-    sl_hcl_op op;               /* BINARY, UNARY */
+    sl_hcl_expr_kind kind : 8;
+    sl_hcl_op op : 8;               /* BINARY, UNARY */
+    unsigned expand_final : 1;      /* FUNCALL f(x...) */
+    unsigned force_expr : 1;        /* OBJECT_KEY: key was parenthesised */
+    unsigned attr_only : 1;         /* SPLAT written .* */
+    unsigned for_group : 1;         /* FOR: ... grouping */
+    unsigned for_object : 1;        /* FOR: {for ...} */
+    uint32_t nsub;
     sl_hcl_range range;
-    size_t nsub;
     sl_hcl_expr **sub;
     union {
         const sl_hcl_value *lit; /* LITERAL */
         const char *name;        /* SCOPE_TRAV root, FUNCALL name */
+        const char *key_var;     /* FOR: NULL when absent */
     };
-    unsigned char expand_final; /* FUNCALL f(x...) */
-    unsigned char force_expr;   /* OBJECT_KEY: key was parenthesised */
-    unsigned char attr_only;    /* SPLAT written .* */
-    unsigned char for_group;    /* FOR: ... grouping */
-    unsigned char for_object;   /* FOR: {for ...} */
     union {
         struct {                    /* SCOPE_TRAV, REL_TRAV */
             size_t nsteps;
             sl_hcl_step *steps;
         };
         struct {                    /* FOR: for key_var, val_var in sub[0] : for_key => sub[1] if for_cond */
-            const char *key_var;    /* NULL when absent */
             const char *val_var;
             sl_hcl_expr *for_key;   /* object form key expr, else NULL */
             sl_hcl_expr *for_cond;  /* if ..., else NULL */
         };
         sl_hcl_expr *splat_item;    /* SPLAT: the ANON node inside sub[1] */
-        sl_hcl_range name_range;    /* FUNCALL name, INDEX brackets, UNARY symbol */
+        /* FUNCALL name, INDEX brackets, UNARY symbol (never NULL for
+         * those kinds; allocated in the file's arena). */
+        const sl_hcl_range *name_range;
     };
 };
 

@@ -835,7 +835,7 @@ static int eval(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **out)
             rc = eval(ctx, e->sub[1], &k);
         if (!rc) {
             sl_hcl_expr at = *e;
-            at.range = e->name_range;
+            at.range = *e->name_range;
             rc = apply_step(ctx, &at, c, 1, NULL, k, out);
         }
         break;

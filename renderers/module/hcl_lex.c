@@ -29,6 +29,7 @@ struct hcl_lexer {
     lex_mode *stack;
     size_t sn, scap;
     int rc;
+    unsigned told; /* kinds of invalid token already reported (once each, as hclsyntax) */
 };
 typedef struct hcl_lexer lexer;
 
@@ -141,26 +142,28 @@ static int is_digit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
-/* Length of a number literal at i: digits ('.' digits)? ([eE][+-]?digits)? */
+/* Length of a number literal at i: digits, then any run of digits, "."
+ * followed by a digit and exponents (hclsyntax's scanner is as greedy, so
+ * "1.2.3" is one token, reported as an invalid number). */
 static size_t scan_number(const char *s, size_t len, size_t i)
 {
     size_t j = i;
 
-    while (j < len && is_digit((unsigned char)s[j]))
-        j++;
-    if (j + 1 < len && s[j] == '.' && is_digit((unsigned char)s[j + 1])) {
-        j++;
-        while (j < len && is_digit((unsigned char)s[j]))
+    while (j < len) {
+        if (is_digit((unsigned char)s[j])) {
             j++;
-    }
-    if (j < len && (s[j] == 'e' || s[j] == 'E')) {
-        size_t k = j + 1;
-        if (k < len && (s[k] == '+' || s[k] == '-'))
-            k++;
-        if (k < len && is_digit((unsigned char)s[k])) {
-            while (k < len && is_digit((unsigned char)s[k]))
+        } else if (s[j] == '.' && j + 1 < len && is_digit((unsigned char)s[j + 1])) {
+            j++;
+        } else if ((s[j] == 'e' || s[j] == 'E') && j > i) {
+            size_t k = j + 1;
+            if (k < len && (s[k] == '+' || s[k] == '-'))
                 k++;
-            j = k;
+            if (k < len && is_digit((unsigned char)s[k]))
+                j = k;
+            else
+                break;
+        } else {
+            break;
         }
     }
     return j - i;
@@ -189,16 +192,23 @@ static size_t scan_heredoc_open(const char *s, size_t len, size_t i, const char 
     return 0;
 }
 
-static int lex_invalid(lexer *lx, size_t n, const char *summary, const char *detail)
+/* Emit an invalid token; its diagnostic only for the first of its kind
+ * (a bit in lx->told), as hclsyntax reports each kind once per file. */
+static int lex_invalid_kind(lexer *lx, size_t n, unsigned kind, const char *summary,
+                            const char *detail)
 {
     hcl_tok *t;
 
     if (lex_emit(lx, T_INVALID, n))
         return lx->rc;
     t = &lx->out->v[lx->out->n - 1];
-    sl_hcl_diag_error(lx->diags, &t->range, summary, "%s", detail);
+    if (!(lx->told & kind))
+        sl_hcl_diag_error(lx->diags, &t->range, summary, "%s", detail);
+    lx->told |= kind;
     return 0;
 }
+
+#define lex_invalid(lx, n, summary, detail) lex_invalid_kind(lx, n, 0, summary, detail)
 
 static int lex_normal(lexer *lx)
 {
@@ -299,13 +309,13 @@ static int lex_normal(lexer *lx)
     case '&':
         if (c1 == '&')
             return lex_emit(lx, T_AND, 2);
-        return lex_invalid(lx, 1, "Unsupported operator",
-                           "Bitwise operators are not supported. Did you mean \"&&\"?");
+        return lex_invalid_kind(lx, 1, 0, "Unsupported operator",
+                                "Bitwise operators are not supported. Did you mean \"&&\"?");
     case '|':
         if (c1 == '|')
             return lex_emit(lx, T_OR, 2);
-        return lex_invalid(lx, 1, "Unsupported operator",
-                           "Bitwise operators are not supported. Did you mean \"||\"?");
+        return lex_invalid_kind(lx, 1, 0, "Unsupported operator",
+                                "Bitwise operators are not supported. Did you mean \"||\"?");
     case '.':
         if (c1 == '.' && c2 == '.')
             return lex_emit(lx, T_ELLIPSIS, 3);
@@ -372,7 +382,20 @@ static int lex_normal(lexer *lx)
         else
             snprintf(msg, sizeof(msg), "This character (\"%c\") is not used within the language.",
                      c);
-        return lex_invalid(lx, 1, "Invalid character", msg);
+        if (c == '\'')
+            return lex_invalid_kind(lx, 1, 2u, "Invalid character",
+                                    "Single quotes are not valid. Use double quotes (\") to "
+                                    "enclose strings.");
+        if (c == ';')
+            return lex_invalid_kind(lx, 1, 4u, "Invalid character",
+                                    "The \";\" character is not valid. Use newlines to separate "
+                                    "arguments and blocks, and commas to separate items in "
+                                    "collection values.");
+        if (c == '`')
+            return lex_invalid_kind(lx, 1, 8u, "Invalid character",
+                                    "The \"`\" character is not valid. To create a multi-line "
+                                    "string, use the \"heredoc\" syntax, like \"<<EOT\".");
+        return lex_invalid_kind(lx, 1, 16u, "Invalid character", msg);
     }
 }
 

@@ -10,6 +10,27 @@
 
 #define NL_STACK_MAX 4096
 
+/* Interning: identifiers, string literals and number literals repeat a lot
+ * in configuration files (var, local, each.key, "v1", 1), so the parser
+ * keeps one arena copy of each (values are immutable, so sharing them is
+ * safe). An open-addressing table in malloc memory, freed when parsing
+ * ends; keys point at memory that lives as long as the parse (the arena or
+ * the file's source copy). At INTERN_MAX entries it stops adding. */
+enum { IN_STR, IN_STRVAL, IN_NUMVAL };
+#define INTERN_MAX ((size_t)1 << 20)
+
+typedef struct intern_ent {
+    const char *key; /* NULL = free slot */
+    uint32_t len;
+    uint32_t tag;
+    const void *val;
+} intern_ent;
+
+typedef struct intern_tab {
+    intern_ent *v;
+    size_t n, cap; /* cap is a power of two */
+} intern_tab;
+
 typedef struct parser {
     hcl_toks toks;
     hcl_lexer *lx;
@@ -30,6 +51,7 @@ typedef struct parser {
     sl_hcl_arena *a;
     sl_hcl_diags *diags;
     const char *file;
+    intern_tab intern;
 } parser;
 
 static sl_hcl_expr *parse_expression(parser *p);
@@ -300,6 +322,22 @@ static sl_hcl_expr *new_expr(parser *p, sl_hcl_expr_kind kind, sl_hcl_range r)
     return e;
 }
 
+/* Give e (FUNCALL, INDEX, UNARY) its name_range, allocated in the arena
+ * (most nodes have none, so it is not kept inline). Returns 0 or
+ * SL_ENOMEM (p->fatal set). */
+static int set_name_range(parser *p, sl_hcl_expr *e, sl_hcl_range r)
+{
+    sl_hcl_range *nr = sl_hcl_alloc(p->a, sizeof(*nr));
+
+    if (!nr) {
+        p->fatal = SL_ENOMEM;
+        return SL_ENOMEM;
+    }
+    *nr = r;
+    e->name_range = nr;
+    return 0;
+}
+
 static int set_subs(parser *p, sl_hcl_expr *e, size_t n, sl_hcl_expr **subs)
 {
     if (!e)
@@ -332,13 +370,99 @@ static sl_hcl_expr *placeholder(parser *p, sl_hcl_range r)
     return new_expr(p, SL_HCL_E_INVALID, r);
 }
 
+static uint32_t intern_hash(int tag, const char *s, size_t n)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)tag;
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* The slot for (tag, s[0..n)): its entry when present, else the free slot
+ * where it belongs; NULL when the table cannot take more (caller then
+ * allocates without interning). */
+static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
+{
+    intern_tab *t = &p->intern;
+    size_t mask;
+    intern_ent *e;
+
+    if (n > UINT32_MAX)
+        return NULL;
+    if ((t->n + 1) * 4 > t->cap * 3) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        intern_ent *v;
+        if (t->n >= INTERN_MAX)
+            return NULL;
+        v = calloc(cap, sizeof(*v));
+        if (!v)
+            return NULL;
+        for (size_t i = 0; i < t->cap; i++) {
+            intern_ent *o = &t->v[i];
+            if (!o->key)
+                continue;
+            size_t j = intern_hash((int)o->tag, o->key, o->len) & (cap - 1);
+            while (v[j].key)
+                j = (j + 1) & (cap - 1);
+            v[j] = *o;
+        }
+        free(t->v);
+        t->v = v;
+        t->cap = cap;
+    }
+    mask = t->cap - 1;
+    for (size_t j = intern_hash(tag, s, n) & mask;; j = (j + 1) & mask) {
+        e = &t->v[j];
+        if (!e->key || (e->tag == (uint32_t)tag && e->len == n && !memcmp(e->key, s, n)))
+            return e;
+    }
+}
+
+/* Record val under (tag, key[0..n)) in the free slot e (from intern_slot). */
+static void intern_put(parser *p, intern_ent *e, int tag, const char *key, size_t n,
+                       const void *val)
+{
+    e->key = key;
+    e->len = (uint32_t)n;
+    e->tag = (uint32_t)tag;
+    e->val = val;
+    p->intern.n++;
+}
+
+/* The token's text as a NUL-terminated arena string (interned). */
 static const char *tok_str(parser *p, hcl_tok t)
 {
-    char *s = sl_hcl_strndup(p->a, t.s, t.n);
+    intern_ent *e = intern_slot(p, IN_STR, t.s, t.n);
+    char *s;
 
-    if (!s)
+    if (e && e->key)
+        return e->val;
+    s = sl_hcl_strndup(p->a, t.s, t.n);
+    if (!s) {
         p->fatal = SL_ENOMEM;
-    return s ? s : "";
+        return "";
+    }
+    if (e)
+        intern_put(p, e, IN_STR, s, t.n, s);
+    return s;
+}
+
+/* sl_hcl_string(p->a, s, n), interned (NULL on invalid UTF-8 or no
+ * memory, as sl_hcl_string). */
+static const sl_hcl_value *str_value(parser *p, const char *s, size_t n)
+{
+    intern_ent *e = intern_slot(p, IN_STRVAL, s, n);
+    const sl_hcl_value *v;
+
+    if (e && e->key)
+        return e->val;
+    v = sl_hcl_string(p->a, s, n);
+    /* The key must outlive s: use the value's own text when it is s
+     * unchanged (not NFC-normalised). */
+    if (e && v && v->u.str.len == n && n && !memcmp(v->u.str.s, s, n))
+        intern_put(p, e, IN_STRVAL, v->u.str.s, n, v);
+    return v;
 }
 
 /* A growable array of pointers in malloc memory (copied into the arena at
@@ -884,7 +1008,7 @@ static sl_hcl_expr *tp_expr(parser *p, ttoks *tt)
     switch (t->kind) {
     case TT_LIT:
         tt->pos++;
-        return new_lit(p, sl_hcl_string(p->a, t->val, t->len), t->range);
+        return new_lit(p, str_value(p, t->val, t->len), t->range);
     case TT_INTERP:
         tt->pos++;
         return t->expr ? t->expr : placeholder(p, t->range);
@@ -947,11 +1071,14 @@ out:
 
 static sl_hcl_expr *parse_with_traversals(parser *p);
 
-static sl_hcl_value *num_value(parser *p, hcl_tok t)
+static const sl_hcl_value *num_value(parser *p, hcl_tok t)
 {
     sl_hcl_num n;
     const sl_hcl_value *v;
+    intern_ent *e = intern_slot(p, IN_NUMVAL, t.s, t.n);
 
+    if (e && e->key)
+        return e->val;
     if (sl_hcl_num_parse(p->a, t.s, t.n, &n)) {
         perr(p, t.range, "Invalid number literal",
              "Failed to recognize the value of this number literal.");
@@ -960,7 +1087,9 @@ static sl_hcl_value *num_value(parser *p, hcl_tok t)
     v = sl_hcl_number(p->a, &n);
     if (!v)
         p->fatal = SL_ENOMEM;
-    return (sl_hcl_value *)v;
+    else if (e) /* token text lives in the file's source copy */
+        intern_put(p, e, IN_NUMVAL, t.s, t.n, v);
+    return v;
 }
 
 static sl_hcl_expr *extend_traversal(parser *p, sl_hcl_expr *e, sl_hcl_step step)
@@ -1097,10 +1226,13 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 read_tok(p);
                 close = read_tok(p);
                 if (close.type != T_CBRACK && !p->recovery) {
+                    /* hclsyntax's diagnostic points at its `close` variable,
+                     * which recovery then reassigns: the range reported is
+                     * the token recovery stopped at. */
+                    close = recover_to(p, T_CBRACK);
                     perr(p, close.range, "Missing close bracket on splat index",
                          "The star for a full splat operator must be immediately followed by a "
                          "closing bracket (\"]\").");
-                    close = recover_to(p, T_CBRACK);
                 }
                 item = new_expr(p, SL_HCL_E_ANON, sl_hcl_range_between(open.range, close.range));
                 if (++p->depth > p->max_depth) {
@@ -1130,9 +1262,10 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 } else {
                     close = read_tok(p);
                     if (close.type != T_CBRACK && !p->recovery) {
+                        /* As above: reported at the token recovery stops at. */
+                        close = recover_to(p, T_CBRACK);
                         perr(p, close.range, "Missing close bracket on index",
                              "The index operator must end with a closing bracket (\"]\").");
-                        close = recover_to(p, T_CBRACK);
                     }
                 }
                 pop_nl(p);
@@ -1155,7 +1288,8 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                     sl_hcl_expr *subs[2] = {ret, key};
                     if (set_subs(p, ix, 2, subs))
                         return NULL;
-                    ix->name_range = sl_hcl_range_between(open.range, close.range);
+                    if (set_name_range(p, ix, sl_hcl_range_between(open.range, close.range)))
+                        return NULL;
                     ret = ix;
                 }
             }
@@ -1264,8 +1398,9 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
         e = NULL;
     else {
         e->name = nm;
-        e->expand_final = expand;
-        e->name_range = nrange;
+        e->expand_final = expand ? 1 : 0;
+        if (set_name_range(p, e, nrange))
+            e = NULL;
     }
 out:
     free(args.v);
@@ -1387,8 +1522,8 @@ static sl_hcl_expr *finish_for(parser *p, hcl_tok open)
     e->val_var = vn;
     e->for_key = kx;
     e->for_cond = cond;
-    e->for_group = group;
-    e->for_object = make_obj;
+    e->for_group = group ? 1 : 0;
+    e->for_object = make_obj ? 1 : 0;
 out:
     pop_nl(p);
     return e;
@@ -1490,7 +1625,7 @@ static sl_hcl_expr *parse_object(parser *p)
         kw = new_expr(p, SL_HCL_E_OBJECT_KEY, key->range);
         if (set_subs(p, kw, 1, &key))
             goto out;
-        kw->force_expr = force;
+        kw->force_expr = force ? 1 : 0;
         next = peek(p);
         if (next.type != T_EQUAL && next.type != T_COLON) {
             if (!p->recovery) {
@@ -1637,7 +1772,7 @@ static sl_hcl_expr *parse_term(parser *p)
                 sl_hcl_expr *le, *te;
                 read_tok(p);
                 read_tok(p);
-                le = new_lit(p, sl_hcl_string(p->a, lit.s, lit.n), lit.range);
+                le = new_lit(p, str_value(p, lit.s, lit.n), lit.range);
                 te = new_expr(p, SL_HCL_E_TEMPLATE, sl_hcl_range_between(open.range, close.range));
                 if (!le || set_subs(p, te, 1, &le))
                     return NULL;
@@ -1658,7 +1793,8 @@ static sl_hcl_expr *parse_term(parser *p)
         if (set_subs(p, e, 1, &x))
             return NULL;
         e->op = start.type == T_MINUS ? SL_HCL_OP_NEG : SL_HCL_OP_NOT;
-        e->name_range = t.range;
+        if (set_name_range(p, e, t.range))
+            return NULL;
         return e;
     }
     case T_OBRACK:
@@ -2234,7 +2370,7 @@ static sl_hcl_body *parse_body(parser *p, hcl_tok_type end)
                 else if (bad.type == T_EOF)
                     perr(p, start, "Unclosed configuration body",
                          "Found end of file before the end of this configuration body.");
-                else if (bad.type != T_INVALID)
+                else
                     perr(p, bad.range, "Argument or block definition required",
                          "An argument or block definition is required here.");
             }
@@ -2371,6 +2507,7 @@ out:
         attach_src(diags, mark, *out);
     hcl_toks_free(&p.toks);
     hcl_lex_free(p.lx);
+    free(p.intern.v);
     sl_hcl_diags_free(&p.lexd);
     return rc;
 }
@@ -2407,6 +2544,7 @@ out:
         attach_src(diags, mark, *file_out);
     hcl_toks_free(&p.toks);
     hcl_lex_free(p.lx);
+    free(p.intern.v);
     sl_hcl_diags_free(&p.lexd);
     return rc;
 }

@@ -571,9 +571,7 @@ static void test_exec_throughput(void)
     SL_CHECK_HAS(out.ptr, "value: \"x\"");
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     fprintf(stderr, "gotmpl: 3000 resources x %d stages in %.3f s\n", NST, secs);
-#ifndef SL_SANITIZED
-    SL_CHECK(secs < 1.0); /* the whole renderer budget; typically ~0.08 s */
-#endif
+    /* the time is printed; bench/score.sh holds the speed goal */
     for (int i = 0; i < NST; i++)
         sl_gotmpl_free(t[i]);
     sl_buf_free(&out);
