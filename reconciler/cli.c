@@ -621,10 +621,22 @@ static void cli_plan_app(sl_pipeline *p, sl_rendered *r, void *ud)
         cp->errapp[cp->nerrs++] = r->app->name;
         return;
     }
-    /* the report reads only the plan's own copies, not the freed objects */
-    for (size_t i = 0; cp->streamed && i < cp->v[cp->n]->n; i++)
-        cp->v[cp->n]->v[i].desired = NULL;
     cp->n++;
+    /* The objects are freed next: the plan's items borrow their ids and
+     * desired objects from them, so give the items ids of their own (the
+     * report reads only ids and the plan's own copies). */
+    for (size_t i = 0; cp->streamed && i < cp->v[cp->n - 1]->n; i++) {
+        sl_plan_item *it = &cp->v[cp->n - 1]->v[i];
+        sl_objid own;
+        it->desired = NULL;
+        if (it->id.mem_)
+            continue;
+        if (sl_objid_copy(&own, &it->id)) {
+            cp->nomem = 1;
+            return;
+        }
+        it->id = own;
+    }
 }
 
 /* diff (apply = 0) and apply (apply = 1). diff plans each app as soon as
