@@ -60,6 +60,86 @@ static const char *pipeline_local_dir(const sl_pipeline *p, const sl_source *src
     return NULL;
 }
 
+/* A snapshot shared by render threads whose back end is not thread-safe
+ * (libgit2 objects must not be used by two threads at once): every
+ * operation on it takes a lock. */
+typedef struct locked_snap {
+    sl_snapshot base;
+    sl_snapshot *inner;
+    pthread_mutex_t mu;
+} locked_snap;
+
+static int locked_read(sl_snapshot *s, const char *path, size_t max, sl_buf *out, sl_error *err)
+{
+    locked_snap *l = (locked_snap *)s;
+    int rc;
+
+    pthread_mutex_lock(&l->mu);
+    rc = l->inner->ops->read(l->inner, path, max, out, err);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+static int locked_list(sl_snapshot *s, const char *dir, sl_strv *out, sl_error *err)
+{
+    locked_snap *l = (locked_snap *)s;
+    int rc;
+
+    pthread_mutex_lock(&l->mu);
+    rc = l->inner->ops->list(l->inner, dir, out, err);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+static int locked_mtime(sl_snapshot *s, const char *path, int64_t *out, sl_error *err)
+{
+    locked_snap *l = (locked_snap *)s;
+    int rc;
+
+    pthread_mutex_lock(&l->mu);
+    rc = sl_snapshot_mtime(l->inner, path, out, err);
+    pthread_mutex_unlock(&l->mu);
+    return rc;
+}
+
+static void locked_free(sl_snapshot *s)
+{
+    locked_snap *l = (locked_snap *)s;
+
+    sl_snapshot_free(l->inner);
+    pthread_mutex_destroy(&l->mu);
+    sl_snapshot_fini(&l->base);
+    free(l);
+}
+
+static const sl_snapshot_ops locked_ops = {
+    .read = locked_read,
+    .list = locked_list,
+    .free = locked_free,
+    .mtime = locked_mtime,
+};
+
+/* Wrap *snap in a locked_snap (on failure *snap is left as it was). */
+static int pipeline_lock_snapshot(sl_snapshot **snap)
+{
+    locked_snap *l = calloc(1, sizeof(*l));
+
+    if (!l)
+        return SL_ENOMEM;
+    if (pthread_mutex_init(&l->mu, NULL)) {
+        free(l);
+        return SL_ENOMEM;
+    }
+    if (sl_snapshot_init(&l->base, &locked_ops, (*snap)->source, (*snap)->revision)) {
+        pthread_mutex_destroy(&l->mu);
+        free(l);
+        return SL_ENOMEM;
+    }
+    l->inner = *snap;
+    *snap = &l->base;
+    return 0;
+}
+
 /* The snapshot of a source, fetched once per pipeline. Borrowed. */
 static int pipeline_snapshot(sl_pipeline *p, sl_source *src, sl_snapshot **out, sl_error *err)
 {
@@ -86,6 +166,10 @@ static int pipeline_snapshot(sl_pipeline *p, sl_source *src, sl_snapshot **out, 
         if (!rc)
             rc = sl_source_snapshot(src, &p->revs[i], &p->snaps[i], err);
     }
+    /* dir snapshots are thread-safe (plain file reads); others are not */
+    if (!rc && p->threads > 1 && !local && strcmp(src->ops->kind, "dir") &&
+        (rc = pipeline_lock_snapshot(&p->snaps[i])))
+        sl_error_set(err, rc, "out of memory");
     if (rc) {
         sl_error_prefix(err, "source %s", src->name);
         p->fetched[i] = rc;
