@@ -48,7 +48,8 @@ void sl_hcl_arena_free(sl_hcl_arena *a)
     free(a);
 }
 
-/* Bump-allocate n zeroed bytes, 8-aligned; a request bigger than a chunk
+/* Bump-allocate n zeroed bytes (chunks are zeroed when made and never
+ * reused), 8-aligned; a request bigger than a chunk
  * gets a chunk of its own (placed behind the head so the head keeps its
  * free space). */
 void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
@@ -63,7 +64,9 @@ void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
         size_t size = need > ARENA_CHUNK / 4 ? need : ARENA_CHUNK;
         if (a->total + size > a->max)
             return NULL;
-        c = malloc(sizeof(*c) + size);
+        /* Zeroed once here (fresh pages from the kernel come zeroed), so
+         * allocations need no memset. */
+        c = calloc(1, sizeof(*c) + size);
         if (!c)
             return NULL;
         c->size = size;
@@ -79,7 +82,6 @@ void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
     }
     p = c->data + c->used;
     c->used += need;
-    memset(p, 0, n);
     return p;
 }
 
@@ -368,6 +370,16 @@ int hcl_utf8_valid(const char *s, size_t n)
     while (i < n) {
         uint32_t cp;
         int l;
+        /* ASCII fast path: 8 bytes at a time. */
+        while (n - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         if ((unsigned char)s[i] < 0x80) {
             i++;
             continue;
