@@ -337,8 +337,10 @@ typedef enum sl_hcl_op {
 /* One step of a traversal: .name, [key] (literal key) or legacy .0. */
 typedef struct sl_hcl_step {
     int is_index;               /* 0: attribute `name` */
-    const char *name;           /* attribute name */
-    const sl_hcl_value *key;    /* index key (number or string) */
+    union {                     /* read the one is_index selects */
+        const char *name;           /* attribute name */
+        const sl_hcl_value *key;    /* index key (number or string) */
+    };
     sl_hcl_range range;
 } sl_hcl_step;
 
