@@ -5,6 +5,7 @@
 # Measures wall time (median of REPS runs, each a fresh output folder) of:
 #   cookiecutter --no-input -o DIR  examples/.../nodejs-service-cookiecutter
 #   sluice scaffold            -o DIR  (the same skeleton)
+#   sluice version             (process start-up alone: the floor of any run)
 #   sluice scaffold examples/.../nodejs-service (the Backstage template: render,
 #       publish:git into a fresh bare repo, catalog:register into a catalog checkout)
 # checks that the two cookiecutter trees are byte-identical (diff -r) before
@@ -70,6 +71,7 @@ def timed(make_cmd, n):
             cpus.append(dc)
     return statistics.median(times), statistics.median(cpus)
 
+floor = timed(lambda i: [sluice, "version"], reps)
 cc = timed(lambda i: ["cookiecutter", "--no-input", "-o", f"{w}/cc{i}", cct], reps)
 sl = timed(lambda i: [sluice, "scaffold", "-q", cct, "-o", f"{w}/sl{i}"], reps)
 
@@ -84,6 +86,7 @@ bs = timed(backstage, reps)
 goal = 0.050
 print("| run (example skeleton, %d runs, median) | wall time | CPU time | wall vs cookiecutter | goal (wall) |" % reps)
 print("| --- | --- | --- | --- | --- |")
+print("| `sluice version` (process start-up, the floor) | %.1f ms | %.1f ms | | |" % (floor[0] * 1e3, floor[1] * 1e3))
 print("| `cookiecutter --no-input` | %.1f ms | %.1f ms | 1x | |" % (cc[0] * 1e3, cc[1] * 1e3))
 print("| `sluice scaffold` (cookiecutter skeleton) | %.1f ms | %.1f ms | %.0fx faster | < 50 ms: %s |"
       % (sl[0] * 1e3, sl[1] * 1e3, cc[0] / sl[0], "PASS" if sl[0] < goal else "MISS"))

@@ -1143,6 +1143,143 @@ static int kt_set_inventory(sl_target *t, const char *app, const sl_objset *ids,
 
 /* ---- prepare: prefetch live objects and dry runs in parallel ---- */
 
+#define KT_LIST_MIN 4 /* objects of one collection that make a list worth it */
+
+/* Cache the items of a list answer for group/version/kind; *ok set when
+ * it parsed. */
+static int kt_cache_list(kube_target *k, const kube_req *r, const sl_objid *like, int *ok)
+{
+    cJSON *list = cJSON_ParseWithLength(r->resp.ptr ? r->resp.ptr : "", r->resp.len);
+    const cJSON *it;
+    char av[400];
+
+    *ok = 0;
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(list, "items"))) {
+        cJSON_Delete(list);
+        return 0;
+    }
+    sl_objid_apiversion(like, av, sizeof(av));
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(list, "items"))
+    {
+        const cJSON *meta = cJSON_GetObjectItemCaseSensitive(it, "metadata");
+        const char *name = sl_doc_str(meta, "name");
+        sl_objid id;
+        kt_cache_ent *e;
+        cJSON *copy;
+        if (!name)
+            continue;
+        if (sl_objid_make(&id, like->group, like->version, like->kind, like->ns, name))
+            goto nomem;
+        e = kt_cache_add(k, &id);
+        sl_objid_clear(&id);
+        if (!e)
+            goto nomem;
+        if (e->have_live)
+            continue;
+        if (!(copy = cJSON_Duplicate(it, 1)))
+            goto nomem;
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "apiVersion");
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "kind");
+        cJSON_AddStringToObject(copy, "apiVersion", av);
+        cJSON_AddStringToObject(copy, "kind", like->kind);
+        e->live = copy;
+        e->have_live = 1;
+    }
+    cJSON_Delete(list);
+    *ok = 1;
+    return 0;
+nomem:
+    cJSON_Delete(list);
+    return SL_ENOMEM;
+}
+
+/* List the collections that hold at least KT_LIST_MIN desired objects not
+ * cached yet; every desired object of a listed collection is then cached
+ * (live, or absent when the list lacks it). */
+static int kt_prefetch_lists(sl_target *t, const sl_objset *desired, sl_error *err)
+{
+    kube_target *k = t->priv;
+    size_t n = desired->n, m = 0;
+    char **coll = calloc(n + 1, sizeof(*coll));
+    kube_req *reqs = calloc(n + 1, sizeof(*reqs));
+    kube_req **rp = calloc(n + 1, sizeof(*rp));
+    size_t *owner = calloc(n + 1, sizeof(*owner)); /* request index -> first object */
+    int rc = 0;
+
+    if (!coll || !reqs || !rp || !owner) {
+        rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const sl_objid *id = &desired->v[i].id;
+        kt_cache_ent *e = kt_cache_find(k, id);
+        sl_buf p = SL_BUF_INIT;
+        kube_resource res;
+        sl_error e2;
+        if ((e && e->have_live) || kt_objpath(k, id, 0, &p, &res, &e2)) {
+            sl_buf_free(&p);
+            continue;
+        }
+        coll[i] = sl_buf_detach(&p);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t count = 0;
+        int seen = 0;
+        if (!coll[i])
+            continue;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = coll[j] && !strcmp(coll[j], coll[i]);
+        if (seen)
+            continue;
+        for (size_t j = i; j < n; j++)
+            count += coll[j] && !strcmp(coll[j], coll[i]);
+        if (count < KT_LIST_MIN)
+            continue;
+        kube_req_init(&reqs[m], "GET", strdup(coll[i]), NULL, NULL, 0);
+        if (!reqs[m].path) {
+            rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+            goto out;
+        }
+        owner[m] = i;
+        rp[m] = &reqs[m];
+        m++;
+    }
+    if (m && (rc = kube_client_run(k->client, rp, m))) {
+        sl_error_set(err, rc, "out of memory");
+        goto out;
+    }
+    for (size_t r = 0; r < m; r++) {
+        const char *c = coll[owner[r]];
+        int ok = 0;
+        if (reqs[r].rc || reqs[r].status != 200)
+            continue; /* the GETs find out */
+        if ((rc = kt_cache_list(k, &reqs[r], &desired->v[owner[r]].id, &ok))) {
+            sl_error_set(err, rc, "out of memory");
+            goto out;
+        }
+        for (size_t j = owner[r]; ok && j < n; j++) {
+            kt_cache_ent *e;
+            if (!coll[j] || strcmp(coll[j], c))
+                continue;
+            if (!(e = kt_cache_add(k, &desired->v[j].id))) {
+                rc = sl_error_set(err, SL_ENOMEM, "out of memory");
+                goto out;
+            }
+            e->have_live = 1; /* absent unless the list had it */
+        }
+    }
+out:
+    for (size_t i = 0; coll && i < n; i++)
+        free(coll[i]);
+    for (size_t r = 0; reqs && r < m; r++)
+        kube_req_clear(&reqs[r]);
+    free(coll);
+    free(reqs);
+    free(rp);
+    free(owner);
+    return rc;
+}
+
 static int kt_prepare(sl_target *t, const char *app, const sl_objset *desired, sl_error *err)
 {
     kube_target *k = t->priv;
@@ -1187,6 +1324,10 @@ static int kt_prepare(sl_target *t, const char *app, const sl_objset *desired, s
         if (rc)
             goto out;
     }
+    /* Round 0.5: where several objects share a collection (kind and
+     * namespace), one list replaces their GETs. */
+    if ((rc = kt_prefetch_lists(t, desired, err)))
+        goto out;
     /* Round 1: GET every other object whose kind resolves. */
     for (size_t i = 0; i < n; i++) {
         sl_buf path = SL_BUF_INIT;

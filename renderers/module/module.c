@@ -231,7 +231,6 @@ static int module_eval(module_run *r, const tf_input *inputs, size_t ninputs,
     int rc;
 
     memset(&res, 0, sizeof(res));
-    (void)err;
     if ((rc = sl_hcl_arena_new(0, &arena)))
         return sl_error_set(err, rc, "out of memory");
     memset(&env, 0, sizeof(env));

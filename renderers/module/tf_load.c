@@ -158,8 +158,18 @@ static int tf_read_variable(tf_loader *L, const sl_hcl_block *b)
     const sl_hcl_attr *def = NULL;
     int rc, bad = 0;
 
+    static const char *const reserved[] = {"source",    "version",  "providers", "count",
+                                           "for_each",  "lifecycle", "depends_on", "locals",
+                                           NULL};
+
     if ((rc = tf_labels(L, b, 1)))
         return rc;
+    for (size_t i = 0; reserved[i]; i++)
+        if (!strcmp(b->labels[0], reserved[i]))
+            return sl_hcl_diag_error(L->diags, &b->label_ranges[0], "Invalid variable name",
+                                     "The variable name \"%s\" is reserved: module blocks use "
+                                     "it as a meta-argument.",
+                                     b->labels[0]);
     if ((rc = tf_push_node(L, TF_VAR, b->labels[0], b->type_range, &n)))
         return rc;
     n->type = &sl_hcl_t_dynamic;
@@ -405,8 +415,7 @@ static int tf_read_output(tf_loader *L, const sl_hcl_block *b)
             bad |= tf_unsupported_attr(L, a, "an output block") != 0;
     }
     for (size_t i = 0; i < b->body->nblocks; i++)
-        if (strcmp(b->body->blocks[i].type, "precondition"))
-            bad |= tf_unsupported_block(L, &b->body->blocks[i], "an output block") != 0;
+        bad |= tf_unsupported_block(L, &b->body->blocks[i], "an output block") != 0;
     if (!n->expr)
         bad |= sl_hcl_diag_error(L->diags, &b->open_range, "Missing required argument",
                                  "The argument \"value\" is required, but no definition was "

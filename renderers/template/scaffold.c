@@ -384,7 +384,7 @@ static int bs_fetch(bs_run *r, const cJSON *step, const cJSON *src, const cJSON 
                     cJSON **output, sl_error *err)
 {
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(in, "values"), *ext_v;
-    const char *url;
+    const char *url, *shown_url;
     char *skel = NULL, *ext = NULL, *display = NULL;
     sc_tree st = {0};
     sl_strv cwt = SL_STRV_INIT, cwr = SL_STRV_INIT, skipped = SL_STRV_INIT;
@@ -433,6 +433,9 @@ static int bs_fetch(bs_run *r, const cJSON *step, const cJSON *src, const cJSON 
     }
     if ((rc = sc_skel_read(skel, &st, err)))
         goto out;
+    shown_url = url;
+    while (shown_url[0] == '.' && shown_url[1] == '/')
+        shown_url += 2;
     memset(&jo, 0, sizeof(jo));
     jo.dialect = SL_JINJA_NUNJUCKS;
     jo.backstage_delims = !compat;
@@ -450,7 +453,7 @@ static int bs_fetch(bs_run *r, const cJSON *step, const cJSON *src, const cJSON 
         if (skip)
             continue;
         free(display);
-        if (asprintf(&display, "%s/%s", url, e->path) < 0) {
+        if (asprintf(&display, "%s/%s/%s", r->dir, shown_url, e->path) < 0) {
             display = NULL;
             rc = sl_error_set(err, SL_ENOMEM, "out of memory");
             goto out;

@@ -21,7 +21,8 @@ static void must(int ok)
 }
 
 static void one(const char *method, const char *group, const char *plural, const char *name,
-                const char *ct, const char *body, size_t len, const char *manager, const char *force)
+                const char *ct, const char *body, size_t len, const char *manager,
+                const char *force)
 {
     ks_req r;
     ks_resp out;
@@ -48,10 +49,9 @@ static void one(const char *method, const char *group, const char *plural, const
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
-    static const char *const types[] = {"application/apply-patch+yaml",
-                                        "application/merge-patch+json",
-                                        "application/strategic-merge-patch+json",
-                                        "application/json-patch+json"};
+    static const char *const types[] = {
+        "application/apply-patch+yaml", "application/merge-patch+json",
+        "application/strategic-merge-patch+json", "application/json-patch+json"};
     static const char cm[] = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{"
                              "\"name\":\"x\",\"labels\":{\"a\":\"b\"}},\"data\":{\"k\":\"v\"}}";
     ks_selector *sel = NULL;

@@ -201,6 +201,13 @@ grep -q '^PATCH /api/v1/namespaces/shop/configmaps/client-side?.* 200$' "$KUBE_L
   ok "with a PATCH" || fail "no client-side PATCH"
 K get configmap client-side -n shop -o jsonpath='{.data.B}'
 [ "$OUT" = 3 ] && ok "the update is live" || fail "B=$OUT"
+sed -i 's/B: "3"/B: "4"/' "$T/m/csa.yaml"
+K replace -f "$T/m/csa.yaml"
+expect_rc 0 "kubectl replace (PUT)"
+K get configmap client-side -n shop -o json $SMF
+[ "$(pyj 'd["data"]["B"], sorted(m["manager"] for m in d["metadata"]["managedFields"] if "f:B" in m["fieldsV1"].get("f:data", {}))' <<<"$OUT")" = \
+  "('4', ['kubectl-replace'])" ] && ok "the replace is live and kubectl-replace owns what it changed" ||
+  fail "after replace: $OUT"
 K delete -f "$T/m/csa.yaml"
 expect_rc 0 "delete it"
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../appliers/kubernetes/kube.h"
+#include "sl_app.h"
 #include "sl_plan.h"
 #include "sl_test.h"
 
@@ -196,6 +197,61 @@ static void test_kubeconfig_files(void)
     SL_CHECK_INT(kube_conn_incluster(path, &c, &err), SL_EINVAL);
     sl_test_sh("rm -rf '%s'", dir);
     free(dir);
+}
+
+/* The target's options are checked with positions, like every config key. */
+static void test_target_config(void)
+{
+    static const char *const bad = "sources: {a: {dir: .}}\n"
+                                   "targets:\n"
+                                   "  k:\n"
+                                   "    kubernetes:\n"
+                                   "      parallelism: 0\n"        /* 5 */
+                                   "      fieldManager: \"a b\"\n" /* 6 */
+                                   "      timeout: soon\n"         /* 7 */
+                                   "      bogus: 1\n"              /* 8 */
+                                   "apps: [{name: a, source: a, target: k, render: manifests}]\n";
+    static const char *const good = "sources: {a: {dir: .}}\n"
+                                    "targets: {k: {kubernetes: {kubeconfig: kc, context: c, "
+                                    "fieldManager: team-a, force: true, parallelism: 4, "
+                                    "timeout: 5s, retries: 0, qps: 50, allowExec: false, "
+                                    "inventoryNamespace: ops}}}\n"
+                                    "apps: [{name: a, source: a, target: k, render: manifests, "
+                                    "prune: {maxShare: 0.25, maxCount: 10}}]\n";
+    sl_config *cfg = NULL;
+    sl_diags d = {0};
+    int lines[4] = {0};
+
+    SL_CHECK(sl_config_parse("/etc/s/sluice.yaml", bad, strlen(bad), &cfg, &d) != 0);
+    for (size_t i = 0; i < d.n; i++) {
+        if (strstr(d.v[i].msg, "parallelism must be"))
+            lines[0] = d.v[i].line;
+        if (strstr(d.v[i].msg, "fieldManager may hold"))
+            lines[1] = d.v[i].line;
+        if (strstr(d.v[i].msg, "duration"))
+            lines[2] = d.v[i].line;
+        if (strstr(d.v[i].msg, "unknown field \"bogus\""))
+            lines[3] = d.v[i].line;
+    }
+    SL_CHECK_INT(lines[0], 5);
+    SL_CHECK_INT(lines[1], 6);
+    SL_CHECK_INT(lines[2], 7);
+    SL_CHECK_INT(lines[3], 8);
+    sl_config_free(cfg);
+    sl_diags_free(&d);
+
+    cfg = NULL;
+    memset(&d, 0, sizeof(d));
+    SL_CHECK_INT(sl_config_parse("/etc/s/sluice.yaml", good, strlen(good), &cfg, &d), 0);
+    SL_CHECK_INT(d.n, 0);
+    if (cfg) {
+        SL_CHECK_STR(cfg->targets[0].ops->kind, "kubernetes");
+        SL_CHECK(cfg->specs[0].prune);
+        SL_CHECK(cfg->specs[0].max_prune_share == 0.25);
+        SL_CHECK_INT(cfg->specs[0].max_prune_count, 10);
+    }
+    sl_config_free(cfg);
+    sl_diags_free(&d);
 }
 
 /* ---- ApplySet ---- */
@@ -589,6 +645,7 @@ static void test_client_retries(void)
 }
 
 SL_TEST_MAIN(SL_TEST_ENTRY(test_kubeconfig), SL_TEST_ENTRY(test_kubeconfig_errors),
-             SL_TEST_ENTRY(test_kubeconfig_files), SL_TEST_ENTRY(test_applyset),
+             SL_TEST_ENTRY(test_kubeconfig_files), SL_TEST_ENTRY(test_target_config),
+             SL_TEST_ENTRY(test_applyset),
              SL_TEST_ENTRY(test_health), SL_TEST_ENTRY(test_rank), SL_TEST_ENTRY(test_prune_guard),
              SL_TEST_ENTRY(test_backoff), SL_TEST_ENTRY(test_client_retries))

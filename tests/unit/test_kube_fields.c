@@ -57,29 +57,54 @@ static void test_fields_of_deployment(void)
 
     ks_fields_default_keys(d, KS_SCHEMA_BUILTIN);
     SL_CHECK_INT(ks_fields_of(d, KS_SCHEMA_BUILTIN, 1, &s), 0);
-    SL_CHECK(ks_fset_has(&s, "f:metadata\x1f" "f:labels\x1f" "f:app"));
-    SL_CHECK(!ks_fset_has(&s, "f:metadata\x1f" "f:name"));
-    SL_CHECK(!ks_fset_has(&s, "f:metadata\x1f" "f:uid"));
+    SL_CHECK(ks_fset_has(&s, "f:metadata\x1f"
+                             "f:labels\x1f"
+                             "f:app"));
+    SL_CHECK(!ks_fset_has(&s, "f:metadata\x1f"
+                              "f:name"));
+    SL_CHECK(!ks_fset_has(&s, "f:metadata\x1f"
+                              "f:uid"));
     SL_CHECK(!ks_fset_has(&s, "f:apiVersion"));
-    SL_CHECK(!ks_fset_has(&s, "f:status\x1f" "f:replicas"));
-    SL_CHECK(ks_fset_has(&s, "f:spec\x1f" "f:template\x1f" "f:spec\x1f" "f:containers\x1f"
+    SL_CHECK(!ks_fset_has(&s, "f:status\x1f"
+                              "f:replicas"));
+    SL_CHECK(ks_fset_has(&s, "f:spec\x1f"
+                             "f:template\x1f"
+                             "f:spec\x1f"
+                             "f:containers\x1f"
                              "k:{\"name\":\"web\"}"));
     /* args is atomic: the list is one leaf */
-    SL_CHECK(ks_fset_has(&s, "f:spec\x1f" "f:template\x1f" "f:spec\x1f" "f:containers\x1f"
-                             "k:{\"name\":\"web\"}\x1f" "f:args"));
+    SL_CHECK(ks_fset_has(&s, "f:spec\x1f"
+                             "f:template\x1f"
+                             "f:spec\x1f"
+                             "f:containers\x1f"
+                             "k:{\"name\":\"web\"}\x1f"
+                             "f:args"));
     /* ports keyed by containerPort+protocol, protocol defaulted */
-    SL_CHECK(ks_fset_has(&s, "f:spec\x1f" "f:template\x1f" "f:spec\x1f" "f:containers\x1f"
-                             "k:{\"name\":\"web\"}\x1f" "f:ports\x1f"
+    SL_CHECK(ks_fset_has(&s, "f:spec\x1f"
+                             "f:template\x1f"
+                             "f:spec\x1f"
+                             "f:containers\x1f"
+                             "k:{\"name\":\"web\"}\x1f"
+                             "f:ports\x1f"
                              "k:{\"containerPort\":80,\"protocol\":\"TCP\"}"));
-    SL_CHECK_INT(ks_fields_pretty("f:spec\x1f" "f:template\x1f" "f:spec\x1f" "f:containers\x1f"
-                                  "k:{\"name\":\"web\"}\x1f" "f:image",
+    SL_CHECK_INT(ks_fields_pretty("f:spec\x1f"
+                                  "f:template\x1f"
+                                  "f:spec\x1f"
+                                  "f:containers\x1f"
+                                  "k:{\"name\":\"web\"}\x1f"
+                                  "f:image",
                                   &pretty),
                  0);
     SL_CHECK_STR(pretty.ptr, ".spec.template.spec.containers[name=\"web\"].image");
     /* the value behind a path */
-    SL_CHECK_STR(cJSON_GetStringValue(ks_fields_get(
-                     d, "f:spec\x1f" "f:template\x1f" "f:spec\x1f" "f:containers\x1f"
-                        "k:{\"name\":\"web\"}\x1f" "f:env\x1f" "k:{\"name\":\"A\"}\x1f" "f:value")),
+    SL_CHECK_STR(cJSON_GetStringValue(ks_fields_get(d, "f:spec\x1f"
+                                                       "f:template\x1f"
+                                                       "f:spec\x1f"
+                                                       "f:containers\x1f"
+                                                       "k:{\"name\":\"web\"}\x1f"
+                                                       "f:env\x1f"
+                                                       "k:{\"name\":\"A\"}\x1f"
+                                                       "f:value")),
                  "1");
     sl_buf_free(&pretty);
     sl_strv_free(&s);
@@ -153,9 +178,9 @@ static void test_apply_conflict_and_force(void)
     SL_CHECK_STR(sl_doc_str(conflict, "message"),
                  "Apply failed with 2 conflicts: conflicts with \"alice\":\n- .data.a\n- .data.b");
     SL_CHECK_INT(cJSON_GetArraySize(sl_doc_path(conflict, "details.causes")), 2);
-    SL_CHECK_STR(sl_doc_str(cJSON_GetArrayItem(sl_doc_path(conflict, "details.causes"), 0),
-                            "field"),
-                 ".data.a");
+    SL_CHECK_STR(
+        sl_doc_str(cJSON_GetArrayItem(sl_doc_path(conflict, "details.causes"), 0), "field"),
+        ".data.a");
     SL_CHECK_INT(sl_doc_path(conflict, "code")->valueint, 409);
     cJSON_Delete(conflict);
     conflict = NULL;
@@ -375,10 +400,17 @@ static void test_selectors(void)
         const char *sel;
         int match;
     } cases[] = {
-        {"app=web", 1},          {"app==web", 1},         {"app!=web", 0},
-        {"app in (web, db)", 1}, {"app notin (web)", 0},  {"tier", 1},
-        {"!tier", 0},            {"!gone", 1},            {"app=web,tier=back", 0},
-        {"app in (db),tier", 0}, {"", 1},
+        {"app=web", 1},
+        {"app==web", 1},
+        {"app!=web", 0},
+        {"app in (web, db)", 1},
+        {"app notin (web)", 0},
+        {"tier", 1},
+        {"!tier", 0},
+        {"!gone", 1},
+        {"app=web,tier=back", 0},
+        {"app in (db),tier", 0},
+        {"", 1},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -483,8 +515,8 @@ static void test_api_in_process(void)
     cJSON_Delete(r.body);
     /* a missing namespace, a missing object, an unknown kind */
     r = call("PATCH", "", "v1", "nowhere", "configmaps", "c", "application/apply-patch+yaml",
-             "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}",
-             "test", NULL);
+             "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}", "test",
+             NULL);
     SL_CHECK_INT(r.code, 404);
     SL_CHECK_STR(sl_doc_str(r.body, "message"), "namespaces \"nowhere\" not found");
     SL_CHECK_STR(sl_doc_str(r.body, "kind"), "Status");
@@ -516,8 +548,8 @@ static void test_api_in_process(void)
     SL_CHECK_INT(r.code, 404);
     cJSON_Delete(r.body);
     /* a CRD registers its kind with the list types of its schema */
-    r = call("PATCH", "apiextensions.k8s.io", "v1", NULL, "customresourcedefinitions",
-             "gws.ex.com", "application/apply-patch+yaml",
+    r = call("PATCH", "apiextensions.k8s.io", "v1", NULL, "customresourcedefinitions", "gws.ex.com",
+             "application/apply-patch+yaml",
              "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
              "metadata: {name: gws.ex.com}\nspec:\n  group: ex.com\n  scope: Namespaced\n"
              "  names: {plural: gws, kind: Gw}\n  versions:\n  - name: v1\n    served: true\n"
@@ -546,10 +578,10 @@ static void test_api_in_process(void)
 }
 
 SL_TEST_MAIN(SL_TEST_ENTRY(test_fields_of_deployment), SL_TEST_ENTRY(test_fieldsv1_roundtrip),
-             SL_TEST_ENTRY(test_apply_create_and_noop), SL_TEST_ENTRY(test_apply_conflict_and_force),
+             SL_TEST_ENTRY(test_apply_create_and_noop),
+             SL_TEST_ENTRY(test_apply_conflict_and_force),
              SL_TEST_ENTRY(test_apply_removes_dropped_fields),
              SL_TEST_ENTRY(test_apply_keyed_lists), SL_TEST_ENTRY(test_custom_list_types),
-             SL_TEST_ENTRY(test_update_takes_ownership),
-             SL_TEST_ENTRY(test_patches), SL_TEST_ENTRY(test_selectors),
-             SL_TEST_ENTRY(test_protobuf_bodies),
+             SL_TEST_ENTRY(test_update_takes_ownership), SL_TEST_ENTRY(test_patches),
+             SL_TEST_ENTRY(test_selectors), SL_TEST_ENTRY(test_protobuf_bodies),
              SL_TEST_ENTRY(test_api_in_process))

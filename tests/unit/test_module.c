@@ -530,6 +530,13 @@ static void test_errors(void)
     SL_CHECK_HAS(r.err.msg, "\"b\"");
     result_free(&r);
 
+    /* a reserved variable name */
+    render_tf("variable \"count\" {\n  default = 1\n}\n", NULL, &r);
+    SL_CHECK_INT(r.rc, SL_EINVAL);
+    SL_CHECK_HAS(r.err.msg, "reserved");
+    SL_CHECK_INT(r.err.line, 1);
+    result_free(&r);
+
     /* a syntax error, with its position */
     render_tf("locals {\n  a = (1 +\n}\n", NULL, &r);
     SL_CHECK_INT(r.rc, SL_EINVAL);

@@ -23,6 +23,7 @@ typedef struct fake {
     const char *fail_apply;  /* metadata.name whose apply fails */
     const char *fail_remove; /* metadata.name whose delete fails */
     int gets, raws, applies, removes, dry_runs;
+    char order[512]; /* names applied (and -names removed), in order */
 } fake;
 
 static fake *fake_of(sl_target *t)
@@ -100,6 +101,8 @@ static int fake_apply(sl_target *t, const cJSON *obj, const sl_apply_opts *o, cJ
     const char *name = sl_doc_str(sl_doc_path(obj, "metadata"), "name");
 
     f->applies++;
+    if (name && strlen(f->order) + strlen(name) + 2 < sizeof(f->order))
+        strcat(strcat(f->order, name), " ");
     if (f->fail_apply && name && !strcmp(name, f->fail_apply))
         return sl_error_set(err, SL_ECONFLICT, "admission webhook denied the request");
     fake_put(f, cJSON_Duplicate(obj, 1));
@@ -114,6 +117,8 @@ static int fake_remove(sl_target *t, const sl_objid *id, sl_error *err)
     fake_entry *e = fake_find(f, id);
 
     f->removes++;
+    if (strlen(f->order) + strlen(id->name) + 3 < sizeof(f->order))
+        strcat(strcat(strcat(f->order, "-"), id->name), " ");
     if (f->fail_remove && !strcmp(id->name, f->fail_remove))
         return sl_error_set(err, SL_EIO, "connection reset");
     if (e) {
@@ -545,6 +550,65 @@ static void test_empty_render_guard(void)
     fake_free(&f);
 }
 
+/* Applies go in kind order (Namespaces, RBAC, config, Services,
+ * workloads, the rest), prunes in reverse; the mass-prune guard stops a
+ * plan before anything is applied unless confirmed. */
+static void test_order_and_guard(void)
+{
+    static const char *const docs[] = {
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
+        "\"namespace\":\"shop\"}}",
+        "{\"apiVersion\":\"example.com/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"w\","
+        "\"namespace\":\"shop\"}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cfg\","
+        "\"namespace\":\"shop\"}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"svc\","
+        "\"namespace\":\"shop\"}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\",\"metadata\":{\"name\":\"sa\","
+        "\"namespace\":\"shop\"}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"shop\"}}",
+    };
+    fake f;
+    sl_target t;
+    sl_error err;
+    cJSON *objs[6];
+    sl_objset *d;
+    sl_plan *p;
+    sl_apply_opts ao = {.app = "app", .field_manager = "sluice"};
+
+    fake_init(&f, &t, &fake_ops);
+    for (size_t i = 0; i < 6; i++)
+        objs[i] = cJSON_Parse(docs[i]);
+    fake_put(&f, cJSON_Parse("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\","
+                             "\"metadata\":{\"name\":\"old-dep\",\"namespace\":\"shop\"}}"));
+    fake_put(&f, cJSON_Parse("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\","
+                             "\"metadata\":{\"name\":\"old-cm\",\"namespace\":\"shop\"}}"));
+    add_inv(&f, "apps", "v1", "Deployment", "old-dep");
+    add_inv(&f, "", "v1", "ConfigMap", "old-cm");
+    d = set_of(objs, 6);
+    p = build(d, &t, 1, 0, 0, &err);
+    SL_CHECK(p && p->counts[SL_ACT_CREATE] == 6 && p->counts[SL_ACT_PRUNE] == 2);
+    if (!p)
+        goto out;
+    /* The report keeps render order. */
+    SL_CHECK_STR(p->v[0].id.name, "web");
+    /* The guard: 2 prunes of 2 live objects is 100%. */
+    p->max_prune_share = 0.5;
+    sl_error_clear(&err);
+    SL_CHECK_INT(sl_plan_apply(p, d, &t, &ao, &err), SL_EREFUSED);
+    SL_CHECK_HAS(err.msg, "mass-prune guard");
+    SL_CHECK_HAS(err.msg, "apps/v1 Deployment shop/old-dep");
+    SL_CHECK_INT(f.applies, 0);
+    SL_CHECK_INT(f.removes, 0);
+    ao.confirm_prune = 1;
+    SL_CHECK_INT(sl_plan_apply(p, d, &t, &ao, &err), 0);
+    SL_CHECK_STR(f.order, "shop sa cfg svc web w -old-dep -old-cm ");
+    sl_plan_free(p);
+out:
+    sl_objset_free(d);
+    fake_free(&f);
+}
+
 /* One create fails: nothing is pruned, the inventory only gains what was
  * applied. */
 static void test_failed_apply_prunes_nothing(void)
@@ -779,7 +843,7 @@ SL_TEST_MAIN(SL_TEST_ENTRY(test_action_names), SL_TEST_ENTRY(test_normalize),
              SL_TEST_ENTRY(test_server_fields_ignored), SL_TEST_ENTRY(test_dry_run_defaults),
              SL_TEST_ENTRY(test_prune), SL_TEST_ENTRY(test_no_prune_keeps_inventory),
              SL_TEST_ENTRY(test_empty_render_guard),
-             SL_TEST_ENTRY(test_failed_apply_prunes_nothing),
+             SL_TEST_ENTRY(test_failed_apply_prunes_nothing), SL_TEST_ENTRY(test_order_and_guard),
              SL_TEST_ENTRY(test_failed_delete_stays_in_inventory),
              SL_TEST_ENTRY(test_apply_converges), SL_TEST_ENTRY(test_get_error),
              SL_TEST_ENTRY(test_noop_10000_objects))

@@ -581,8 +581,7 @@ static int check_namespace(const char *ns, ks_resp *out)
     } else {
         char msg[512];
         snprintf(msg, sizeof(msg),
-                 "unable to create new content in namespace %s because it is being terminated",
-                 ns);
+                 "unable to create new content in namespace %s because it is being terminated", ns);
         cJSON_Delete(out->body);
         out->code = 403;
         out->body = ks_status(403, "Forbidden", msg, NULL, "namespaces", ns);
@@ -715,8 +714,8 @@ static int parse_fields(const char *s, list_ctx *c, char **mem, ks_resp *out)
         if (!op)
             op = strchr(t, '=');
         if (!op) {
-            fail(out, 400, "BadRequest", NULL, NULL, "invalid selector: '%s'; can't understand '%s'",
-                 s, t);
+            fail(out, 400, "BadRequest", NULL, NULL,
+                 "invalid selector: '%s'; can't understand '%s'", s, t);
             return -1;
         }
         *op = '\0';
@@ -817,11 +816,11 @@ static void do_create(const ks_req *r, const ks_kind *k, ks_resp *out)
     }
     if (!name || !valid_name(name)) {
         char rn[300];
-        fail(out, 422, "Invalid", k, name,
-             "%s \"%s\" is invalid: metadata.name: %s", resource_name(k, rn, sizeof(rn)),
-             name ? name : "", name ? "Invalid value: a lowercase RFC 1123 subdomain must consist "
-                                      "of lower case alphanumeric characters, '-' or '.'"
-                                    : "Required value: name or generateName is required");
+        fail(out, 422, "Invalid", k, name, "%s \"%s\" is invalid: metadata.name: %s",
+             resource_name(k, rn, sizeof(rn)), name ? name : "",
+             name ? "Invalid value: a lowercase RFC 1123 subdomain must consist "
+                    "of lower case alphanumeric characters, '-' or '.'"
+                  : "Required value: name or generateName is required");
         goto out;
     }
     if (k->namespaced && !r->ns) {
@@ -1057,9 +1056,8 @@ static void do_patch(const ks_req *r, const ks_kind *k, const char *key, ks_resp
     if (rc == SL_ENOMEM)
         goto oom;
     if (rc) {
-        fail(out, rc == SL_ECONFLICT ? 409 : 422, rc == SL_ECONFLICT ? "Conflict" : "Invalid",
-             NULL, NULL, "the server rejected our request due to an error in our request: %s",
-             err.msg);
+        fail(out, rc == SL_ECONFLICT ? 409 : 422, rc == SL_ECONFLICT ? "Conflict" : "Invalid", NULL,
+             NULL, "the server rejected our request due to an error in our request: %s", err.msg);
         goto out;
     }
     if (r->sub) {
@@ -1079,10 +1077,10 @@ static void do_patch(const ks_req *r, const ks_kind *k, const char *key, ks_resp
     {
         const cJSON *om = cJSON_GetObjectItemCaseSensitive(e->obj, "metadata");
         cJSON *nm = cJSON_GetObjectItemCaseSensitive(doc, "metadata");
-        if (!cJSON_IsObject(nm) ||
-            !ks_json_equal(cJSON_GetObjectItemCaseSensitive(om, "name"),
-                           cJSON_GetObjectItemCaseSensitive(nm, "name"))) {
-            fail(out, 422, "Invalid", k, r->name, "metadata.name: Invalid value: field is immutable");
+        if (!cJSON_IsObject(nm) || !ks_json_equal(cJSON_GetObjectItemCaseSensitive(om, "name"),
+                                                  cJSON_GetObjectItemCaseSensitive(nm, "name"))) {
+            fail(out, 422, "Invalid", k, r->name,
+                 "metadata.name: Invalid value: field is immutable");
             goto out;
         }
         set_str(doc, "apiVersion", sl_doc_str(e->obj, "apiVersion"));
@@ -1286,7 +1284,6 @@ static void do_delete_collection(const ks_req *r, const ks_kind *k, ks_resp *out
     }
     *out = lst;
 }
-
 
 /* ---- watch -------------------------------------------------------------------- */
 
@@ -1511,8 +1508,9 @@ void ks_api_handle(const ks_req *req, ks_resp *out)
         } else if (!strcmp(m, "DELETE")) {
             do_delete_collection(r, k, out);
         } else {
-            fail(out, 405, "MethodNotAllowed", NULL, NULL, "the server does not allow this method "
-                                                           "on the requested resource");
+            fail(out, 405, "MethodNotAllowed", NULL, NULL,
+                 "the server does not allow this method "
+                 "on the requested resource");
         }
         goto out;
     }

@@ -201,28 +201,37 @@ static int list_kind(const char *path, const ks_schema *sch, const char *const *
         const char *field;
         const char *const *keys;
     } named[] = {
-        {"f:containers", k_name},        {"f:initContainers", k_name},
-        {"f:ephemeralContainers", k_name}, {"f:env", k_name},
-        {"f:volumes", k_name},           {"f:imagePullSecrets", k_name},
-        {"f:volumeMounts", k_mount},     {"f:volumeDevices", k_dev},
-        {"f:hostAliases", k_ip},         {"f:conditions", k_type},
+        {"f:containers", k_name},
+        {"f:initContainers", k_name},
+        {"f:ephemeralContainers", k_name},
+        {"f:env", k_name},
+        {"f:volumes", k_name},
+        {"f:imagePullSecrets", k_name},
+        {"f:volumeMounts", k_mount},
+        {"f:volumeDevices", k_dev},
+        {"f:hostAliases", k_ip},
+        {"f:conditions", k_type},
         {"f:topologySpreadConstraints", k_topo},
-        {"f:resourceClaims", k_name},    {"f:schedulingGates", k_name},
+        {"f:resourceClaims", k_name},
+        {"f:schedulingGates", k_name},
     };
     size_t len = strlen(path), n, pn;
     const char *seg = last_seg(path, len, &n), *parent;
 
     *keys = NULL;
-    if (!strcmp(path, "f:metadata\x1f" "f:finalizers"))
+    if (!strcmp(path, "f:metadata\x1f"
+                      "f:finalizers"))
         return LIST_SET;
-    if (!strcmp(path, "f:metadata\x1f" "f:ownerReferences")) {
+    if (!strcmp(path, "f:metadata\x1f"
+                      "f:ownerReferences")) {
         *keys = k_uid;
         return LIST_MAP;
     }
     if (!sch->builtin)
         return custom_list_kind(sch->openapi, path, keys);
     if (seg_is(seg, n, "f:ports")) {
-        if (!strcmp(path, "f:spec\x1f" "f:ports")) {
+        if (!strcmp(path, "f:spec\x1f"
+                          "f:ports")) {
             *keys = k_sport;
             return LIST_MAP;
         }
@@ -422,10 +431,18 @@ static int walk(const cJSON *node, sl_buf *path, const ks_schema *sch, sl_strv *
     }
 }
 
-static const char *const meta_stripped[] = {
-    "name",          "namespace", "uid",       "resourceVersion",   "generation",
-    "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp",
-    "deletionGracePeriodSeconds", "clusterName", NULL};
+static const char *const meta_stripped[] = {"name",
+                                            "namespace",
+                                            "uid",
+                                            "resourceVersion",
+                                            "generation",
+                                            "creationTimestamp",
+                                            "managedFields",
+                                            "selfLink",
+                                            "deletionTimestamp",
+                                            "deletionGracePeriodSeconds",
+                                            "clusterName",
+                                            NULL};
 
 static int meta_is_stripped(const char *k)
 {
@@ -1024,9 +1041,15 @@ static int set_equal(const sl_strv *a, const sl_strv *b)
 static int strip_config(cJSON *c, int strip_status)
 {
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(c, "metadata");
-    static const char *const drop[] = {"uid", "resourceVersion", "generation", "creationTimestamp",
-                                       "managedFields", "selfLink", "deletionTimestamp",
-                                       "deletionGracePeriodSeconds", NULL};
+    static const char *const drop[] = {"uid",
+                                       "resourceVersion",
+                                       "generation",
+                                       "creationTimestamp",
+                                       "managedFields",
+                                       "selfLink",
+                                       "deletionTimestamp",
+                                       "deletionGracePeriodSeconds",
+                                       NULL};
 
     if (strip_status)
         cJSON_DeleteItemFromObjectCaseSensitive(c, "status");
@@ -1197,9 +1220,10 @@ int ks_apply(const cJSON *live, const cJSON *config, const ks_manage *m, cJSON *
     if (ncv && !m->force) {
         if (!(*conflict_out = conflict_status(&l, cv, ncv)))
             goto out;
-        rc = sl_error_set(err, SL_ECONFLICT, "%s",
-                          sl_doc_str(*conflict_out, "message") ? sl_doc_str(*conflict_out, "message")
-                                                               : "conflict");
+        rc =
+            sl_error_set(err, SL_ECONFLICT, "%s",
+                         sl_doc_str(*conflict_out, "message") ? sl_doc_str(*conflict_out, "message")
+                                                              : "conflict");
         goto out;
     }
     /* force: the conflicting fields leave their other owners */

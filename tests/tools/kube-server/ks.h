@@ -108,9 +108,9 @@ typedef struct ks_kind {
     char *short_names; /* comma-separated, may be "" */
     char *crd;         /* owning CRD's name, NULL for built-ins */
     int namespaced;
-    int status_sub; /* has a status subresource */
-    int generation; /* tracks metadata.generation */
-    int storage;    /* the storage version (CRDs) */
+    int status_sub;   /* has a status subresource */
+    int generation;   /* tracks metadata.generation */
+    int storage;      /* the storage version (CRDs) */
     double served_at; /* CRD kinds: served (Established) from this time */
     cJSON *openapi;   /* CRD kinds: the version's openAPIV3Schema (owned) */
     ks_schema schema; /* CRD kinds: list types from openapi */
@@ -118,8 +118,8 @@ typedef struct ks_kind {
 
 /* One stored object. */
 typedef struct ks_entry {
-    char *key;   /* group \x1f plural \x1f namespace \x1f name */
-    cJSON *obj;  /* stored with the storage apiVersion */
+    char *key;       /* group \x1f plural \x1f namespace \x1f name */
+    cJSON *obj;      /* stored with the storage apiVersion */
     double ready_at; /* status becomes ready at this time (0: nothing pending) */
     struct ks_entry *next;
 } ks_entry;

@@ -152,8 +152,7 @@ static void log_line(const char *method, const char *uri, const char *status)
 }
 
 static enum MHD_Result send_text(struct MHD_Connection *conn, const char *method, conn_ctx *c,
-                                 unsigned code, const char *type, char *text,
-                                 long retry_after)
+                                 unsigned code, const char *type, char *text, long retry_after)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
@@ -427,8 +426,8 @@ static size_t split_path(const char *url, char *buf, size_t bufn, char **seg, si
     return n;
 }
 
-static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *method,
-                                       conn_ctx *c, char **seg, size_t n, int *handled)
+static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *method, conn_ctx *c,
+                                       char **seg, size_t n, int *handled)
 {
     cJSON *doc = NULL;
     char *text = NULL;
@@ -440,8 +439,8 @@ static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *
     }
     if (n == 1 && !strcmp(seg[0], "version"))
         return send_text(conn, method, c, 200, "application/json", version_doc(), -1);
-    if (n == 1 && (!strcmp(seg[0], "healthz") || !strcmp(seg[0], "readyz") ||
-                   !strcmp(seg[0], "livez")))
+    if (n == 1 &&
+        (!strcmp(seg[0], "healthz") || !strcmp(seg[0], "readyz") || !strcmp(seg[0], "livez")))
         return send_text(conn, method, c, 200, "text/plain", strdup("ok"), -1);
     ks_lock();
     if (n == 1 && !strcmp(seg[0], "api"))
@@ -464,8 +463,10 @@ static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *
         if (!doc) {
             ks_unlock();
             return send_json(conn, method, c, 404,
-                             ks_status(404, "NotFound", "the server could not find the requested "
-                                                         "resource", NULL, NULL, NULL),
+                             ks_status(404, "NotFound",
+                                       "the server could not find the requested "
+                                       "resource",
+                                       NULL, NULL, NULL),
                              -1);
         }
     } else if (n == 2 && !strcmp(seg[0], "openapi") && !strcmp(seg[1], "v2")) {
@@ -475,10 +476,10 @@ static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *
         ks_unlock();
         if (accept && strstr(accept, "protobuf")) {
             static const unsigned char pb[] = {
-                0x0a, 0x03, '2', '.', '0', 0x12, 0x15, 0x0a, 0x0a, 'K', 'u', 'b', 'e', 'r', 'n',
+                0x0a, 0x03, '2', '.', '0',  0x12, 0x15, 0x0a, 0x0a, 'K', 'u', 'b', 'e', 'r',  'n',
                 'e',  't',  'e', 's', 0x12, 0x07, 'v',  '1',  '.',  '3', '2', '.', '0', 0x42, 0x00};
-            struct MHD_Response *resp = MHD_create_response_from_buffer(
-                sizeof(pb), (void *)pb, MHD_RESPMEM_PERSISTENT);
+            struct MHD_Response *resp =
+                MHD_create_response_from_buffer(sizeof(pb), (void *)pb, MHD_RESPMEM_PERSISTENT);
             enum MHD_Result ret;
             if (!resp)
                 return MHD_NO;
@@ -496,8 +497,10 @@ static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *
     } else if (n >= 2 && !strcmp(seg[0], "openapi")) {
         ks_unlock();
         return send_json(conn, method, c, 404,
-                         ks_status(404, "NotFound", "the server could not find the requested "
-                                                     "resource", NULL, NULL, NULL),
+                         ks_status(404, "NotFound",
+                                   "the server could not find the requested "
+                                   "resource",
+                                   NULL, NULL, NULL),
                          -1);
     } else {
         ks_unlock();
@@ -507,8 +510,10 @@ static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *
     ks_unlock();
     if (!doc) {
         return send_json(conn, method, c, 404,
-                         ks_status(404, "NotFound", "the server could not find the requested "
-                                                     "resource", NULL, NULL, NULL),
+                         ks_status(404, "NotFound",
+                                   "the server could not find the requested "
+                                   "resource",
+                                   NULL, NULL, NULL),
                          -1);
     }
     text = cJSON_PrintUnformatted(doc);
@@ -528,8 +533,8 @@ static int is_namespaced_plural(const char *group, const char *version, const ch
     return yes;
 }
 
-static enum MHD_Result serve_resource(struct MHD_Connection *conn, const char *method,
-                                      conn_ctx *c, char **seg, size_t n)
+static enum MHD_Result serve_resource(struct MHD_Connection *conn, const char *method, conn_ctx *c,
+                                      char **seg, size_t n)
 {
     ks_req r;
     ks_resp out;
@@ -547,8 +552,10 @@ static enum MHD_Result serve_resource(struct MHD_Connection *conn, const char *m
         i = 3;
     } else {
         return send_json(conn, method, c, 404,
-                         ks_status(404, "NotFound", "the server could not find the requested "
-                                                     "resource", NULL, NULL, NULL),
+                         ks_status(404, "NotFound",
+                                   "the server could not find the requested "
+                                   "resource",
+                                   NULL, NULL, NULL),
                          -1);
     }
     if (n - i >= 3 && !strcmp(seg[i], "namespaces") &&
@@ -563,8 +570,10 @@ static enum MHD_Result serve_resource(struct MHD_Connection *conn, const char *m
         r.sub = seg[i + 2];
     if (n - i > 3)
         return send_json(conn, method, c, 404,
-                         ks_status(404, "NotFound", "the server could not find the requested "
-                                                     "resource", NULL, NULL, NULL),
+                         ks_status(404, "NotFound",
+                                   "the server could not find the requested "
+                                   "resource",
+                                   NULL, NULL, NULL),
                          -1);
     r.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     r.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");

@@ -142,7 +142,10 @@ static int pb_meta(pb m, cJSON *meta)
         case 3:
             if (!(s = pb_str(&sub)))
                 return -1;
-            cJSON_AddStringToObject(meta, f == 1 ? "name" : f == 2 ? "generateName" : "namespace",
+            cJSON_AddStringToObject(meta,
+                                    f == 1   ? "name"
+                                    : f == 2 ? "generateName"
+                                             : "namespace",
                                     s);
             free(s);
             break;

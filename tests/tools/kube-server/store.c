@@ -169,8 +169,7 @@ const ks_kind *ks_kind_by_plural(const char *group, const char *version, const c
 {
     for (size_t i = 0; i < g_nkinds; i++) {
         const ks_kind *k = g_kinds[i];
-        if (!strcmp(k->plural, plural) && !strcmp(k->group, group) &&
-            !strcmp(k->version, version))
+        if (!strcmp(k->plural, plural) && !strcmp(k->group, group) && !strcmp(k->version, version))
             return served(k) ? k : NULL;
     }
     return NULL;
@@ -392,8 +391,8 @@ static unsigned long long g_ev_dropped;
 void ks_event_add(const char *type, const char *key, const cJSON *obj)
 {
     ks_event *e = &g_ev[g_ev_head];
-    const char *rv = sl_doc_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"),
-                                "resourceVersion");
+    const char *rv =
+        sl_doc_str(cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
     cJSON *copy = cJSON_Duplicate(obj, 1);
     char *k = strdup(key);
 
@@ -529,9 +528,9 @@ static void add_verbs(cJSON *r, int with_collection)
 /* Kinds in the "all" category (kubectl get all), as the API server lists them. */
 static int in_category_all(const ks_kind *k)
 {
-    static const char *const kinds[] = {"Pod",        "Service",   "Deployment",
+    static const char *const kinds[] = {"Pod",         "Service",   "Deployment",
                                         "StatefulSet", "DaemonSet", "ReplicaSet",
-                                        "Job",        "CronJob",   "HorizontalPodAutoscaler"};
+                                        "Job",         "CronJob",   "HorizontalPodAutoscaler"};
 
     if (k->crd)
         return 0;
@@ -1028,8 +1027,8 @@ static void make_status(const ks_kind *k, cJSON *obj, int ready)
             add_cond(conds, "Established", "True", "InitialNamesAccepted",
                      "the initial names have been accepted", now, 0);
         else
-            add_cond(conds, "Established", "False", "Installing", "the resource is installing",
-                     now, 0);
+            add_cond(conds, "Established", "False", "Installing", "the resource is installing", now,
+                     0);
         if (names)
             cJSON_AddItemToObject(st, "acceptedNames", cJSON_Duplicate(names, 1));
         sv = cJSON_AddArrayToObject(st, "storedVersions");
@@ -1048,8 +1047,8 @@ static void make_status(const ks_kind *k, cJSON *obj, int ready)
         st = cJSON_AddObjectToObject(obj, "status");
         cJSON_AddStringToObject(st, "phase", ready ? "Running" : "Pending");
         conds = cJSON_AddArrayToObject(st, "conditions");
-        add_cond(conds, "Ready", ready ? "True" : "False", ready ? "PodReady" : "ContainersNotReady",
-                 "", now, 0);
+        add_cond(conds, "Ready", ready ? "True" : "False",
+                 ready ? "PodReady" : "ContainersNotReady", "", now, 0);
     } else if (!strcmp(k->kind, "Service")) {
         if (!cJSON_GetObjectItemCaseSensitive(obj, "status")) {
             st = cJSON_AddObjectToObject(obj, "status");
@@ -1060,10 +1059,14 @@ static void make_status(const ks_kind *k, cJSON *obj, int ready)
 
 static int simulated(const ks_kind *k)
 {
-    static const char *const kinds[] = {"Deployment", "StatefulSet",
-                                        "DaemonSet",  "Job",
-                                        "PersistentVolumeClaim", "CustomResourceDefinition",
-                                        "Pod",        NULL};
+    static const char *const kinds[] = {"Deployment",
+                                        "StatefulSet",
+                                        "DaemonSet",
+                                        "Job",
+                                        "PersistentVolumeClaim",
+                                        "CustomResourceDefinition",
+                                        "Pod",
+                                        NULL};
     if (k->crd)
         return 0;
     for (size_t i = 0; kinds[i]; i++)
@@ -1076,8 +1079,8 @@ void ks_status_init(const ks_kind *k, ks_entry *e, const cJSON *old)
 {
     double gen = num_or(e->obj, "metadata.generation", 1);
     double oldgen = old ? num_or(old, "metadata.generation", 1) : -1;
-    int pvc_or_crd = !strcmp(k->kind, "PersistentVolumeClaim") ||
-                     !strcmp(k->kind, "CustomResourceDefinition");
+    int pvc_or_crd =
+        !strcmp(k->kind, "PersistentVolumeClaim") || !strcmp(k->kind, "CustomResourceDefinition");
 
     if (!simulated(k)) {
         if (!k->crd)
