@@ -75,7 +75,7 @@ typedef struct sl_hcl_diag {
     char *summary; /* owned */
     char *detail;  /* owned, may be "" */
     int has_subject;
-    sl_hcl_range subject;
+    sl_hcl_range subject; /* subject.file is the diagnostic's own copy */
     /* The source text of subject's file if known (borrowed, for printing). */
     const char *src;
     size_t src_len;

@@ -195,6 +195,15 @@ static int diag_add(sl_hcl_diags *d, int sev, const sl_hcl_range *subject, char 
     if (subject) {
         dg->has_subject = 1;
         dg->subject = *subject;
+        /* The diagnostic owns a copy of the file name, so it stays valid
+         * after the parsed file is freed (callers turn diagnostics into
+         * errors after freeing their trees). */
+        if (subject->file && !(dg->subject.file = strdup(subject->file))) {
+            d->n--;
+            free(summary);
+            free(detail);
+            return SL_ENOMEM;
+        }
     }
     return SL_EINVAL;
 }
@@ -229,6 +238,7 @@ void sl_hcl_diags_free(sl_hcl_diags *d)
     for (size_t i = 0; i < d->n; i++) {
         free(d->v[i].summary);
         free(d->v[i].detail);
+        free((char *)d->v[i].subject.file);
     }
     free(d->v);
     d->v = NULL;
@@ -249,7 +259,9 @@ int sl_hcl_diags_append(sl_hcl_diags *dst, sl_hcl_diags *src)
             dst->v[dst->n - 1].src = s->src;
             dst->v[dst->n - 1].src_len = s->src_len;
         }
+        free((char *)s->subject.file);
         s->summary = s->detail = NULL;
+        s->subject.file = NULL;
     }
     free(src->v);
     src->v = NULL;
