@@ -292,10 +292,14 @@ static int cli_render_all(sl_pipeline *p, sl_config *cfg, cli_opts *o)
 /* Print the renderers' notices ("note: app x: ..."), one per line. */
 static void cli_print_notes(const sl_pipeline *p, FILE *f, int markdown)
 {
-    for (size_t i = 0; i < p->napps; i++)
+    for (size_t i = 0; i < p->napps; i++) {
+        for (size_t j = 0; j < p->apps[i].events.n; j++)
+            fprintf(f, "%snote: app %s: %s\n", markdown ? "> " : "", p->apps[i].app->name,
+                    p->apps[i].events.v[j]);
         for (size_t j = 0; j < p->apps[i].notes.n; j++)
             fprintf(f, "%snote: app %s: %s\n", markdown ? "> " : "", p->apps[i].app->name,
                     p->apps[i].notes.v[j]);
+    }
 }
 
 /* Writing YAML is a fifth of a big render: objects go out in chunks, the

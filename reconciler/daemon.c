@@ -448,8 +448,10 @@ static int daemon_reconcile(dstate *d, size_t u)
         int changed = 0, drifted = 0;
         const char *error = NULL;
 
+        for (size_t k = 0; k < r->events.n; k++)
+            sl_log(SL_LOG_WARN, "app %s: %s", r->app->name, r->events.v[k]);
         for (size_t k = 0; k < r->notes.n; k++)
-            sl_log(SL_LOG_INFO, "app %s: %s", r->app->name, r->notes.v[k]);
+            sl_log(SL_LOG_DEBUG, "app %s: %s", r->app->name, r->notes.v[k]);
         if (!r->objects) {
             error = sl_error_format(&r->err, buf, sizeof(buf));
         } else if (sl_plan_build(r->app->name, r->app->target->name, r->revision, r->objects,

@@ -36,6 +36,7 @@ void sl_pipeline_fini(sl_pipeline *p)
         sl_app_free(p->apps[i].app);
         sl_objset_free(p->apps[i].objects);
         sl_strv_free(&p->apps[i].notes);
+        sl_strv_free(&p->apps[i].events);
     }
     free(p->apps);
     free(p->snaps);
@@ -184,6 +185,7 @@ static int pipeline_spec(sl_pipeline *p, size_t si, char *const *select, size_t 
         ctx.snapshot = render_ctx_snapshot;
         ctx.priv = &rp;
         ctx.notes = &r->notes;
+        ctx.events = &r->events;
         if ((rc = sl_objset_new(&r->objects))) {
             sl_error_set(&r->err, rc, "out of memory");
         } else {

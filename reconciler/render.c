@@ -9,20 +9,38 @@
 #include "sl_app.h"
 #include "sl_render.h"
 
+static int render_vnote(sl_strv *to, const char *fmt, va_list ap) SL_PRINTF(2, 0);
+static int render_vnote(sl_strv *to, const char *fmt, va_list ap)
+{
+    char *s = NULL;
+
+    if (!to)
+        return 0;
+    if (vasprintf(&s, fmt, ap) < 0)
+        return SL_ENOMEM;
+    return sl_strv_take(to, s);
+}
+
 int sl_render_note(sl_render_ctx *ctx, const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
-    int n;
+    int rc;
 
-    if (!ctx || !ctx->notes)
-        return 0;
     va_start(ap, fmt);
-    n = vasprintf(&s, fmt, ap);
+    rc = render_vnote(ctx ? ctx->notes : NULL, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return SL_ENOMEM;
-    return sl_strv_take(ctx->notes, s);
+    return rc;
+}
+
+int sl_render_event(sl_render_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = render_vnote(ctx ? ctx->events : NULL, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int64_t sl_render_now(const sl_render_ctx *ctx)

@@ -70,7 +70,8 @@ int sl_docv_push(sl_docv *dv, cJSON *tree, sl_pos pos);
  * aliases are expanded within limits->max_nodes; merge keys (<<) are
  * supported; a duplicate key is an error. Empty and null documents are
  * skipped. Every node's position is recorded in pm (may be NULL). file
- * names the input in errors. On error nothing is appended to out and err
+ * names the input in errors. On error nothing is appended to out (an empty
+ * out is left holding no memory) and err
  * carries file:line:col. A big multi-document stream may be read on
  * several threads; the result is the same as one pass. */
 int sl_yaml_parse(const char *file, const char *data, size_t len, const sl_doc_limits *limits,

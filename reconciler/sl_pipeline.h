@@ -20,6 +20,7 @@ typedef struct sl_rendered {
     sl_objset *objects; /* owned; NULL when the render failed */
     sl_error err;       /* when objects is NULL */
     sl_strv notes;      /* the renderer's notices (sl_render_note) */
+    sl_strv events;     /* the renderer's event notices (sl_render_event) */
     char revision[128];
 } sl_rendered;
 

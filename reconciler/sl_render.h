@@ -28,6 +28,11 @@ struct sl_render_ctx {
      * e.g. when an environment request expires: `diff` prints them, the
      * daemon logs them. NULL when nobody listens. */
     sl_strv *notes;
+    /* Notices of events that changed the output and deserve a log line
+     * at every occurrence (an environment expired and is pruned): printed
+     * like notes, logged by the daemon as warnings (notes only at debug
+     * level). NULL when nobody listens. */
+    sl_strv *events;
     /* The time renderers compare dates against (unix seconds; 0 = now),
      * so that tests and `diff` can pin it ($SLUICE_NOW). */
     int64_t now;
@@ -58,6 +63,8 @@ int sl_render_add_manifests(const sl_app *app, sl_render_ctx *ctx, const char *f
 
 /* Append a notice to ctx->notes (ignored when ctx->notes is NULL). */
 int sl_render_note(sl_render_ctx *ctx, const char *fmt, ...) SL_PRINTF(2, 3);
+/* Append an event notice to ctx->events (ignored when it is NULL). */
+int sl_render_event(sl_render_ctx *ctx, const char *fmt, ...) SL_PRINTF(2, 3);
 
 /* The render's clock: ctx->now when set, else $SLUICE_NOW (unix seconds)
  * when set, else time(NULL). */

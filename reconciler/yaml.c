@@ -1569,6 +1569,13 @@ static int y_run(y_job *j, sl_docv *out, sl_error *err)
             out->v[i] = NULL;
         }
         out->n = n0;
+        if (n0 == 0) { /* leave an empty vector as it came: nothing to free */
+            free(out->v);
+            free(out->pos);
+            out->v = NULL;
+            out->pos = NULL;
+            out->cap = 0;
+        }
     }
     j->nodes = c.nodes;
     free(c.frames);

@@ -449,13 +449,13 @@ static int module_request(module_run *r, const char *file, sl_error *err)
             left = when + secs - now;
             module_fmt_dur(left, left_s, sizeof(left_s));
             if (left <= 0) {
-                sl_render_note(r->ctx,
-                               "environment %s (%s) expired %s ago (ttl %s from %s): not "
-                               "rendered, %s",
-                               name, file, left_s, ttl->valuestring, date,
-                               r->app->prune ? "so its objects are pruned"
-                                             : "but prune is off for this app, so its objects "
-                                               "stay on the target until deleted by hand");
+                sl_render_event(r->ctx,
+                                "environment %s (%s) expired %s ago (ttl %s from %s): not "
+                                "rendered, %s",
+                                name, file, left_s, ttl->valuestring, date,
+                                r->app->prune ? "so its objects are pruned"
+                                              : "but prune is off for this app, so its objects "
+                                                "stay on the target until deleted by hand");
                 goto out;
             }
             sl_render_note(r->ctx, "environment %s (%s) expires in %s (ttl %s from %s)", name,

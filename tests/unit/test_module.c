@@ -56,6 +56,7 @@ typedef struct result {
     sl_error err;
     sl_buf yaml;  /* "--- # file:line" + object, per object */
     sl_strv notes;
+    sl_strv events;
     size_t n;
 } result;
 
@@ -63,6 +64,7 @@ static void result_free(result *r)
 {
     sl_buf_free(&r->yaml);
     sl_strv_free(&r->notes);
+    sl_strv_free(&r->events);
 }
 
 /* Render with the module renderer: module source root mod_root (source
@@ -90,6 +92,7 @@ static void render(const char *mod_root, const char *app_root, const char *opts_
         return;
     ctx.snapshot = ctx_snapshot;
     ctx.notes = &r->notes;
+    ctx.events = &r->events;
     ctx.now = now;
     ctx.limits.max_file_bytes = 1 << 20;
     SL_CHECK_INT(sl_dir_snapshot_open(mod_root, "platform", &g_mod, &err), 0);
@@ -722,6 +725,7 @@ static void test_environment_ttl(void)
     SL_CHECK_INT(r.rc, 0);
     SL_CHECK_INT(r.n, 4);
     SL_CHECK_INT(r.notes.n, 1);
+    SL_CHECK_INT(r.events.n, 0);
     if (r.notes.n)
         SL_CHECK_HAS(r.notes.v[0], "expires in 4d4h");
     result_free(&r);
@@ -730,18 +734,20 @@ static void test_environment_ttl(void)
            "environments/commerce-dev.yaml", 1700000000 + 7 * 86400 + 2 * 3600, 1, &r);
     SL_CHECK_INT(r.rc, 0);
     SL_CHECK_INT(r.n, 0);
-    SL_CHECK_INT(r.notes.n, 1);
-    if (r.notes.n) {
-        SL_CHECK_HAS(r.notes.v[0], "expired 2h ago");
-        SL_CHECK_HAS(r.notes.v[0], "pruned");
+    SL_CHECK_INT(r.notes.n, 0);
+    SL_CHECK_INT(r.events.n, 1);
+    if (r.events.n) {
+        SL_CHECK_HAS(r.events.v[0], "expired 2h ago");
+        SL_CHECK_HAS(r.events.v[0], "pruned");
     }
     result_free(&r);
     /* with prune off the note says the objects stay */
     render(examples(), app, "source: platform:modules/environment\n",
            "environments/commerce-dev.yaml", 1700000000 + 8 * 86400, 0, &r);
     SL_CHECK_INT(r.n, 0);
-    if (r.notes.n)
-        SL_CHECK_HAS(r.notes.v[0], "prune is off");
+    SL_CHECK_INT(r.events.n, 1);
+    if (r.events.n)
+        SL_CHECK_HAS(r.events.v[0], "prune is off");
     result_free(&r);
 
     /* a bad ttl, at its position */
