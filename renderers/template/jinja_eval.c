@@ -1364,6 +1364,16 @@ static int get_index(jn_render *r, const jv *obj, double idx, jv *out)
     return 1;
 }
 
+/* strcmp(k, lit) == 0 without a library call (the hot path's method
+ * names). */
+static inline int streq(const char *k, const char *lit)
+{
+    size_t i = 0;
+    while (lit[i] && k[i] == lit[i])
+        i++;
+    return !lit[i] && !k[i];
+}
+
 /* Attribute (.name) or item ([key]) access; attr says which was written.
  * Missing: *out is undefined (site). */
 static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *key, int attr,
@@ -1398,9 +1408,15 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
             return 0;
         if (jv_is_map(obj)) {
             /* Jinja2: `.items` etc. are the dict's methods; [] reads keys first */
-            int dm = !r->nunjucks && (k[0] == 'i' || k[0] == 'k' || k[0] == 'v' || k[0] == 'g') &&
-                     (!strcmp(k, "items") || !strcmp(k, "keys") || !strcmp(k, "values") ||
-                      !strcmp(k, "get"));
+            int dm = 0;
+            if (!r->nunjucks) {
+                switch (k[0]) {
+                case 'i': dm = streq(k, "items"); break;
+                case 'k': dm = streq(k, "keys"); break;
+                case 'v': dm = streq(k, "values"); break;
+                case 'g': dm = streq(k, "get"); break;
+                }
+            }
             if ((!dm || !attr) && jv_getkey(r, obj, key->u.s, key->n, out))
                 return 0;
             if (dm && jn_method(r, site, obj, k, out))

@@ -189,16 +189,16 @@ static int map_case(FARGS, int up)
         /* ASCII (the usual case): map into the arena directly */
         size_t i;
         char *d;
-        for (i = 0; i < s.n && !((unsigned char)s.u.s[i] & 0x80); i++)
-            ;
+        unsigned char lo = up ? 'a' : 'A', hi = up ? 'z' : 'Z';
+        if (!(d = jn_alloc(r->ar, s.n + 1)))
+            return jn_oom(r, site);
+        for (i = 0; i < s.n; i++) {
+            unsigned char c = (unsigned char)s.u.s[i];
+            if (c & 0x80)
+                break; /* not ASCII: the general path below */
+            d[i] = (char)(c >= lo && c <= hi ? c ^ 0x20 : c);
+        }
         if (i == s.n) {
-            if (!(d = jn_alloc(r->ar, s.n + 1)))
-                return jn_oom(r, site);
-            for (i = 0; i < s.n; i++) {
-                char c = s.u.s[i];
-                d[i] = up ? (c >= 'a' && c <= 'z' ? (char)(c - 32) : c)
-                          : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
-            }
             d[s.n] = 0;
             *out = jv_str(d, s.n);
             return 0;
