@@ -351,11 +351,10 @@ out:
     return rc;
 }
 
-/* Check the plugin's output and take its credential into the cache. The
- * output is never quoted: it holds the secret. */
-static int kube_exec_take(kube_exec *x, const sl_buf *outb, sl_error *err)
+/* Contract: see kube.h. The output is never quoted: it holds the secret. */
+int kube_exec_take(kube_exec *x, const char *out, size_t len, sl_error *err)
 {
-    cJSON *root = outb->len ? cJSON_ParseWithLength(outb->ptr, outb->len) : NULL;
+    cJSON *root = len ? cJSON_ParseWithLength(out, len) : NULL;
     const char *kind, *av, *tok, *cert, *key, *exp;
     const cJSON *st;
     time_t expiry = 0;
@@ -458,7 +457,7 @@ int kube_exec_get(kube_exec *x, const kube_conn *conn, int force, sl_error *err)
     x->runs++;
     if ((rc = kube_exec_run(x, infos, &outb, &errb, err)))
         goto out;
-    rc = kube_exec_take(x, &outb, err);
+    rc = kube_exec_take(x, outb.ptr, outb.len, err);
 out:
     if (outb.ptr)
         memset(outb.ptr, 0, outb.len);

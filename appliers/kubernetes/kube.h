@@ -75,6 +75,9 @@ void kube_exec_free(kube_exec *x);
  * info for KUBERNETES_EXEC_INFO when provideClusterInfo is set (may be
  * NULL). Errors name the plugin and its exit status, never its output. */
 int kube_exec_get(kube_exec *x, const kube_conn *conn, int force, sl_error *err);
+/* Check a plugin's output (len bytes at out) and take its credential into
+ * the cache; on a validation error the cache is left as it was. */
+int kube_exec_take(kube_exec *x, const char *out, size_t len, sl_error *err);
 /* The cached bearer token, or NULL (borrowed). */
 const char *kube_exec_token(const kube_exec *x);
 /* The cached client certificate and key (PEM, borrowed); 0 when none. */
