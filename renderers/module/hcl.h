@@ -75,7 +75,7 @@ typedef struct sl_hcl_diag {
     char *summary; /* owned */
     char *detail;  /* owned, may be "" */
     int has_subject;
-    sl_hcl_range subject;
+    sl_hcl_range subject; /* subject.file is the diagnostic's own copy */
     /* The source text of subject's file if known (borrowed, for printing). */
     const char *src;
     size_t src_len;
@@ -337,8 +337,10 @@ typedef enum sl_hcl_op {
 /* One step of a traversal: .name, [key] (literal key) or legacy .0. */
 typedef struct sl_hcl_step {
     int is_index;               /* 0: attribute `name` */
-    const char *name;           /* attribute name */
-    const sl_hcl_value *key;    /* index key (number or string) */
+    union {                     /* read the one is_index selects */
+        const char *name;           /* attribute name */
+        const sl_hcl_value *key;    /* index key (number or string) */
+    };
     sl_hcl_range range;
 } sl_hcl_step;
 

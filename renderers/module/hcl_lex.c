@@ -75,6 +75,12 @@ static void lex_adv(lexer *lx, size_t n)
     const unsigned char *s = (const unsigned char *)lx->src;
     size_t end = lx->i + n;
 
+    if (n == 1 && s[lx->i] != '\n' && s[lx->i] < 0x80) {
+        lx->i++;
+        lx->col++;
+        return;
+    }
+
     for (; lx->i < end; lx->i++) {
         unsigned char c = s[lx->i];
         if (c == '\n') {
@@ -220,9 +226,16 @@ static int lex_normal(lexer *lx)
 
     switch (c) {
     case ' ':
-    case '\t':
-        lex_adv(lx, 1);
+    case '\t': {
+        /* A run of blanks at once (indentation and alignment are a large
+         * part of most files); each is one column. */
+        size_t j = i + 1;
+        while (j < len && (s[j] == ' ' || s[j] == '\t'))
+            j++;
+        lx->col += (int)(j - i);
+        lx->i = j;
         return 0;
+    }
     case '\r':
         if (c1 == '\n')
             return lex_emit(lx, T_NEWLINE, 2);

@@ -120,9 +120,10 @@ static inline const hcl_tok *next_token_ref(parser *p, size_t *after)
 static hcl_tok next_token_scan(parser *p, size_t *after)
 {
     for (size_t i = p->next;; i++) {
-        hcl_tok t = *tok_at(p, i);
-        if (t.type == T_COMMENT) {
-            if (including_newlines(p) && t.n && t.s[t.n - 1] == '\n') {
+        const hcl_tok *tp = tok_at(p, i); /* valid until the next tok_at */
+        if (tp->type == T_COMMENT) {
+            if (including_newlines(p) && tp->n && tp->s[tp->n - 1] == '\n') {
+                hcl_tok t = *tp;
                 t.type = T_NEWLINE;
                 t.s = t.s + t.n - 1;
                 t.n = 1;
@@ -131,10 +132,10 @@ static hcl_tok next_token_scan(parser *p, size_t *after)
             }
             continue;
         }
-        if (t.type == T_NEWLINE && !including_newlines(p))
+        if (tp->type == T_NEWLINE && !including_newlines(p))
             continue;
-        *after = t.type == T_EOF ? i : i + 1;
-        return t;
+        *after = tp->type == T_EOF ? i : i + 1;
+        return *tp;
     }
 }
 

@@ -195,12 +195,12 @@ static jv jv_dict(jdict *d)
 
 int jv_is_seq(const jv *v)
 {
-    return v->t == JV_LIST || (v->t == JV_JSON && cJSON_IsArray(v->u.j));
+    return v->t == JV_LIST || (v->t == JV_JSON && (v->u.j->type & 0xff) == cJSON_Array);
 }
 
 int jv_is_map(const jv *v)
 {
-    return v->t == JV_DICT || (v->t == JV_JSON && cJSON_IsObject(v->u.j));
+    return v->t == JV_DICT || (v->t == JV_JSON && (v->u.j->type & 0xff) == cJSON_Object);
 }
 
 /* Number of code points in a UTF-8 string. */
@@ -286,14 +286,21 @@ int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
         }
         return 0;
     }
-    if (m->t == JV_JSON && cJSON_IsObject(m->u.j)) {
+    if (m->t == JV_JSON && (m->u.j->type & 0xff) == cJSON_Object) {
         const cJSON *c;
-        for (c = m->u.j->child; c; c = c->next)
-            if (c->string && (!kn || c->string[0] == k[0]) && strnlen(c->string, kn + 1) == kn &&
-                !memcmp(c->string, k, kn)) {
+        for (c = m->u.j->child; c; c = c->next) {
+            /* c->string == k[0..kn) exactly; no library calls (hot path) */
+            const char *cs = c->string;
+            size_t i = 0;
+            if (!cs)
+                continue;
+            while (i < kn && cs[i] == k[i])
+                i++;
+            if (i == kn && !cs[kn]) {
                 *out = jv_from_json(r, c);
                 return 1;
             }
+        }
     }
     return 0;
 }
@@ -1357,6 +1364,16 @@ static int get_index(jn_render *r, const jv *obj, double idx, jv *out)
     return 1;
 }
 
+/* strcmp(k, lit) == 0 without a library call (the hot path's method
+ * names). */
+static inline int streq(const char *k, const char *lit)
+{
+    size_t i = 0;
+    while (lit[i] && k[i] == lit[i])
+        i++;
+    return !lit[i] && !k[i];
+}
+
 /* Attribute (.name) or item ([key]) access; attr says which was written.
  * Missing: *out is undefined (site). */
 static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *key, int attr,
@@ -1391,9 +1408,15 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
             return 0;
         if (jv_is_map(obj)) {
             /* Jinja2: `.items` etc. are the dict's methods; [] reads keys first */
-            int dm = !r->nunjucks && strchr("ikvg", k[0]) &&
-                     (!strcmp(k, "items") || !strcmp(k, "keys") || !strcmp(k, "values") ||
-                      !strcmp(k, "get"));
+            int dm = 0;
+            if (!r->nunjucks) {
+                switch (k[0]) {
+                case 'i': dm = streq(k, "items"); break;
+                case 'k': dm = streq(k, "keys"); break;
+                case 'v': dm = streq(k, "values"); break;
+                case 'g': dm = streq(k, "get"); break;
+                }
+            }
             if ((!dm || !attr) && jv_getkey(r, obj, key->u.s, key->n, out))
                 return 0;
             if (dm && jn_method(r, site, obj, k, out))
@@ -1906,7 +1929,40 @@ static int apply_filter(jn_render *r, const jnode *n, const jv *in, jv *out)
     return n->filter->fn(r, n, in, a.argc, a.argv, a.kwc, a.kwn, a.kwv, out);
 }
 
+static int eval_slow(jn_render *r, const jnode *n, jv *out);
+
+/* Evaluate an expression. The common kinds (literal, name, attribute,
+ * filter) are handled here with a small stack frame; the rest in
+ * eval_slow(). */
 static int eval(jn_render *r, const jnode *n, jv *out)
+{
+    jv a;
+    int rc;
+
+    switch (n->kind) {
+    case N_LIT:
+        *out = n->lit;
+        return 0;
+    case N_NAME:
+        return lookup(r, n, out);
+    case N_GETATTR: {
+        jv b;
+        if ((rc = eval(r, n->a, &a)))
+            return rc;
+        b = jv_str(n->name, n->nlen);
+        return get_member(r, n, &a, &b, 1, out);
+    }
+    case N_FILTER:
+        if ((rc = eval(r, n->a, &a)))
+            return rc;
+        return apply_filter(r, n, &a, out);
+    default:
+        return eval_slow(r, n, out);
+    }
+}
+
+/* eval() for the remaining expression kinds. */
+static int eval_slow(jn_render *r, const jnode *n, jv *out)
 {
     jv a, b;
     int rc, res;
@@ -2391,9 +2447,20 @@ static int exec_body(jn_render *r, const jnode *n)
 {
     int rc;
 
-    for (; n; n = n->next)
-        if ((rc = exec_node(r, n)))
+    for (; n; n = n->next) {
+        /* text and string output inline: exec_node() has a large frame */
+        if (n->kind == N_TEXT) {
+            rc = out_put(r, n, n->name, n->nlen);
+        } else if (n->kind == N_OUTPUT) {
+            jv v;
+            if (!(rc = eval(r, n->a, &v)))
+                rc = v.t == JV_STR ? out_put(r, n, v.u.s, v.n) : jv_print(r, n, &v, r->out);
+        } else {
+            rc = exec_node(r, n);
+        }
+        if (rc)
             return rc;
+    }
     return 0;
 }
 

@@ -189,16 +189,16 @@ static int map_case(FARGS, int up)
         /* ASCII (the usual case): map into the arena directly */
         size_t i;
         char *d;
-        for (i = 0; i < s.n && !((unsigned char)s.u.s[i] & 0x80); i++)
-            ;
+        unsigned char lo = up ? 'a' : 'A', hi = up ? 'z' : 'Z';
+        if (!(d = jn_alloc(r->ar, s.n + 1)))
+            return jn_oom(r, site);
+        for (i = 0; i < s.n; i++) {
+            unsigned char c = (unsigned char)s.u.s[i];
+            if (c & 0x80)
+                break; /* not ASCII: the general path below */
+            d[i] = (char)(c >= lo && c <= hi ? c ^ 0x20 : c);
+        }
         if (i == s.n) {
-            if (!(d = jn_alloc(r->ar, s.n + 1)))
-                return jn_oom(r, site);
-            for (i = 0; i < s.n; i++) {
-                char c = s.u.s[i];
-                d[i] = up ? (c >= 'a' && c <= 'z' ? (char)(c - 32) : c)
-                          : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
-            }
             d[s.n] = 0;
             *out = jv_str(d, s.n);
             return 0;
@@ -255,6 +255,32 @@ static int f_title(FARGS)
 
     if ((rc = nj_need_str(r, site, v, "title")) || (rc = in_str(r, site, v, &s)))
         return rc;
+    {
+        /* ASCII (the usual case): map into the arena directly, same rules */
+        size_t i;
+        char *d;
+        int start = 1;
+        for (i = 0; i < s.n && !((unsigned char)s.u.s[i] & 0x80); i++)
+            ;
+        if (i == s.n) {
+            if (!(d = jn_alloc(r->ar, s.n + 1)))
+                return jn_oom(r, site);
+            for (i = 0; i < s.n; i++) {
+                char c = s.u.s[i];
+                if (strchr(sep, c)) { /* NUL counts, as below */
+                    d[i] = c;
+                    start = 1;
+                    continue;
+                }
+                d[i] = start ? (c >= 'a' && c <= 'z' ? (char)(c - 32) : c)
+                             : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+                start = 0;
+            }
+            d[s.n] = 0;
+            *out = jv_str(d, s.n);
+            return 0;
+        }
+    }
     /* Jinja2: words start after whitespace, '-', '(', '{', '[' or '<';
      * Nunjucks: after spaces */
     for (size_t i = 0; i < s.n;) {
@@ -332,21 +358,39 @@ static int f_replace(FARGS)
         return str_result(r, site, &b, out);
     }
     {
-        const char *p = s.u.s, *e = s.u.s + s.n;
-        while (p < e) {
-            const char *m = (max < 0 || done < max) ? memmem(p, (size_t)(e - p), os.u.s, os.n) : NULL;
-            if (!m) {
-                if (sl_buf_put(&b, p, (size_t)(e - p)))
-                    return jn_oom(r, site);
-                break;
-            }
-            if (sl_buf_put(&b, p, (size_t)(m - p)) || sl_buf_put(&b, ns.u.s, ns.n))
-                return jn_oom(r, site);
-            done++;
+        /* Build in the arena: count the replacements, then fill. No match
+         * (the usual case) gives the input back. */
+        const char *p = s.u.s, *e = s.u.s + s.n, *m;
+        size_t nrep = 0, len;
+        char *d, *w;
+        while (p < e && (max < 0 || (long)nrep < max) &&
+               (m = memmem(p, (size_t)(e - p), os.u.s, os.n))) {
+            nrep++;
             p = m + os.n;
         }
+        if (!nrep) {
+            *out = s;
+            return 0;
+        }
+        len = s.n - nrep * os.n + nrep * ns.n;
+        if (!(d = jn_alloc(r->ar, len + 1)))
+            return jn_oom(r, site);
+        w = d;
+        p = s.u.s;
+        for (size_t k = 0; k < nrep; k++) {
+            m = memmem(p, (size_t)(e - p), os.u.s, os.n);
+            memcpy(w, p, (size_t)(m - p));
+            w += m - p;
+            memcpy(w, ns.u.s, ns.n);
+            w += ns.n;
+            p = m + os.n;
+        }
+        memcpy(w, p, (size_t)(e - p));
+        w += e - p;
+        *w = 0;
+        *out = jv_str(d, len);
+        return 0;
     }
-    return str_result(r, site, &b, out);
 }
 
 static int is_space(char c)

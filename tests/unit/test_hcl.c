@@ -134,6 +134,36 @@ static void test_diag_format_and_error(void)
     SL_CHECK_HAS(err.msg, "Unexpected comma after argument: ");
     sl_buf_free(&b);
     sl_hcl_file_free(f);
+    /* The diagnostics outlive the file: its name is still there (the
+     * module renderer converts them after freeing its trees). */
+    sl_error_clear(&err);
+    SL_CHECK_INT(sl_hcl_diags_to_error(&d, &err), SL_EINVAL);
+    SL_CHECK_STR(err.file, "t.tf");
+    SL_CHECK_INT(err.line, 2);
+    sl_hcl_diags_free(&d);
+}
+
+/* Interned literals: equal texts share one value, evaluation still sees
+ * each literal (and the tree's ranges stay per node). */
+static void test_interned_literals(void)
+{
+    sl_hcl_diags d = {0};
+    int rc;
+    sl_hcl_file *f = parse("a = \"v1\"\nb = \"v1\"\nc = 10\nd = 10\ne = var.x\nf = var.y\n", &d, &rc);
+    const sl_hcl_value *va, *vb;
+
+    SL_CHECK_INT(rc, 0);
+    SL_CHECK(f && f->body->nattrs == 6);
+    SL_CHECK_INT(sl_hcl_expr_const(f->body->attrs[0].expr, &va), 1);
+    SL_CHECK_INT(sl_hcl_expr_const(f->body->attrs[1].expr, &vb), 1);
+    SL_CHECK(va == vb);
+    SL_CHECK_STR(va->u.str.s, "v1");
+    SL_CHECK(f->body->attrs[2].expr->lit == f->body->attrs[3].expr->lit);
+    SL_CHECK(f->body->attrs[4].expr->name == f->body->attrs[5].expr->name);
+    SL_CHECK_STR(f->body->attrs[5].expr->steps[0].name, "y");
+    SL_CHECK_INT(f->body->attrs[3].expr->range.start.line, 4);
+    SL_CHECK_INT(f->body->attrs[3].expr->range.start.col, 5);
+    sl_hcl_file_free(f);
     sl_hcl_diags_free(&d);
 }
 
@@ -466,4 +496,5 @@ SL_TEST_MAIN(SL_TEST_ENTRY(test_body_structure), SL_TEST_ENTRY(test_syntax_error
              SL_TEST_ENTRY(test_numbers), SL_TEST_ENTRY(test_operators),
              SL_TEST_ENTRY(test_collections_and_traversals),
              SL_TEST_ENTRY(test_types_and_conversion), SL_TEST_ENTRY(test_refs_and_json),
-             SL_TEST_ENTRY(test_nfc_and_unicode), SL_TEST_ENTRY(test_limits))
+             SL_TEST_ENTRY(test_nfc_and_unicode), SL_TEST_ENTRY(test_limits),
+             SL_TEST_ENTRY(test_interned_literals))
