@@ -323,8 +323,9 @@ static int kube_exec_run(kube_exec *x, const char *info, sl_buf *outb, sl_buf *e
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (timed_out == 1)
-        rc = sl_error_set(err, SL_ELIMIT, "exec plugin %s (user \"%s\"): no answer within %d s",
-                          x->argv[0], x->user, x->timeout_ms / 1000);
+        rc = sl_error_set(err, SL_ELIMIT,
+                          "exec plugin %s (user \"%s\"): no answer within %.1f s (killed)",
+                          x->argv[0], x->user, x->timeout_ms / 1000.0);
     if (rc)
         goto out;
     kube_last_line(errb, line, sizeof(line));
@@ -483,6 +484,12 @@ int kube_exec_cert(const kube_exec *x, const char **cert, size_t *cert_len, cons
     *key = x->key;
     *key_len = x->key_len;
     return 1;
+}
+
+void kube_exec_set_timeout(kube_exec *x, int ms)
+{
+    if (x && ms > 0)
+        x->timeout_ms = ms;
 }
 
 unsigned kube_exec_gen(const kube_exec *x)

@@ -83,6 +83,9 @@ const char *kube_exec_token(const kube_exec *x);
 /* The cached client certificate and key (PEM, borrowed); 0 when none. */
 int kube_exec_cert(const kube_exec *x, const char **cert, size_t *cert_len, const char **key,
                    size_t *key_len);
+/* How long a plugin may run before it and its process group are killed
+ * (default 30 s). */
+void kube_exec_set_timeout(kube_exec *x, int ms);
 /* Bumped whenever a new credential is taken; how often the plugin ran. */
 unsigned kube_exec_gen(const kube_exec *x);
 unsigned kube_exec_runs(const kube_exec *x);

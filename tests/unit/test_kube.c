@@ -235,6 +235,22 @@ static void test_exec(void)
         kube_conn_clear(&c);
     }
 
+    /* A plugin that does not answer in time is killed with its children. */
+    {
+        struct timespec t0, t1;
+        SL_CHECK_INT(exec_conn("{command: /bin/sh, apiVersion: client.authentication.k8s.io/v1, "
+                               "args: [-c, 'sleep 20; echo late']}",
+                               1, &c, &err),
+                     0);
+        kube_exec_set_timeout(c.exec, 300);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        SL_CHECK_INT(kube_exec_get(c.exec, &c, 0, &err), SL_ELIMIT);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        SL_CHECK_HAS(err.msg, "no answer within 0.3 s");
+        SL_CHECK(t1.tv_sec - t0.tv_sec < 5);
+        kube_conn_clear(&c);
+    }
+
     /* A token valid until 2099 is cached; env entries reach the plugin. */
     SL_CHECK_INT(exec_conn("{command: /bin/sh, apiVersion: client.authentication.k8s.io/v1, "
                            "env: [{name: TOK, value: t-1}], args: [-c, 'printf "
