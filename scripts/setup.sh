@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git
   libgit2-dev libyaml-dev libcurl4-openssl-dev libssl-dev libcjson-dev
-  libmicrohttpd-dev libsqlite3-dev libpcre2-dev curl openssl
+  libmicrohttpd-dev libgnutls28-dev libsqlite3-dev libpcre2-dev curl openssl
   clang libclang-rt-14-dev systemd
   python3 openssh-server openssh-client
   python3-jinja2 cookiecutter golang-go

@@ -19,6 +19,8 @@ struct kube_client {
     char *base;                    /* URL prefix */
     struct curl_slist *connect_to; /* tls-server-name: connect to the real host */
     char *auth_header;             /* "Authorization: Bearer ..." (secret) */
+    unsigned auth_gen;             /* exec credential generation of auth_header */
+    sl_error exec_err;             /* why the last exec plugin run failed */
     CURLM *multi;
     CURL **pool;
     size_t npool, cappool;
@@ -96,6 +98,47 @@ void kube_req_clear(kube_req *r)
     memset(r, 0, sizeof(*r));
 }
 
+static void kube_auth_drop(kube_client *c)
+{
+    if (c->auth_header) {
+        memset(c->auth_header, 0, strlen(c->auth_header));
+        free(c->auth_header);
+        c->auth_header = NULL;
+    }
+}
+
+/* (Re)build the Authorization header from the static token or the exec
+ * plugin's cached one (running the plugin when needed, or always with
+ * force). */
+static int kube_auth(kube_client *c, int force, sl_error *err)
+{
+    const kube_conn *k = c->conn;
+    const char *tok = k->token;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    if (k->exec && !(tok && *tok)) {
+        if ((rc = kube_exec_get(k->exec, k, force, err)))
+            return rc;
+        if (c->auth_header && c->auth_gen == kube_exec_gen(k->exec))
+            return 0;
+        tok = kube_exec_token(k->exec);
+        c->auth_gen = kube_exec_gen(k->exec);
+    } else if (c->auth_header) {
+        return 0;
+    }
+    kube_auth_drop(c);
+    if (tok && *tok) {
+        sl_buf_init(&b, 1 << 20);
+        if (sl_buf_printf(&b, "Authorization: Bearer %s", tok)) {
+            sl_buf_free(&b);
+            return sl_error_set(err, SL_ENOMEM, "out of memory");
+        }
+        c->auth_header = sl_buf_detach(&b);
+    }
+    return 0;
+}
+
 /* Contract: c is borrowed by the client and must outlive it. The bearer
  * token is read here (tokenFile is re-read so a rotated token is picked
  * up by the next client). */
@@ -143,11 +186,10 @@ int kube_client_new(const kube_conn *conn, const kube_client_opts *o, kube_clien
     }
     if (!c->base)
         goto nomem;
-    if (conn->token && *conn->token) {
-        sl_buf_reset(&b);
-        if (sl_buf_printf(&b, "Authorization: Bearer %s", conn->token))
-            goto nomem;
-        c->auth_header = sl_buf_detach(&b);
+    if ((rc = kube_auth(c, 0, err))) {
+        sl_buf_free(&b);
+        kube_client_free(c);
+        return rc;
     }
     if (!(c->multi = curl_multi_init()))
         goto nomem;
@@ -173,10 +215,7 @@ void kube_client_free(kube_client *c)
     if (c->multi)
         curl_multi_cleanup(c->multi);
     curl_slist_free_all(c->connect_to);
-    if (c->auth_header) {
-        memset(c->auth_header, 0, strlen(c->auth_header));
-        free(c->auth_header);
-    }
+    kube_auth_drop(c);
     free(c->base);
     free(c);
 }
@@ -244,6 +283,8 @@ static int kube_start(kube_client *c, kube_req *r)
     CURL *e = kube_easy_get(c);
     sl_buf url = SL_BUF_INIT;
     char ct[128];
+    const char *xcert, *xkey;
+    size_t xcert_len, xkey_len;
 
     if (!e)
         return SL_ENOMEM;
@@ -305,6 +346,15 @@ static int kube_start(kube_client *c, kube_req *r)
     } else if (k->ca_file) {
         curl_easy_setopt(e, CURLOPT_CAINFO, k->ca_file);
     }
+    r->exec_gen_ = kube_exec_gen(k->exec);
+    if (!k->cert_data && !k->cert_file && kube_exec_cert(k->exec, &xcert, &xcert_len, &xkey, &xkey_len)) {
+        struct curl_blob cb = {(void *)xcert, xcert_len, CURL_BLOB_COPY};
+        struct curl_blob kb = {(void *)xkey, xkey_len, CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cb);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &kb);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    }
     if (k->cert_data) {
         struct curl_blob blob = {k->cert_data, k->cert_len, CURL_BLOB_COPY};
         curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &blob);
@@ -362,6 +412,20 @@ static void kube_finish(kube_client *c, kube_req *r, CURLcode res, double now)
     } else {
         r->status = status;
         retry = kube_retryable(status);
+        if (status == 401 && c->conn->exec && !(c->conn->token && *c->conn->token) &&
+            !r->reauthed_) {
+            /* The credential may have been revoked or rotated early: run
+             * the plugin again (once per credential generation) and retry
+             * this request once with what it prints. */
+            r->reauthed_ = 1;
+            if (r->exec_gen_ != kube_exec_gen(c->conn->exec) || !kube_auth(c, 1, &c->exec_err)) {
+                r->not_before_ = now;
+                r->state_ = REQ_PENDING;
+                return;
+            }
+            r->rc = SL_EREFUSED;
+            r->err = c->exec_err;
+        }
     }
     if (retry && r->attempts <= c->o.retries) {
         double rnd = (double)(rand_r(&c->rng) % 10000) / 10000.0;
@@ -383,6 +447,18 @@ int kube_client_run(kube_client *c, kube_req *const *reqs, size_t n)
         reqs[i]->state_ = REQ_PENDING;
         reqs[i]->not_before_ = 0;
         reqs[i]->attempts = 0;
+        reqs[i]->reauthed_ = 0;
+    }
+    if (c->conn->exec && kube_auth(c, 0, &c->exec_err)) {
+        /* The cached credential expired and the plugin failed: every
+         * request fails with its error. */
+        for (size_t i = 0; i < n; i++) {
+            reqs[i]->rc = SL_EREFUSED;
+            reqs[i]->status = 0;
+            reqs[i]->err = c->exec_err;
+            reqs[i]->state_ = REQ_DONE;
+        }
+        return 0;
     }
     while (done < n) {
         double now = kube_now(), next = -1;

@@ -16,6 +16,8 @@
 
 /* ---- connection (kubeconfig.c) ---- */
 
+typedef struct kube_exec kube_exec;
+
 /* Everything needed to reach one API server as one user. Secrets (token,
  * password, key data) are owned here and never printed. */
 typedef struct kube_conn {
@@ -34,6 +36,8 @@ typedef struct kube_conn {
     char *username, *password;
     char *context;   /* the context used */
     char *namespace; /* the context's namespace, or NULL */
+    kube_exec *exec;       /* exec credential plugin and its cached credential, or NULL */
+    int exec_cluster_info; /* exec.provideClusterInfo */
 } kube_conn;
 
 /* Options for picking a connection. */
@@ -59,6 +63,33 @@ int kube_conn_from_texts(const char *const *files, const char *const *texts, siz
 int kube_conn_incluster(const char *sa_dir, kube_conn *out, sl_error *err);
 void kube_conn_clear(kube_conn *c);
 
+/* ---- exec credential plugins (exec.c) ---- */
+
+/* Parse a user's exec stanza (file and user name messages; dir resolves a
+ * relative command path with a '/'). */
+int kube_exec_new(const cJSON *exec, const char *file, const char *dir, const char *user,
+                  kube_exec **out, sl_error *err);
+void kube_exec_free(kube_exec *x);
+/* Make sure x holds a credential: run the plugin when none is cached, the
+ * cached one expires within 10 s, or force is set. conn gives the cluster
+ * info for KUBERNETES_EXEC_INFO when provideClusterInfo is set (may be
+ * NULL). Errors name the plugin and its exit status, never its output. */
+int kube_exec_get(kube_exec *x, const kube_conn *conn, int force, sl_error *err);
+/* Check a plugin's output (len bytes at out) and take its credential into
+ * the cache; on a validation error the cache is left as it was. */
+int kube_exec_take(kube_exec *x, const char *out, size_t len, sl_error *err);
+/* The cached bearer token, or NULL (borrowed). */
+const char *kube_exec_token(const kube_exec *x);
+/* The cached client certificate and key (PEM, borrowed); 0 when none. */
+int kube_exec_cert(const kube_exec *x, const char **cert, size_t *cert_len, const char **key,
+                   size_t *key_len);
+/* How long a plugin may run before it and its process group are killed
+ * (default 30 s). */
+void kube_exec_set_timeout(kube_exec *x, int ms);
+/* Bumped whenever a new credential is taken; how often the plugin ran. */
+unsigned kube_exec_gen(const kube_exec *x);
+unsigned kube_exec_runs(const kube_exec *x);
+
 /* ---- HTTP (client.c) ---- */
 
 typedef struct kube_req {
@@ -78,6 +109,8 @@ typedef struct kube_req {
     size_t send_off_;
     double retry_after_;
     int state_;
+    int reauthed_;      /* re-ran the exec plugin after a 401 */
+    unsigned exec_gen_; /* credential generation this attempt used */
     char errbuf_[CURL_ERROR_SIZE];
     CURL *easy_;
     struct curl_slist *hdrs_;

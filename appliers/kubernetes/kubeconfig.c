@@ -38,6 +38,7 @@ void kube_conn_clear(kube_conn *c)
     free(c->password);
     free(c->context);
     free(c->namespace);
+    kube_exec_free(c->exec);
     memset(c, 0, sizeof(*c));
 }
 
@@ -234,10 +235,11 @@ static int kc_resolve(const kc_file *files, size_t n, const kube_conn_opts *o, k
                             "%s: user \"%s\" uses an exec credential plugin, which runs a "
                             "program; refused (set allowExec: true on the target to allow it)",
                             uf->name, uname);
-    if (cJSON_GetObjectItemCaseSensitive(user, "exec"))
-        return sl_error_set(err, SL_EUNSUPPORTED,
-                            "%s: user \"%s\": exec credential plugins are not supported yet",
-                            uf->name, uname);
+    if ((b = cJSON_GetObjectItemCaseSensitive(user, "exec"))) {
+        if ((rc = kube_exec_new(b, uf->name, uf->dir, uname, &out->exec, err)))
+            return rc;
+        out->exec_cluster_info = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "provideClusterInfo"));
+    }
     if (cJSON_GetObjectItemCaseSensitive(user, "auth-provider"))
         return sl_error_set(err, SL_EUNSUPPORTED,
                             "%s: user \"%s\": auth-provider plugins are not supported", uf->name,

@@ -6,6 +6,9 @@
 #                                      KUBE_LOG (the server's request log); waits until ready
 #   kube_start_plain [server args...]  the same over plain http without authentication
 #   kube_stop                          stop the server (also done on exit)
+#   kube_client_cert NAME [CA]         a client certificate $T/kube-tls/NAME.crt + .key signed
+#                                      by the test CA (or CA = "self": self-signed); pass
+#                                      --client-ca "$T/kube-tls/ca.crt" to kube_start to accept it
 #   kube_requests PATTERN              how many logged requests match the extended regex
 # kubectl's discovery cache goes to $T/kubecache (KUBECACHEDIR).
 KUBE_SERVER=${KUBE_SERVER:?set KUBE_SERVER to the kube-server binary}
@@ -101,6 +104,24 @@ contexts:
 current-context: test
 EOF
   export KUBECONFIG=$T/kubeconfig KUBE_TOKEN KUBE_CA
+}
+
+kube_client_cert() {
+  local name=$1 ca=${2:-}
+  kube_certs || return 1
+  (
+    cd "$T/kube-tls"
+    if [ "$ca" = self ]; then
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=$name" -keyout "$name.key" -out "$name.crt" 2>/dev/null
+    else
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=$name/O=system:masters" -keyout "$name.key" -out "$name.csr" 2>/dev/null
+      printf 'extendedKeyUsage=clientAuth\n' >client-ext.cnf
+      openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile client-ext.cnf -out "$name.crt" 2>/dev/null
+    fi
+  ) || { echo "kube_lib: openssl failed (client cert)" >&2; return 1; }
 }
 
 kube_stop() {

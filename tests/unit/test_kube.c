@@ -155,6 +155,137 @@ static void test_kubeconfig_errors(void)
     }
 }
 
+/* Load a one-user kubeconfig whose user is exec (YAML flow mapping). */
+static int exec_conn(const char *exec, int allow, kube_conn *c, sl_error *err)
+{
+    char text[4096];
+    const char *files[] = {"/tmp/kc.yaml"};
+    const char *texts[] = {text};
+    kube_conn_opts o = {0};
+
+    o.allow_exec = allow;
+    snprintf(text, sizeof(text),
+             "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+             "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+             "users: [{name: u, user: {exec: %s}}]\n",
+             exec);
+    sl_error_clear(err);
+    return kube_conn_from_texts(files, texts, 1, &o, c, err);
+}
+
+/* exec stanzas: validation, running, caching by expiry, errors. */
+static void test_exec(void)
+{
+    static const struct {
+        const char *exec, *want;
+    } bad[] = {
+        {"{apiVersion: client.authentication.k8s.io/v1}", "exec needs a command"},
+        {"{command: x}", "apiVersion must be"},
+        {"{command: x, apiVersion: client.authentication.k8s.io/v1alpha1}", "v1alpha1"},
+        {"{command: x, apiVersion: client.authentication.k8s.io/v1, interactiveMode: Always}",
+         "needs a terminal"},
+        {"{command: x, apiVersion: client.authentication.k8s.io/v1, args: x}", "args must be a list"},
+        {"{command: x, apiVersion: client.authentication.k8s.io/v1, env: [{name: A}]}",
+         "env entries need a name"},
+        {"{command: x, apiVersion: client.authentication.k8s.io/v1, args: [{a: 1}]}",
+         "args must be strings"},
+    };
+    static const struct {
+        const char *script, *want;
+    } fails[] = {
+        {"echo 'bad login' >&2; echo secret-out; exit 4", "exit status 4: bad login"},
+        {"echo secret-out", "not an ExecCredential"},
+        {"echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
+         "\"status\":{\"token\":\"secret-out\"}}'",
+         "expected kind ExecCredential with apiVersion client.authentication.k8s.io/v1"},
+        {"echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
+         "\"status\":{\"clientCertificateData\":\"secret-out\"}}'",
+         "needs a token, or both"},
+        {"echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
+         "\"status\":{\"token\":\"secret-out\",\"expirationTimestamp\":\"tomorrow\"}}'",
+         "RFC 3339"},
+        {"kill -9 $$", "killed by signal 9"},
+    };
+    char ex[2048];
+    kube_conn c;
+    sl_error err;
+    const char *cert, *key;
+    size_t cl, kl;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        SL_CHECK(exec_conn(bad[i].exec, 1, &c, &err) < 0);
+        SL_CHECK_HAS(err.msg, bad[i].want);
+    }
+    SL_CHECK_INT(exec_conn("{command: x, apiVersion: client.authentication.k8s.io/v1}", 0, &c, &err),
+                 SL_EREFUSED);
+    SL_CHECK_HAS(err.msg, "allowExec");
+
+    for (size_t i = 0; i < sizeof(fails) / sizeof(fails[0]); i++) {
+        cJSON *a = cJSON_CreateString(fails[i].script);
+        char *q = cJSON_PrintUnformatted(a);
+        snprintf(ex, sizeof(ex),
+                 "{command: /bin/sh, apiVersion: client.authentication.k8s.io/v1, args: [-c, %s]}", q);
+        cJSON_free(q);
+        cJSON_Delete(a);
+        SL_CHECK_INT(exec_conn(ex, 1, &c, &err), 0);
+        SL_CHECK(kube_exec_get(c.exec, &c, 0, &err) < 0);
+        SL_CHECK_HAS(err.msg, fails[i].want);
+        SL_CHECK(!strstr(err.msg, "secret-out"));
+        SL_CHECK(kube_exec_token(c.exec) == NULL);
+        kube_conn_clear(&c);
+    }
+
+    /* A plugin that does not answer in time is killed with its children. */
+    {
+        struct timespec t0, t1;
+        SL_CHECK_INT(exec_conn("{command: /bin/sh, apiVersion: client.authentication.k8s.io/v1, "
+                               "args: [-c, 'sleep 20; echo late']}",
+                               1, &c, &err),
+                     0);
+        kube_exec_set_timeout(c.exec, 300);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        SL_CHECK_INT(kube_exec_get(c.exec, &c, 0, &err), SL_ELIMIT);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        SL_CHECK_HAS(err.msg, "no answer within 0.3 s");
+        SL_CHECK(t1.tv_sec - t0.tv_sec < 5);
+        kube_conn_clear(&c);
+    }
+
+    /* A token valid until 2099 is cached; env entries reach the plugin. */
+    SL_CHECK_INT(exec_conn("{command: /bin/sh, apiVersion: client.authentication.k8s.io/v1, "
+                           "env: [{name: TOK, value: t-1}], args: [-c, 'printf "
+                           "\"{\\\"kind\\\":\\\"ExecCredential\\\",\\\"apiVersion\\\":"
+                           "\\\"client.authentication.k8s.io/v1\\\",\\\"status\\\":{\\\"token\\\":"
+                           "\\\"$TOK\\\",\\\"expirationTimestamp\\\":\\\"2099-01-01T00:00:00.5Z\\\"}}\"']}",
+                           1, &c, &err),
+                 0);
+    SL_CHECK_INT(kube_exec_get(c.exec, &c, 0, &err), 0);
+    SL_CHECK_STR(kube_exec_token(c.exec), "t-1");
+    SL_CHECK_INT(kube_exec_get(c.exec, &c, 0, &err), 0);
+    SL_CHECK_INT(kube_exec_runs(c.exec), 1);
+    SL_CHECK_INT(kube_exec_get(c.exec, &c, 1, &err), 0); /* forced (after a 401) */
+    SL_CHECK_INT(kube_exec_runs(c.exec), 2);
+    SL_CHECK_INT(kube_exec_gen(c.exec), 2);
+    kube_conn_clear(&c);
+
+    /* An expired one (with an offset) is fetched again every time. */
+    SL_CHECK_INT(exec_conn("{command: /bin/sh, apiVersion: client.authentication.k8s.io/v1beta1, "
+                           "args: [-c, 'printf \"{\\\"kind\\\":\\\"ExecCredential\\\",\\\"apiVersion\\\":"
+                           "\\\"client.authentication.k8s.io/v1beta1\\\",\\\"status\\\":{\\\"clientCertificateData\\\":"
+                           "\\\"C\\\",\\\"clientKeyData\\\":\\\"K\\\",\\\"expirationTimestamp\\\":"
+                           "\\\"2001-01-01T00:00:00+01:00\\\"}}\"']}",
+                           1, &c, &err),
+                 0);
+    SL_CHECK_INT(kube_exec_get(c.exec, &c, 0, &err), 0);
+    SL_CHECK_INT(kube_exec_get(c.exec, &c, 0, &err), 0);
+    SL_CHECK_INT(kube_exec_runs(c.exec), 2);
+    SL_CHECK(kube_exec_token(c.exec) == NULL);
+    SL_CHECK_INT(kube_exec_cert(c.exec, &cert, &cl, &key, &kl), 1);
+    SL_CHECK_STR(cert, "C");
+    SL_CHECK_STR(key, "K");
+    kube_conn_clear(&c);
+}
+
 /* KUBECONFIG with several files, token files, in-cluster config. */
 static void test_kubeconfig_files(void)
 {
@@ -645,7 +776,7 @@ static void test_client_retries(void)
 }
 
 SL_TEST_MAIN(SL_TEST_ENTRY(test_kubeconfig), SL_TEST_ENTRY(test_kubeconfig_errors),
-             SL_TEST_ENTRY(test_kubeconfig_files), SL_TEST_ENTRY(test_target_config),
+             SL_TEST_ENTRY(test_kubeconfig_files), SL_TEST_ENTRY(test_exec), SL_TEST_ENTRY(test_target_config),
              SL_TEST_ENTRY(test_applyset),
              SL_TEST_ENTRY(test_health), SL_TEST_ENTRY(test_rank), SL_TEST_ENTRY(test_prune_guard),
              SL_TEST_ENTRY(test_backoff), SL_TEST_ENTRY(test_client_retries))

@@ -11,6 +11,8 @@
  *   --tls-cert/--tls-key serve HTTPS with this PEM certificate and key
  *   --token T            an accepted bearer token (repeatable); with none, no
  *                        authentication. Anything else gets 401 Unauthorized.
+ *   --client-ca F        (with TLS) ask for a client certificate; one signed by
+ *                        the PEM CA in F authenticates the request like a token
  *   --delay-ready MS     Deployments/StatefulSets/DaemonSets roll out, Jobs
  *                        complete, PVCs bind and CRDs become Established (their
  *                        kinds served) MS milliseconds after a change (default 0)
@@ -33,6 +35,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -57,6 +60,7 @@ typedef struct fault {
 
 static struct {
     sl_strv tokens;
+    int client_ca;
     fault *faults;
     size_t nfaults;
     long exit_after; /* 0: never */
@@ -596,11 +600,33 @@ static enum MHD_Result serve_resource(struct MHD_Connection *conn, const char *m
 
 /* ---- the handler ------------------------------------------------------------------- */
 
+/* Whether the TLS peer sent a certificate that verifies against
+ * --client-ca (MHD loaded it as the session's trust list). */
+static int client_cert_ok(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci;
+    gnutls_session_t s;
+    unsigned status = 1;
+
+    if (!g.client_ca)
+        return 0;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !(s = (gnutls_session_t)ci->tls_session))
+        return 0;
+    if (!gnutls_certificate_get_peers(s, &(unsigned){0}))
+        return 0;
+    if (gnutls_certificate_verify_peers2(s, &status) != GNUTLS_E_SUCCESS)
+        return 0;
+    return status == 0;
+}
+
 static int token_ok(struct MHD_Connection *conn)
 {
     const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 
-    if (!g.tokens.n)
+    if (!g.tokens.n && !g.client_ca)
+        return 1;
+    if (client_cert_ok(conn))
         return 1;
     if (!auth || strncasecmp(auth, "Bearer ", 7))
         return 0;
@@ -725,7 +751,8 @@ static int usage(void)
 int main(int argc, char **argv)
 {
     const char *listen = "127.0.0.1:0", *port_file = NULL, *cert_file = NULL, *key_file = NULL;
-    sl_buf cert = SL_BUF_INIT, key = SL_BUF_INIT;
+    const char *ca_file = NULL;
+    sl_buf cert = SL_BUF_INIT, key = SL_BUF_INIT, ca = SL_BUF_INIT;
     struct sockaddr_in sa;
     struct MHD_Daemon *d;
     const union MHD_DaemonInfo *info;
@@ -754,6 +781,8 @@ int main(int argc, char **argv)
             key_file = v;
         else if (!strcmp(a, "--token"))
             sl_strv_push(&g.tokens, v);
+        else if (!strcmp(a, "--client-ca"))
+            ca_file = v;
         else if (!strcmp(a, "--delay-ready"))
             ks_delay_ready = atof(v) / 1000.0;
         else if (!strcmp(a, "--threads"))
@@ -812,7 +841,25 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     if (threads < 1)
         threads = 1;
-    if (cert_file)
+    if (ca_file && !cert_file) {
+        fprintf(stderr, "kube-server: --client-ca needs --tls-cert and --tls-key\n");
+        return 2;
+    }
+    if (ca_file && sl_file_read(ca_file, 1 << 20, &ca, &err)) {
+        fprintf(stderr, "kube-server: %s\n", err.msg);
+        return 2;
+    }
+    g.client_ca = ca_file != NULL;
+    if (ca_file)
+        d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+                             MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK,
+                             uri_logger, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
+                             MHD_OPTION_CONNECTION_TIMEOUT, 600u,
+                             MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_HTTPS_MEM_CERT,
+                             cert.ptr, MHD_OPTION_HTTPS_MEM_KEY, key.ptr,
+                             MHD_OPTION_HTTPS_MEM_TRUST, ca.ptr, MHD_OPTION_END);
+    else if (cert_file)
         d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
                              MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_URI_LOG_CALLBACK,
                              uri_logger, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
@@ -877,6 +924,7 @@ int main(int argc, char **argv)
     if (g.log)
         fclose(g.log);
     sl_buf_free(&cert);
+    sl_buf_free(&ca);
     sl_buf_free(&key);
     sl_strv_free(&g.tokens);
     return 0;
