@@ -5,7 +5,7 @@
  *
  * Flow: a poll timer, a webhook or an inotify event queues a fetch of a
  * source; a fetch that finds a new revision queues every app entry reading
- * that source; an app entry renders at the revisions last fetched (pinned,
+ * that source (its own, or one its render options name as "source:path"); an app entry renders at the revisions last fetched (pinned,
  * so all its apps see one revision), plans and applies. A reconcile whose
  * inputs (config digest, entry, revisions of every source) hash the same
  * as the last successful one is skipped; a drift timer re-plans anyway
@@ -183,6 +183,36 @@ static size_t spec_source_index(const dstate *d, size_t u)
     return (size_t)(d->cfg->specs[u].source - d->cfg->sources);
 }
 
+/* Does node hold a string naming source name as "name:..." (how render
+ * options point into another source: provisioners, module sources,
+ * template files)? */
+static int opts_name_source(const cJSON *node, const char *name, size_t n)
+{
+    const cJSON *c;
+
+    if (cJSON_IsString(node))
+        return !strncmp(node->valuestring, name, n) && node->valuestring[n] == ':';
+    cJSON_ArrayForEach(c, node)
+    {
+        if (opts_name_source(c, name, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether app entry u reads source i: its own source, or one its render
+ * options refer to, so that a push to the platform repo re-renders the
+ * apps that use its provisioners, modules or templates. */
+static int spec_reads_source(const dstate *d, size_t u, size_t i)
+{
+    const char *name = d->cfg->sources[i].name;
+
+    if (spec_source_index(d, u) == i)
+        return 1;
+    return d->cfg->specs[u].render_opts &&
+           opts_name_source(d->cfg->specs[u].render_opts, name, strlen(name));
+}
+
 /* ---- app status (under d->mu) ---- */
 
 static cJSON *app_status(dstate *d, const char *name)
@@ -272,7 +302,7 @@ static int daemon_fetch(dstate *d, size_t i)
             d->src[i].have_rev = 1;
         }
         for (size_t u = 0; u < d->nunit; u++) {
-            if (spec_source_index(d, u) != i)
+            if (!spec_reads_source(d, u, i))
                 continue;
             /* Apps never tried yet run now even when nothing moved, and so
              * do module apps (their output depends on the clock: ttl). */
