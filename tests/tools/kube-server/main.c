@@ -488,7 +488,7 @@ static enum MHD_Result serve_discovery(struct MHD_Connection *conn, const char *
             if (!resp)
                 return MHD_NO;
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf");
+                                    "application/octet-stream"); /* as kube-openapi answers */
             log_line(method, c->uri, "200");
             ret = MHD_queue_response(conn, 200, resp);
             MHD_destroy_response(resp);
