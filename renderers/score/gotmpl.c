@@ -3409,21 +3409,26 @@ static const gt_func builtins[] = {
 
 static const gt_func *fn_and = &builtins[0], *fn_or = &builtins[13];
 
-const gt_func *gt_builtin_lookup(const char *name, size_t n)
+const gt_func *gt_table_find(const gt_func *tab, size_t ntab, const char *name, size_t n)
 {
-    size_t lo = 0, hi = sizeof(builtins) / sizeof(builtins[0]);
+    size_t lo = 0, hi = ntab;
 
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strncmp(builtins[mid].name, name, n);
-        if (c == 0 && builtins[mid].name[n])
+        int c = strncmp(tab[mid].name, name, n);
+        if (c == 0 && tab[mid].name[n])
             c = 1;
         if (c == 0)
-            return &builtins[mid];
+            return &tab[mid];
         if (c < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
     return NULL;
+}
+
+const gt_func *gt_builtin_lookup(const char *name, size_t n)
+{
+    return gt_table_find(builtins, sizeof(builtins) / sizeof(builtins[0]), name, n);
 }

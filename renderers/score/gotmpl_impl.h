@@ -41,6 +41,9 @@ typedef struct gt_func {
 /* Find a function by name (Sprig's table, then Go's builtins), NULL if none. */
 const gt_func *gt_func_lookup(const char *name, size_t n);
 const gt_func *gt_builtin_lookup(const char *name, size_t n);
+/* Binary search of a function table sorted by name for the n bytes of
+ * name; NULL when absent. */
+const gt_func *gt_table_find(const gt_func *tab, size_t ntab, const char *name, size_t n);
 
 /* Arena allocation for the current execution; NULL (and the context marked
  * out of memory) on failure. */

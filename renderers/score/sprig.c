@@ -3130,19 +3130,7 @@ static const gt_func sprig[] = {
 
 const gt_func *gt_func_lookup(const char *name, size_t n)
 {
-    size_t lo = 0, hi = sizeof(sprig) / sizeof(sprig[0]);
+    const gt_func *f = gt_table_find(sprig, sizeof(sprig) / sizeof(sprig[0]), name, n);
 
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strncmp(sprig[mid].name, name, n);
-        if (c == 0 && sprig[mid].name[n])
-            c = 1;
-        if (c == 0)
-            return &sprig[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return gt_builtin_lookup(name, n);
+    return f ? f : gt_builtin_lookup(name, n);
 }
