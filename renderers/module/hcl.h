@@ -57,16 +57,30 @@ typedef struct sl_hcl_pos {
     uint32_t byte;
 } sl_hcl_pos;
 
-/* [start, end) in one file. file is borrowed (lives as long as the parsed
- * file, or is a literal). */
+/* [start, end) in one file, with line and column: what diagnostics carry.
+ * file is borrowed (lives as long as the parsed file, or is a literal). */
 typedef struct sl_hcl_range {
     const char *file;
     sl_hcl_pos start;
     sl_hcl_pos end;
 } sl_hcl_range;
 
+/* [start, end) as byte offsets into a file's source: how the syntax tree
+ * stores its ranges (8 bytes instead of a file pointer and two line/column
+ * positions; the tree has a node per 10 bytes of source). The file that
+ * holds the node turns a span into an sl_hcl_range (sl_hcl_file_range). */
+typedef struct sl_hcl_span {
+    uint32_t start, end;
+} sl_hcl_span;
+
 /* The range covering a and b. */
 sl_hcl_range sl_hcl_range_between(sl_hcl_range a, sl_hcl_range b);
+/* The span covering a and b. */
+static inline sl_hcl_span sl_hcl_span_between(sl_hcl_span a, sl_hcl_span b)
+{
+    sl_hcl_span r = {a.start < b.start ? a.start : b.start, a.end > b.end ? a.end : b.end};
+    return r;
+}
 
 enum { SL_HCL_DIAG_ERROR = 1, SL_HCL_DIAG_WARNING = 2 };
 
@@ -91,6 +105,11 @@ typedef struct sl_hcl_diags {
  * so callers can `return sl_hcl_diag_error(...)`. */
 int sl_hcl_diag_error(sl_hcl_diags *d, const sl_hcl_range *subject, const char *summary,
                       const char *detail_fmt, ...) SL_PRINTF(4, 5);
+/* The same with the subject given as a span of file f (f may be NULL: no
+ * subject). */
+struct sl_hcl_file;
+int sl_hcl_diag_error_at(sl_hcl_diags *d, const struct sl_hcl_file *f, sl_hcl_span subject,
+                         const char *summary, const char *detail_fmt, ...) SL_PRINTF(5, 6);
 int sl_hcl_diags_has_errors(const sl_hcl_diags *d);
 void sl_hcl_diags_free(sl_hcl_diags *d);
 /* Move every diagnostic of src to the end of dst (src is left empty). */
@@ -112,7 +131,6 @@ int sl_hcl_diag_format(const sl_hcl_diag *dg, sl_buf *out);
 int sl_hcl_diags_format(const sl_hcl_diags *d, sl_buf *out);
 void sl_hcl_diags_print(const sl_hcl_diags *d, FILE *f);
 /* Give diagnostics about f (by file name) f's source text for printing. */
-struct sl_hcl_file;
 void sl_hcl_diags_attach_src(sl_hcl_diags *d, const struct sl_hcl_file *f);
 
 /* --------------------------------------------------------------- numbers */
@@ -294,7 +312,8 @@ int sl_hcl_value_format(const sl_hcl_value *v, sl_buf *out);
 /* ---------------------------------------------------------------- syntax */
 
 typedef enum sl_hcl_expr_kind {
-    SL_HCL_E_LITERAL,        /* lit */
+    SL_HCL_E_LITERAL,        /* lit (also a quoted string without escapes or
+                              * interpolation: its range includes the quotes) */
     SL_HCL_E_TEMPLATE,       /* parts (literal strings, interpolations, directives) */
     SL_HCL_E_TEMPLATE_WRAP,  /* "${x}": sub[0], keeps x's type */
     SL_HCL_E_TEMPLATE_JOIN,  /* %{for}: sub[0] is a FOR building a tuple of strings */
@@ -305,8 +324,8 @@ typedef enum sl_hcl_expr_kind {
     SL_HCL_E_BINARY,         /* sub[0] op sub[1] */
     SL_HCL_E_UNARY,          /* op sub[0] */
     SL_HCL_E_TUPLE,          /* [sub...] */
-    SL_HCL_E_OBJECT,         /* {keys[i] = sub[i]}: keys are OBJECT_KEY exprs */
-    SL_HCL_E_OBJECT_KEY,     /* sub[0]; a bare identifier is a literal key unless force_expr */
+    SL_HCL_E_OBJECT,         /* {sub[i] = sub[n + i]}, n = nsub / 2: a bare identifier
+                              * key is a string LITERAL, a parenthesised one a PARENS */
     SL_HCL_E_FOR,            /* for k, v in sub[0]: key_expr => sub[1] if cond ... */
     SL_HCL_E_INDEX,          /* sub[0][sub[1]] (non-literal key) */
     SL_HCL_E_SPLAT,          /* sub[0][*] each=sub[1] over item (ANON) */
@@ -336,48 +355,57 @@ typedef enum sl_hcl_op {
 
 /* One step of a traversal: .name, [key] (literal key) or legacy .0. */
 typedef struct sl_hcl_step {
-    int is_index;               /* 0: attribute `name` */
     union {                     /* read the one is_index selects */
         const char *name;           /* attribute name */
         const sl_hcl_value *key;    /* index key (number or string) */
     };
-    sl_hcl_range range;
+    sl_hcl_span range;
+    int is_index;               /* 0: attribute `name` */
 } sl_hcl_step;
 
 typedef struct sl_hcl_expr sl_hcl_expr;
-/* An expression node (80 bytes: the parser's tree has about one node per
- * 10 bytes of source, so the layout is kept compact). Kind-specific members
- * share storage (anonymous unions): read only those of the node's kind. */
+/* A FOR expression's extra parts (allocated with the node). */
+typedef struct sl_hcl_for_parts {
+    const char *val_var;
+    sl_hcl_expr *key;  /* object form key expr, else NULL */
+    sl_hcl_expr *cond; /* if ..., else NULL */
+} sl_hcl_for_parts;
+
+/* An expression node. The parser's tree has about one node per 13 bytes of
+ * source, so nodes are compact and sized by kind: kind-specific members
+ * share storage (anonymous unions) and a node is allocated only up to the
+ * last member its kind uses (24 bytes for a literal or an operator, 40 for
+ * a call, 48 for a traversal). Read only the members of the node's kind,
+ * and never copy a node by value. */
 struct sl_hcl_expr {
     sl_hcl_expr_kind kind : 8;
     sl_hcl_op op : 8;               /* BINARY, UNARY */
     unsigned expand_final : 1;      /* FUNCALL f(x...) */
-    unsigned force_expr : 1;        /* OBJECT_KEY: key was parenthesised */
     unsigned attr_only : 1;         /* SPLAT written .* */
     unsigned for_group : 1;         /* FOR: ... grouping */
     unsigned for_object : 1;        /* FOR: {for ...} */
     uint32_t nsub;
-    sl_hcl_range range;
-    sl_hcl_expr **sub;
+    sl_hcl_span range;
     union {
-        const sl_hcl_value *lit; /* LITERAL */
+        sl_hcl_expr **sub;       /* every kind but LITERAL (nsub entries) */
+        const sl_hcl_value *lit; /* LITERAL (nsub is 0) */
+    };
+    /* From here on only for SCOPE_TRAV, REL_TRAV, FUNCALL, FOR, INDEX,
+     * SPLAT, UNARY. */
+    union {
         const char *name;        /* SCOPE_TRAV root, FUNCALL name */
         const char *key_var;     /* FOR: NULL when absent */
+        sl_hcl_expr *splat_item; /* SPLAT: the ANON node inside sub[1] */
     };
     union {
         struct {                    /* SCOPE_TRAV, REL_TRAV */
             size_t nsteps;
             sl_hcl_step *steps;
         };
-        struct {                    /* FOR: for key_var, val_var in sub[0] : for_key => sub[1] if for_cond */
-            const char *val_var;
-            sl_hcl_expr *for_key;   /* object form key expr, else NULL */
-            sl_hcl_expr *for_cond;  /* if ..., else NULL */
-        };
-        sl_hcl_expr *splat_item;    /* SPLAT: the ANON node inside sub[1] */
-        /* FUNCALL name, INDEX brackets, UNARY symbol (never NULL for
-         * those kinds; allocated in the file's arena). */
-        const sl_hcl_range *name_range;
+        /* FOR: for key_var, val_var in sub[0] : forp->key => sub[1] if forp->cond */
+        const sl_hcl_for_parts *forp;
+        /* FUNCALL name, INDEX brackets, UNARY symbol. */
+        sl_hcl_span name_range;
     };
 };
 
@@ -386,18 +414,18 @@ typedef struct sl_hcl_body sl_hcl_body;
 typedef struct sl_hcl_attr {
     const char *name;
     sl_hcl_expr *expr;
-    sl_hcl_range range;
-    sl_hcl_range name_range;
+    sl_hcl_span range;
+    sl_hcl_span name_range;
 } sl_hcl_attr;
 
 typedef struct sl_hcl_block {
     const char *type;
     size_t nlabels;
     const char **labels;
-    sl_hcl_range *label_ranges;
+    sl_hcl_span *label_ranges;
     sl_hcl_body *body;
-    sl_hcl_range type_range;
-    sl_hcl_range open_range, close_range;
+    sl_hcl_span type_range;
+    sl_hcl_span open_range, close_range;
 } sl_hcl_block;
 
 /* Attributes and blocks in source order. */
@@ -406,17 +434,27 @@ struct sl_hcl_body {
     sl_hcl_attr *attrs;
     size_t nblocks;
     sl_hcl_block *blocks;
-    sl_hcl_range range;
-    sl_hcl_range end_range; /* zero-width, at the closing brace (for "missing" errors) */
+    sl_hcl_span range;
+    sl_hcl_span end_range; /* zero-width, at the closing brace (for "missing" errors) */
 };
 
+/* A parsed file. Ranges in its tree are spans of src; sl_hcl_file_range
+ * gives their lines and columns (from a table of line starts built on the
+ * first call: a file is not safe for concurrent first use). */
 typedef struct sl_hcl_file {
     sl_hcl_arena *arena; /* owns everything below */
     const char *name;
-    const char *src; /* a copy of the source, NUL-terminated */
+    const char *src; /* the source, NUL-terminated (the arena's copy or taken over) */
     size_t len;
     sl_hcl_body *body;
+    char *owned_src;     /* internal: a taken-over source buffer (freed with the file) */
+    uint32_t *lines;     /* internal: byte offset of each line's start, built lazily */
+    size_t nlines;
 } sl_hcl_file;
+
+/* The line:column range of span s of f (columns count UTF-8 characters, as
+ * the scanner does). */
+sl_hcl_range sl_hcl_file_range(const sl_hcl_file *f, sl_hcl_span s);
 
 typedef struct sl_hcl_limits {
     size_t max_bytes; /* default 64 MiB; at most 4 GiB - 1 */
@@ -439,6 +477,11 @@ int sl_hcl_parse_expr(const char *filename, const char *src, size_t len,
 int sl_hcl_parse_template(const char *filename, const char *src, size_t len,
                           const sl_hcl_limits *lim, sl_hcl_file **file_out, sl_hcl_expr **out,
                           sl_hcl_diags *diags);
+/* sl_hcl_parse taking over src, a malloc'd buffer of len bytes followed by
+ * a NUL (an sl_buf's ptr): the file keeps it as its source instead of a
+ * copy and frees it (also when parsing fails). */
+int sl_hcl_parse_owned(const char *filename, char *src, size_t len, const sl_hcl_limits *lim,
+                       sl_hcl_file **out, sl_hcl_diags *diags);
 void sl_hcl_file_free(sl_hcl_file *f);
 
 /* Body helpers (borrowed results). */
@@ -456,8 +499,8 @@ int sl_hcl_expr_refs(const sl_hcl_expr *e, sl_hcl_ref_fn fn, void *ud);
 /* A type constraint expression: string, number, bool, any, list(T), set(T),
  * map(T), object({name = T, ...}), tuple([T, ...]); with allow_optional
  * also optional(T) and optional(T, default) inside object(). */
-int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optional,
-                          const sl_hcl_type **out, sl_hcl_diags *diags);
+int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_file *f, const sl_hcl_expr *e,
+                          int allow_optional, const sl_hcl_type **out, sl_hcl_diags *diags);
 
 /* hcl2json's JSON for a file: blocks nested by type and labels into arrays of
  * bodies, literal values as JSON values, other expressions as "${source}"
@@ -501,6 +544,7 @@ typedef struct sl_hcl_func {
  * built-ins. */
 struct sl_hcl_ctx {
     sl_hcl_arena *arena;          /* results */
+    const sl_hcl_file *file;      /* the file of the evaluated expressions (their ranges) */
     const sl_hcl_value *vars;     /* object of root names, may be NULL */
     const sl_hcl_ctx *parent;
     const sl_hcl_func *funcs;     /* extra functions (array ended by name NULL), may be NULL */
@@ -510,8 +554,9 @@ struct sl_hcl_ctx {
     const sl_hcl_value *splat;    /* internal: current splat item */
 };
 
-/* Evaluate e. Returns 0 with *out (allocated in ctx->arena), or SL_EINVAL
- * with at least one diagnostic in ctx->diags naming e's range. */
+/* Evaluate e (an expression of ctx->file). Returns 0 with *out (allocated
+ * in ctx->arena), or SL_EINVAL with at least one diagnostic in ctx->diags
+ * naming e's range. */
 int sl_hcl_eval(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **out);
 /* A child context with more variables (each key of vars): for/each/count. */
 void sl_hcl_ctx_child(const sl_hcl_ctx *parent, const sl_hcl_value *vars, sl_hcl_ctx *out);

@@ -158,6 +158,78 @@ sl_hcl_range sl_hcl_range_between(sl_hcl_range a, sl_hcl_range b)
     return r;
 }
 
+/* The table of line starts of f, built on first use in f's arena (NULL
+ * when out of memory). */
+static const uint32_t *file_lines(const sl_hcl_file *cf, size_t *n)
+{
+    sl_hcl_file *f = (sl_hcl_file *)cf; /* the table is a cache */
+
+    if (!f->lines) {
+        size_t k = 1;
+        const char *s = f->src, *end = f->src + f->len, *q;
+        uint32_t *v;
+        for (q = s; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+            k++;
+        v = sl_hcl_alloc(f->arena, k * sizeof(*v));
+        if (!v)
+            return NULL;
+        k = 0;
+        v[k++] = 0;
+        for (q = s; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+            v[k++] = (uint32_t)(q + 1 - s);
+        f->nlines = k;
+        f->lines = v;
+    }
+    *n = f->nlines;
+    return f->lines;
+}
+
+/* The line and column of byte offset off in f. */
+static sl_hcl_pos file_pos(const sl_hcl_file *f, const uint32_t *lines, size_t n, uint32_t off)
+{
+    sl_hcl_pos p = {1, 1, off};
+    size_t lo = 0, hi = n;
+    uint32_t i0;
+
+    if (off > f->len)
+        off = (uint32_t)f->len;
+    while (hi - lo > 1) { /* the last line start <= off */
+        size_t mid = lo + (hi - lo) / 2;
+        if (lines[mid] <= off)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    p.line = (int)lo + 1;
+    /* The scanner skips a byte order mark without counting a column. */
+    i0 = lines[lo];
+    if (!lo && f->len >= 3 && !memcmp(f->src, "\xEF\xBB\xBF", 3) && off >= 3)
+        i0 = 3;
+    for (uint32_t i = i0; i < off; i++)
+        if (((unsigned char)f->src[i] & 0xC0) != 0x80)
+            p.col++;
+    return p;
+}
+
+sl_hcl_range sl_hcl_file_range(const sl_hcl_file *f, sl_hcl_span s)
+{
+    sl_hcl_range r = {0};
+    const uint32_t *lines;
+    size_t n;
+
+    if (!f)
+        return r;
+    r.file = f->name;
+    if (!(lines = file_lines(f, &n))) {
+        r.start.byte = s.start;
+        r.end.byte = s.end;
+        return r;
+    }
+    r.start = file_pos(f, lines, n, s.start);
+    r.end = file_pos(f, lines, n, s.end);
+    return r;
+}
+
 /* ---------------------------------------------------------------- diags */
 
 static int diag_add(sl_hcl_diags *d, int sev, const sl_hcl_range *subject, char *summary,
@@ -221,6 +293,25 @@ int sl_hcl_diag_error(sl_hcl_diags *d, const sl_hcl_range *subject, const char *
     if (n < 0)
         detail = NULL;
     return diag_add(d, SL_HCL_DIAG_ERROR, subject, strdup(summary), detail);
+}
+
+int sl_hcl_diag_error_at(sl_hcl_diags *d, const sl_hcl_file *f, sl_hcl_span subject,
+                         const char *summary, const char *detail_fmt, ...)
+{
+    va_list ap;
+    char *detail = NULL;
+    sl_hcl_range r;
+    int n;
+
+    va_start(ap, detail_fmt);
+    n = vasprintf(&detail, detail_fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        detail = NULL;
+    if (!f)
+        return diag_add(d, SL_HCL_DIAG_ERROR, NULL, strdup(summary), detail);
+    r = sl_hcl_file_range(f, subject);
+    return diag_add(d, SL_HCL_DIAG_ERROR, &r, strdup(summary), detail);
 }
 
 int sl_hcl_diags_has_errors(const sl_hcl_diags *d)

@@ -9,20 +9,43 @@
 
 #define EVAL_MAX_DEPTH 512
 
+/* Add an error about span at of ctx->file (no subject when has_at is 0). */
+static int eval_verror(sl_hcl_ctx *ctx, int has_at, sl_hcl_span at, const char *summary,
+                       const char *fmt, va_list ap)
+{
+    char *detail = NULL;
+    int rc;
+
+    if (vasprintf(&detail, fmt, ap) < 0)
+        detail = NULL;
+    rc = sl_hcl_diag_error_at(ctx->diags, has_at ? ctx->file : NULL, at, summary, "%s",
+                              detail ? detail : "");
+    free(detail);
+    return rc == SL_ENOMEM ? SL_ENOMEM : SL_EINVAL;
+}
+
 int hcl_eval_error(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const char *summary, const char *fmt,
                    ...)
 {
     va_list ap;
-    char *detail = NULL;
+    sl_hcl_span none = {0, 0};
     int rc;
 
     va_start(ap, fmt);
-    if (vasprintf(&detail, fmt, ap) < 0)
-        detail = NULL;
+    rc = eval_verror(ctx, e != NULL, e ? e->range : none, summary, fmt, ap);
     va_end(ap);
-    rc = sl_hcl_diag_error(ctx->diags, e ? &e->range : NULL, summary, "%s", detail ? detail : "");
-    free(detail);
-    return rc == SL_ENOMEM ? SL_ENOMEM : SL_EINVAL;
+    return rc;
+}
+
+int hcl_eval_error_at(sl_hcl_ctx *ctx, sl_hcl_span at, const char *summary, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = eval_verror(ctx, 1, at, summary, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 int sl_hcl_func_error(sl_hcl_ctx *ctx, const sl_hcl_call *call, int i, const char *fmt, ...)
@@ -31,6 +54,7 @@ int sl_hcl_func_error(sl_hcl_ctx *ctx, const sl_hcl_call *call, int i, const cha
     char *detail = NULL;
     char summary[160];
     const sl_hcl_expr *at = call->expr;
+    sl_hcl_span call_none = {0, 0};
     int rc;
 
     if (i >= 0 && call->args && call->expr && (size_t)i < call->expr->nsub)
@@ -40,9 +64,9 @@ int sl_hcl_func_error(sl_hcl_ctx *ctx, const sl_hcl_call *call, int i, const cha
         detail = NULL;
     va_end(ap);
     snprintf(summary, sizeof(summary), "Error in function call");
-    rc = sl_hcl_diag_error(ctx->diags, at ? &at->range : NULL, summary,
-                           "Call to function \"%s\" failed: %s", call->name,
-                           detail ? detail : "");
+    rc = sl_hcl_diag_error_at(ctx->diags, at ? ctx->file : NULL, at ? at->range : call_none,
+                              summary, "Call to function \"%s\" failed: %s", call->name,
+                              detail ? detail : "");
     free(detail);
     return rc == SL_ENOMEM ? SL_ENOMEM : SL_EINVAL;
 }
@@ -97,7 +121,7 @@ static const char *kind_name(const sl_hcl_value *v)
 }
 
 /* Apply one traversal step (attribute or index with a key value). */
-static int apply_step(sl_hcl_ctx *ctx, const sl_hcl_expr *at, const sl_hcl_value *v,
+static int apply_step(sl_hcl_ctx *ctx, sl_hcl_span at, const sl_hcl_value *v,
                       int is_index, const char *name, const sl_hcl_value *key,
                       const sl_hcl_value **out)
 {
@@ -106,29 +130,29 @@ static int apply_step(sl_hcl_ctx *ctx, const sl_hcl_expr *at, const sl_hcl_value
     if (!is_index) {
         const sl_hcl_value *r;
         if (v->is_null)
-            return hcl_eval_error(ctx, at, "Attempt to get attribute from null value",
+            return hcl_eval_error_at(ctx, at, "Attempt to get attribute from null value",
                                   "This value is null, so it does not have any attributes.");
         if (v->kind != SL_HCL_OBJECT && v->kind != SL_HCL_MAP)
-            return hcl_eval_error(ctx, at, "Unsupported attribute",
+            return hcl_eval_error_at(ctx, at, "Unsupported attribute",
                                   "Can't access attributes on a %s value (looking for \"%s\").",
                                   kind_name(v), name);
         r = sl_hcl_value_attr(v, name);
         if (!r)
             return v->kind == SL_HCL_OBJECT
-                       ? hcl_eval_error(ctx, at, "Unsupported attribute",
+                       ? hcl_eval_error_at(ctx, at, "Unsupported attribute",
                                         "This object does not have an attribute named \"%s\".",
                                         name)
-                       : hcl_eval_error(ctx, at, "Invalid index",
+                       : hcl_eval_error_at(ctx, at, "Invalid index",
                                         "The given key does not identify an element in this "
                                         "collection value.");
         *out = flags ? sl_hcl_mark(ctx->arena, r, flags) : r;
         return *out ? 0 : SL_ENOMEM;
     }
     if (v->is_null)
-        return hcl_eval_error(ctx, at, "Attempt to index null value",
+        return hcl_eval_error_at(ctx, at, "Attempt to index null value",
                               "This value is null, so it does not have any indices.");
     if (key->is_null)
-        return hcl_eval_error(ctx, at, "Invalid index", "Can't use a null value as an indexing key.");
+        return hcl_eval_error_at(ctx, at, "Invalid index", "Can't use a null value as an indexing key.");
     flags |= key->flags;
     switch (v->kind) {
     case SL_HCL_LIST:
@@ -139,11 +163,11 @@ static int apply_step(sl_hcl_ctx *ctx, const sl_hcl_expr *at, const sl_hcl_value
         int rc = sl_hcl_convert(ctx->arena, key, &sl_hcl_t_number, &k, &why);
         sl_buf_free(&why);
         if (rc || sl_hcl_num_to_i64(&k->u.num, &i))
-            return hcl_eval_error(ctx, at, "Invalid index",
+            return hcl_eval_error_at(ctx, at, "Invalid index",
                                   "The given key does not identify an element in this collection "
                                   "value: a whole number is required.");
         if (i < 0 || (uint64_t)i >= v->u.c.n)
-            return hcl_eval_error(ctx, at, "Invalid index",
+            return hcl_eval_error_at(ctx, at, "Invalid index",
                                   "The given key does not identify an element in this collection "
                                   "value: the collection has %zu elements.",
                                   v->u.c.n);
@@ -154,24 +178,24 @@ static int apply_step(sl_hcl_ctx *ctx, const sl_hcl_expr *at, const sl_hcl_value
     case SL_HCL_OBJECT: {
         const sl_hcl_value *k, *r;
         if (sl_hcl_value_to_string(ctx->arena, key, &k))
-            return hcl_eval_error(ctx, at, "Invalid index",
+            return hcl_eval_error_at(ctx, at, "Invalid index",
                                   "The given key does not identify an element in this collection "
                                   "value: string required.");
         r = sl_hcl_value_attr(v, k->u.str.s);
         if (!r)
-            return hcl_eval_error(ctx, at, "Invalid index",
+            return hcl_eval_error_at(ctx, at, "Invalid index",
                                   "The given key does not identify an element in this collection "
                                   "value.");
         *out = r;
         break;
     }
     case SL_HCL_SET:
-        return hcl_eval_error(ctx, at, "Invalid index",
+        return hcl_eval_error_at(ctx, at, "Invalid index",
                               "Elements of a set are identified only by their value and don't "
                               "have any separate index or key to select with, so it's only "
                               "possible to perform operations across all elements of the set.");
     default:
-        return hcl_eval_error(ctx, at, "Invalid index", "This value does not have any indices.");
+        return hcl_eval_error_at(ctx, at, "Invalid index", "This value does not have any indices.");
     }
     if (flags)
         *out = sl_hcl_mark(ctx->arena, *out, flags);
@@ -183,10 +207,7 @@ static int apply_steps(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value
 {
     for (size_t i = 0; i < e->nsteps; i++) {
         const sl_hcl_step *st = &e->steps[i];
-        sl_hcl_expr at = *e;
-        int rc;
-        at.range = st->range;
-        rc = apply_step(ctx, &at, v, st->is_index, st->name, st->key, &v);
+        int rc = apply_step(ctx, st->range, v, st->is_index, st->name, st->key, &v);
         if (rc)
             return rc;
     }
@@ -415,14 +436,14 @@ static int eval_for(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **
             names[nb] = e->key_var;
             bind[nb++] = kv;
         }
-        names[nb] = e->val_var;
+        names[nb] = e->forp->val_var;
         bind[nb++] = coll->u.c.v[i];
         vars = sl_hcl_object(ctx->arena, nb, names, bind);
         NOMEM(vars);
         sl_hcl_ctx_child(ctx, vars, &child);
-        if (e->for_cond) {
+        if (e->forp->cond) {
             int keep;
-            rc = eval_bool(&child, e->for_cond, "Invalid 'for' condition", &keep, NULL);
+            rc = eval_bool(&child, e->forp->cond, "Invalid 'for' condition", &keep, NULL);
             if (rc)
                 goto out;
             if (!keep)
@@ -447,17 +468,17 @@ static int eval_for(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **
         }
         if (e->for_object) {
             const sl_hcl_value *k, *ks;
-            rc = eval(&child, e->for_key, &k);
+            rc = eval(&child, e->forp->key, &k);
             if (rc)
                 goto out;
             if (k->is_null) {
-                rc = hcl_eval_error(ctx, e->for_key, "Invalid object key",
+                rc = hcl_eval_error(ctx, e->forp->key, "Invalid object key",
                                     "Key expression in 'for' expression must not produce a null "
                                     "value.");
                 goto out;
             }
             if (sl_hcl_value_to_string(ctx->arena, k, &ks)) {
-                rc = hcl_eval_error(ctx, e->for_key, "Invalid object key",
+                rc = hcl_eval_error(ctx, e->forp->key, "Invalid object key",
                                     "The key expression produced an invalid result: string "
                                     "required.");
                 goto out;
@@ -482,7 +503,7 @@ static int eval_for(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **
         for (size_t i = 0; i < n; i++)
             for (size_t j = i + 1; j < n; j++)
                 if (!strcmp(keys[i], keys[j])) {
-                    rc = hcl_eval_error(ctx, e->for_key, "Duplicate object key",
+                    rc = hcl_eval_error(ctx, e->forp->key, "Duplicate object key",
                                         "Two different items produced the key \"%s\" in this "
                                         "'for' expression. If duplicates are expected, use the "
                                         "ellipsis (...) after the value expression to enable "
@@ -715,9 +736,9 @@ static int eval(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **out)
     case SL_HCL_E_SCOPE_TRAV: {
         const sl_hcl_value *v = lookup_var(ctx, e->name);
         if (!v) {
-            sl_hcl_expr at = *e;
-            at.range.end = e->nsteps ? e->steps[0].range.start : e->range.end;
-            rc = hcl_eval_error(ctx, &at, "Unknown variable",
+            sl_hcl_span at = e->range;
+            at.end = e->nsteps ? e->steps[0].range.start : e->range.end;
+            rc = hcl_eval_error_at(ctx, at, "Unknown variable",
                                 "There is no variable named \"%s\".", e->name);
             break;
         }
@@ -790,11 +811,13 @@ static int eval(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **out)
             break;
         }
         for (size_t i = 0; !rc && i < n; i++) {
-            const sl_hcl_expr *ke = e->sub[i];
-            const sl_hcl_expr *inner = ke->kind == SL_HCL_E_OBJECT_KEY ? ke->sub[0] : ke;
-            const char *kw = ke->force_expr ? NULL : sl_hcl_expr_keyword(inner);
-            if (!kw && !ke->force_expr && inner->kind == SL_HCL_E_LITERAL && inner->lit->is_null)
-                kw = "null"; /* a bare null key names the attribute "null" */
+            /* A bare identifier key is a string literal (the parser made
+             * it one); anything else is evaluated. */
+            const sl_hcl_expr *inner = e->sub[i];
+            const char *kw = NULL;
+            if (inner->kind == SL_HCL_E_LITERAL && inner->lit->kind == SL_HCL_STRING &&
+                !inner->lit->is_null)
+                kw = inner->lit->u.str.s;
             if (kw) {
                 k[i] = kw;
             } else {
@@ -822,9 +845,6 @@ static int eval(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **out)
         free(k);
         break;
     }
-    case SL_HCL_E_OBJECT_KEY:
-        rc = eval(ctx, e->sub[0], out);
-        break;
     case SL_HCL_E_FOR:
         rc = eval_for(ctx, e, out);
         break;
@@ -834,9 +854,7 @@ static int eval(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const sl_hcl_value **out)
         if (!rc)
             rc = eval(ctx, e->sub[1], &k);
         if (!rc) {
-            sl_hcl_expr at = *e;
-            at.range = *e->name_range;
-            rc = apply_step(ctx, &at, c, 1, NULL, k, out);
+            rc = apply_step(ctx, e->name_range, c, 1, NULL, k, out);
         }
         break;
     }

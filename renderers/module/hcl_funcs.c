@@ -2740,6 +2740,7 @@ static int fn_templatefile(sl_hcl_ctx *ctx, const sl_hcl_call *c, const sl_hcl_v
         tctx.vars = vars;
         tctx.funcs = ctx->funcs;
         tctx.fs = ctx->fs;
+        tctx.file = f;
         tctx.diags = &local;
         tctx.depth = ctx->depth + 8;
         rc = sl_hcl_eval(&tctx, e, &v);

@@ -24,7 +24,7 @@ typedef struct hcl_tok {
     hcl_tok_type type;
     const char *s; /* into the source */
     size_t n;
-    sl_hcl_range range;
+    sl_hcl_span range;
 } hcl_tok;
 
 /* A window of the token stream: v[0] is token number base. */
@@ -42,8 +42,8 @@ enum { HCL_SCAN_CONFIG, HCL_SCAN_EXPR, HCL_SCAN_TEMPLATE };
  * errors (invalid characters, unterminated comments) go to diags. Returns
  * 0, SL_ENOMEM or SL_ELIMIT. */
 typedef struct hcl_lexer hcl_lexer;
-int hcl_lex_new(const char *file, const char *src, size_t len, int mode, hcl_toks *out,
-                sl_hcl_diags *diags, hcl_lexer **lx);
+int hcl_lex_new(const sl_hcl_file *f, int mode, hcl_toks *out, sl_hcl_diags *diags,
+                hcl_lexer **lx);
 int hcl_lex_more(hcl_lexer *lx);
 void hcl_lex_free(hcl_lexer *lx);
 void hcl_toks_free(hcl_toks *t);
@@ -51,7 +51,8 @@ const char *hcl_tok_name(hcl_tok_type t);
 
 /* Decode an escape-bearing literal token (quoted: process backslash
  * escapes; both: $${ and %%{). Appends to out, diagnostics to diags. */
-int hcl_unescape(const hcl_tok *tok, int quoted, sl_buf *out, sl_hcl_diags *diags);
+int hcl_unescape(const sl_hcl_file *f, const hcl_tok *tok, int quoted, sl_buf *out,
+                 sl_hcl_diags *diags);
 
 /* UTF-8 helpers. */
 int hcl_utf8_valid(const char *s, size_t n);
@@ -64,9 +65,12 @@ int hcl_is_unicode_space(uint32_t cp);
  * malloc'd string of *outn bytes. */
 int hcl_nfc(const char *s, size_t n, char **out, size_t *outn);
 
-/* Evaluation helpers shared by eval and funcs. */
+/* Evaluation helpers shared by eval and funcs: an error about e (or span
+ * at) of ctx->file. */
 int hcl_eval_error(sl_hcl_ctx *ctx, const sl_hcl_expr *e, const char *summary, const char *fmt,
                    ...) SL_PRINTF(4, 5);
+int hcl_eval_error_at(sl_hcl_ctx *ctx, sl_hcl_span at, const char *summary, const char *fmt, ...)
+    SL_PRINTF(4, 5);
 const sl_hcl_value *hcl_unmark(const sl_hcl_value *v);
 
 #endif

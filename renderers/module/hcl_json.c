@@ -14,9 +14,9 @@ typedef struct jconv {
 
 /* Source text of a range, plus a following ')' as hcl2json's rangeSource
  * does. */
-static int range_src(const jconv *c, sl_hcl_range r, sl_buf *out)
+static int range_src(const jconv *c, sl_hcl_span r, sl_buf *out)
 {
-    size_t s = r.start.byte, e = r.end.byte;
+    size_t s = r.start, e = r.end;
 
     if (e > c->f->len || s > e)
         return SL_EINVAL;
@@ -111,7 +111,7 @@ static int string_part(jconv *c, const sl_hcl_expr *e, sl_buf *out)
         if (!rc && fe->key_var)
             rc = sl_buf_printf(out, "%s, ", fe->key_var);
         if (!rc)
-            rc = sl_buf_printf(out, "%s in ", fe->val_var);
+            rc = sl_buf_printf(out, "%s in ", fe->forp->val_var);
         if (!rc)
             rc = range_src(c, fe->sub[0]->range, out);
         if (!rc)
@@ -174,8 +174,7 @@ static cJSON *expr_json(jconv *c, const sl_hcl_expr *e)
         cJSON *o = cJSON_CreateObject();
         size_t n = e->nsub / 2;
         for (size_t i = 0; o && i < n; i++) {
-            const sl_hcl_expr *k = e->sub[i]->kind == SL_HCL_E_OBJECT_KEY ? e->sub[i]->sub[0]
-                                                                          : e->sub[i];
+            const sl_hcl_expr *k = e->sub[i];
             sl_buf kb = SL_BUF_INIT;
             cJSON *x;
             int rc = k->kind == SL_HCL_E_SCOPE_TRAV ? range_src(c, k->range, &kb)
@@ -298,14 +297,14 @@ static int refs(const sl_hcl_expr *e, const bound *b, sl_hcl_ref_fn fn, void *ud
     if (e->kind == SL_HCL_E_SCOPE_TRAV)
         return is_bound(b, e->name) ? 0 : fn(ud, e);
     if (e->kind == SL_HCL_E_FOR) {
-        bound inner = {{e->key_var, e->val_var}, b};
+        bound inner = {{e->key_var, e->forp->val_var}, b};
         rc = refs(e->sub[0], b, fn, ud);
         if (!rc)
-            rc = refs(e->for_key, &inner, fn, ud);
+            rc = refs(e->forp->key, &inner, fn, ud);
         if (!rc)
             rc = refs(e->sub[1], &inner, fn, ud);
         if (!rc)
-            rc = refs(e->for_cond, &inner, fn, ud);
+            rc = refs(e->forp->cond, &inner, fn, ud);
         return rc;
     }
     for (size_t i = 0; !rc && i < e->nsub; i++)
@@ -330,13 +329,14 @@ void sl_hcl_diags_attach_src(sl_hcl_diags *d, const sl_hcl_file *f)
 
 /* ---------------------------------------------------------- type exprs */
 
-static int type_err(sl_hcl_diags *d, const sl_hcl_expr *e, const char *detail)
+static int type_err(sl_hcl_diags *d, const sl_hcl_file *f, const sl_hcl_expr *e,
+                    const char *detail)
 {
-    return sl_hcl_diag_error(d, &e->range, "Invalid type specification", "%s", detail);
+    return sl_hcl_diag_error_at(d, f, e->range, "Invalid type specification", "%s", detail);
 }
 
-int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optional,
-                          const sl_hcl_type **out, sl_hcl_diags *diags)
+int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_file *f, const sl_hcl_expr *e,
+                          int allow_optional, const sl_hcl_type **out, sl_hcl_diags *diags)
 {
     const char *kw = sl_hcl_expr_keyword(e);
     int rc;
@@ -357,27 +357,27 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
         else if (!strcmp(kw, "any"))
             *out = &sl_hcl_t_dynamic;
         else if (!strcmp(kw, "list") || !strcmp(kw, "set") || !strcmp(kw, "map"))
-            return sl_hcl_diag_error(diags, &e->range, "Invalid type specification",
+            return sl_hcl_diag_error_at(diags, f, e->range, "Invalid type specification",
                                      "The %s type constructor requires one argument specifying "
                                      "the element type.",
                                      kw);
         else
-            return sl_hcl_diag_error(diags, &e->range, "Invalid type specification",
+            return sl_hcl_diag_error_at(diags, f, e->range, "Invalid type specification",
                                      "The keyword \"%s\" is not a valid type specification.", kw);
         return 0;
     }
     if (e->kind != SL_HCL_E_FUNCALL)
-        return type_err(diags, e, "A type specification is either a primitive type keyword "
+        return type_err(diags, f, e, "A type specification is either a primitive type keyword "
                                   "(bool, number, string) or a complex type constructor call, "
                                   "like list(string).");
     if (!strcmp(e->name, "list") || !strcmp(e->name, "set") || !strcmp(e->name, "map")) {
         const sl_hcl_type *el;
         if (e->nsub != 1)
-            return sl_hcl_diag_error(diags, &e->range, "Invalid type specification",
+            return sl_hcl_diag_error_at(diags, f, e->range, "Invalid type specification",
                                      "The %s type constructor requires one argument specifying "
                                      "the element type.",
                                      e->name);
-        rc = sl_hcl_type_from_expr(a, e->sub[0], allow_optional, &el, diags);
+        rc = sl_hcl_type_from_expr(a, f, e->sub[0], allow_optional, &el, diags);
         if (rc)
             return rc;
         *out = e->name[0] == 'l' ? sl_hcl_type_list(a, el) : e->name[0] == 's'
@@ -389,13 +389,13 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
         const sl_hcl_expr *l = e->nsub == 1 ? e->sub[0] : NULL;
         const sl_hcl_type **ts;
         if (!l || l->kind != SL_HCL_E_TUPLE)
-            return type_err(diags, e, "The tuple type constructor requires one argument "
+            return type_err(diags, f, e, "The tuple type constructor requires one argument "
                                       "specifying the element types as a list.");
         ts = l->nsub ? sl_hcl_alloc(a, l->nsub * sizeof(*ts)) : NULL;
         if (l->nsub && !ts)
             return SL_ENOMEM;
         for (size_t i = 0; i < l->nsub; i++) {
-            rc = sl_hcl_type_from_expr(a, l->sub[i], allow_optional, &ts[i], diags);
+            rc = sl_hcl_type_from_expr(a, f, l->sub[i], allow_optional, &ts[i], diags);
             if (rc)
                 return rc;
         }
@@ -412,7 +412,7 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
         sl_hcl_type *ot;
         int any_opt = 0;
         if (!o || o->kind != SL_HCL_E_OBJECT)
-            return type_err(diags, e, "The object type constructor requires one argument "
+            return type_err(diags, f, e, "The object type constructor requires one argument "
                                       "specifying the attribute types as a map.");
         n = o->nsub / 2;
         names = sl_hcl_alloc(a, (n ? n : 1) * sizeof(*names));
@@ -422,8 +422,7 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
         if (!names || !ts || !opt || !defs)
             return SL_ENOMEM;
         for (size_t i = 0; i < n; i++) {
-            const sl_hcl_expr *k = o->sub[i]->kind == SL_HCL_E_OBJECT_KEY ? o->sub[i]->sub[0]
-                                                                          : o->sub[i];
+            const sl_hcl_expr *k = o->sub[i];
             const sl_hcl_expr *v = o->sub[n + i];
             const sl_hcl_value *kc;
             names[i] = sl_hcl_expr_keyword(k);
@@ -436,15 +435,15 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
                     names[i] = kc->u.b ? "true" : "false";
             }
             if (!names[i])
-                return type_err(diags, k, "Object constructor map keys must be attribute names.");
+                return type_err(diags, f, k, "Object constructor map keys must be attribute names.");
             if (v->kind == SL_HCL_E_FUNCALL && !strcmp(v->name, "optional")) {
                 if (!allow_optional)
-                    return type_err(diags, v, "Optional attribute modifier is only for type "
+                    return type_err(diags, f, v, "Optional attribute modifier is only for type "
                                               "constraints.");
                 if (v->nsub < 1 || v->nsub > 2)
-                    return type_err(diags, v, "Optional attribute modifier expects one or two "
+                    return type_err(diags, f, v, "Optional attribute modifier expects one or two "
                                               "arguments: the type and an optional default.");
-                rc = sl_hcl_type_from_expr(a, v->sub[0], allow_optional, &ts[i], diags);
+                rc = sl_hcl_type_from_expr(a, f, v->sub[0], allow_optional, &ts[i], diags);
                 if (rc)
                     return rc;
                 opt[i] = 1;
@@ -454,13 +453,14 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
                     const sl_hcl_value *dv, *cv;
                     sl_buf why = SL_BUF_INIT;
                     ctx.arena = a;
+                    ctx.file = f;
                     ctx.diags = diags;
                     rc = sl_hcl_eval(&ctx, v->sub[1], &dv);
                     if (rc)
                         return rc;
                     rc = sl_hcl_convert(a, dv, ts[i], &cv, &why);
                     if (rc) {
-                        rc = sl_hcl_diag_error(diags, &v->sub[1]->range,
+                        rc = sl_hcl_diag_error_at(diags, f, v->sub[1]->range,
                                                "Invalid default value for optional attribute",
                                                "This default value is not compatible with the "
                                                "attribute's type constraint: %s.",
@@ -472,7 +472,7 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
                     defs[i] = cv;
                 }
             } else {
-                rc = sl_hcl_type_from_expr(a, v, allow_optional, &ts[i], diags);
+                rc = sl_hcl_type_from_expr(a, f, v, allow_optional, &ts[i], diags);
                 if (rc)
                     return rc;
             }
@@ -505,6 +505,6 @@ int sl_hcl_type_from_expr(sl_hcl_arena *a, const sl_hcl_expr *e, int allow_optio
         *out = ot;
         return 0;
     }
-    return sl_hcl_diag_error(diags, &e->range, "Invalid type specification",
+    return sl_hcl_diag_error_at(diags, f, e->range, "Invalid type specification",
                              "Keyword \"%s\" is not a valid type constructor.", e->name);
 }

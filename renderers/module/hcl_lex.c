@@ -21,9 +21,9 @@ typedef struct lex_mode {
 } lex_mode;
 
 struct hcl_lexer {
-    const char *file, *src;
+    const sl_hcl_file *f;
+    const char *src;
     size_t len, i;
-    int line, col;
     hcl_toks *out;
     sl_hcl_diags *diags;
     lex_mode *stack;
@@ -63,35 +63,6 @@ void hcl_toks_free(hcl_toks *t)
     t->n = t->cap = 0;
 }
 
-static sl_hcl_pos lex_pos(const lexer *lx)
-{
-    sl_hcl_pos p = {lx->line, lx->col, (uint32_t)lx->i};
-    return p;
-}
-
-/* Advance over n bytes, counting lines and characters. */
-static void lex_adv(lexer *lx, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)lx->src;
-    size_t end = lx->i + n;
-
-    if (n == 1 && s[lx->i] != '\n' && s[lx->i] < 0x80) {
-        lx->i++;
-        lx->col++;
-        return;
-    }
-
-    for (; lx->i < end; lx->i++) {
-        unsigned char c = s[lx->i];
-        if (c == '\n') {
-            lx->line++;
-            lx->col = 1;
-        } else if ((c & 0xC0) != 0x80) {
-            lx->col++;
-        }
-    }
-}
-
 static int lex_emit(lexer *lx, hcl_tok_type type, size_t n)
 {
     hcl_tok *t;
@@ -108,10 +79,9 @@ static int lex_emit(lexer *lx, hcl_tok_type type, size_t n)
     t->type = type;
     t->s = lx->src + lx->i;
     t->n = n;
-    t->range.file = lx->file;
-    t->range.start = lex_pos(lx);
-    lex_adv(lx, n);
-    t->range.end = lex_pos(lx);
+    t->range.start = (uint32_t)lx->i;
+    lx->i += n;
+    t->range.end = (uint32_t)lx->i;
     return 0;
 }
 
@@ -209,7 +179,7 @@ static int lex_invalid_kind(lexer *lx, size_t n, unsigned kind, const char *summ
         return lx->rc;
     t = &lx->out->v[lx->out->n - 1];
     if (!(lx->told & kind))
-        sl_hcl_diag_error(lx->diags, &t->range, summary, "%s", detail);
+        sl_hcl_diag_error_at(lx->diags, lx->f, t->range, summary, "%s", detail);
     lx->told |= kind;
     return 0;
 }
@@ -232,14 +202,13 @@ static int lex_normal(lexer *lx)
         size_t j = i + 1;
         while (j < len && (s[j] == ' ' || s[j] == '\t'))
             j++;
-        lx->col += (int)(j - i);
         lx->i = j;
         return 0;
     }
     case '\r':
         if (c1 == '\n')
             return lex_emit(lx, T_NEWLINE, 2);
-        lex_adv(lx, 1);
+        lx->i++;
         return 0;
     case '\n':
         return lex_emit(lx, T_NEWLINE, 1);
@@ -369,7 +338,7 @@ static int lex_normal(lexer *lx)
                 return lex_invalid(lx, 1, "Invalid character encoding",
                                    "All input files must be UTF-8 encoded.");
             if (hcl_is_unicode_space(cp)) {
-                lex_adv(lx, (size_t)l);
+                lx->i += (size_t)l;
                 return 0;
             }
             j = i + (size_t)l;
@@ -474,7 +443,7 @@ static int lex_quoted(lexer *lx)
     if (s[0] == '\n' || (left >= 2 && s[0] == '\r' && s[1] == '\n')) {
         if (lex_emit(lx, T_QNEWLINE, s[0] == '\n' ? 1 : 2))
             return lx->rc;
-        sl_hcl_diag_error(lx->diags, &lx->out->v[lx->out->n - 1].range,
+        sl_hcl_diag_error_at(lx->diags, lx->f, lx->out->v[lx->out->n - 1].range,
                           "Invalid multi-line string",
                           "Quoted strings may not be split over multiple lines. To produce a "
                           "multi-line string, either use the \\n escape to represent a newline "
@@ -533,19 +502,20 @@ static int lex_template(lexer *lx)
     return lex_emit(lx, T_SLIT, n);
 }
 
-int hcl_lex_new(const char *file, const char *src, size_t len, int mode, hcl_toks *out,
-                sl_hcl_diags *diags, hcl_lexer **out_lx)
+int hcl_lex_new(const sl_hcl_file *f, int mode, hcl_toks *out, sl_hcl_diags *diags,
+                hcl_lexer **out_lx)
 {
     lexer *lx = calloc(1, sizeof(*lx));
 
     *out_lx = NULL;
     if (!lx)
         return SL_ENOMEM;
-    lx->file = file;
+    const char *src = f->src;
+    size_t len = f->len;
+
+    lx->f = f;
     lx->src = src;
     lx->len = len;
-    lx->line = 1;
-    lx->col = 1;
     lx->out = out;
     lx->diags = diags;
     /* Skip a UTF-8 byte order mark. */
@@ -601,7 +571,8 @@ void hcl_lex_free(hcl_lexer *lx)
 
 /* Escapes: quoted literals process \n \r \t \" \\ \uNNNN \UNNNNNNNN; both
  * kinds turn $${ into ${ and %%{ into %{. */
-int hcl_unescape(const hcl_tok *tok, int quoted, sl_buf *out, sl_hcl_diags *diags)
+int hcl_unescape(const sl_hcl_file *f, const hcl_tok *tok, int quoted, sl_buf *out,
+                 sl_hcl_diags *diags)
 {
     const char *s = tok->s;
     size_t n = tok->n, i = 0;
@@ -657,8 +628,7 @@ int hcl_unescape(const hcl_tok *tok, int quoted, sl_buf *out, sl_hcl_diags *diag
                     cp = cp * 16 + (uint32_t)v;
                 }
                 if (k != hex || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                    sl_hcl_range r = tok->range;
-                    sl_hcl_diag_error(diags, &r, "Invalid escape sequence",
+                    sl_hcl_diag_error_at(diags, f, tok->range, "Invalid escape sequence",
                                       "The \\%c escape sequence must be followed by %zu "
                                       "hexadecimal digits of a valid character.",
                                       e, hex);
@@ -670,8 +640,7 @@ int hcl_unescape(const hcl_tok *tok, int quoted, sl_buf *out, sl_hcl_diags *diag
                 continue;
             }
             {
-                sl_hcl_range r = tok->range;
-                sl_hcl_diag_error(diags, &r, "Invalid escape sequence",
+                sl_hcl_diag_error_at(diags, f, tok->range, "Invalid escape sequence",
                                   "The symbol \"%c\" is not a valid escape sequence selector.",
                                   e ? e : ' ');
                 if (i + 1 < n)

@@ -3,6 +3,7 @@
  * newline rules, error recovery and diagnostic ranges (the spec suite
  * checks ranges), building sl_hcl_* trees in the file's arena. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,11 +47,11 @@ typedef struct parser {
     int nln;
     int depth, max_depth;
     int fatal; /* SL_ENOMEM / SL_ELIMIT */
-    sl_hcl_range prev;
+    sl_hcl_span prev;
     int has_prev;
     sl_hcl_arena *a;
     sl_hcl_diags *diags;
-    const char *file;
+    const sl_hcl_file *f;
     intern_tab intern;
 } parser;
 
@@ -165,12 +166,25 @@ static hcl_tok read_tok(parser *p)
     return t;
 }
 
-static sl_hcl_range next_range(parser *p)
+/* The type of the significant token after the next one. */
+static hcl_tok_type peek2_type(parser *p)
+{
+    size_t after, save = p->next, after2;
+    hcl_tok_type t;
+
+    next_token_ref(p, &after);
+    p->next = after;
+    t = next_token_scan(p, &after2).type;
+    p->next = save;
+    return t;
+}
+
+static sl_hcl_span next_range(parser *p)
 {
     return peek_ref(p)->range;
 }
 
-static sl_hcl_range prev_range(parser *p)
+static sl_hcl_span prev_range(parser *p)
 {
     return p->has_prev ? p->prev : next_range(p);
 }
@@ -188,9 +202,15 @@ static int errs_since(parser *p, size_t mark)
     return 0;
 }
 
-static void perr(parser *p, sl_hcl_range r, const char *summary, const char *fmt, ...)
+/* The line:column range of span s of the file being parsed. */
+static sl_hcl_range prange(parser *p, sl_hcl_span s)
+{
+    return sl_hcl_file_range(p->f, s);
+}
+
+static void perr(parser *p, sl_hcl_span r, const char *summary, const char *fmt, ...)
     SL_PRINTF(4, 5);
-static void perr(parser *p, sl_hcl_range r, const char *summary, const char *fmt, ...)
+static void perr(parser *p, sl_hcl_span r, const char *summary, const char *fmt, ...)
 {
     va_list ap;
     char *detail = NULL;
@@ -199,7 +219,8 @@ static void perr(parser *p, sl_hcl_range r, const char *summary, const char *fmt
     if (vasprintf(&detail, fmt, ap) < 0)
         detail = NULL;
     va_end(ap);
-    if (sl_hcl_diag_error(p->diags, &r, summary, "%s", detail ? detail : "") == SL_ENOMEM)
+    if (sl_hcl_diag_error_at(p->diags, p->f, r, summary, "%s", detail ? detail : "") ==
+        SL_ENOMEM)
         p->fatal = SL_ENOMEM;
     free(detail);
 }
@@ -310,9 +331,33 @@ static void recover_after_body_item(parser *p)
 
 /* ---------------------------------------------------------------- nodes */
 
-static sl_hcl_expr *new_expr(parser *p, sl_hcl_expr_kind kind, sl_hcl_range r)
+#define EXPR_END(member, size) (offsetof(sl_hcl_expr, member) + (size))
+#define FOR_PARTS ((EXPR_END(forp, sizeof(void *)) + 7) & ~(size_t)7)
+
+/* The bytes a node of kind uses: up to its kind's last member (see
+ * sl_hcl_expr); a FOR node is followed by its sl_hcl_for_parts. */
+static size_t expr_size(sl_hcl_expr_kind kind)
 {
-    sl_hcl_expr *e = sl_hcl_alloc(p->a, sizeof(*e));
+    switch (kind) {
+    case SL_HCL_E_SCOPE_TRAV:
+    case SL_HCL_E_REL_TRAV:
+        return sizeof(sl_hcl_expr);
+    case SL_HCL_E_FOR:
+        return FOR_PARTS + sizeof(sl_hcl_for_parts);
+    case SL_HCL_E_FUNCALL:
+    case SL_HCL_E_INDEX:
+    case SL_HCL_E_UNARY:
+        return EXPR_END(name_range, sizeof(sl_hcl_span));
+    case SL_HCL_E_SPLAT:
+        return EXPR_END(splat_item, sizeof(void *));
+    default:
+        return offsetof(sl_hcl_expr, name);
+    }
+}
+
+static sl_hcl_expr *new_expr(parser *p, sl_hcl_expr_kind kind, sl_hcl_span r)
+{
+    sl_hcl_expr *e = sl_hcl_alloc(p->a, expr_size(kind));
 
     if (!e) {
         p->fatal = SL_ENOMEM;
@@ -320,22 +365,22 @@ static sl_hcl_expr *new_expr(parser *p, sl_hcl_expr_kind kind, sl_hcl_range r)
     }
     e->kind = kind;
     e->range = r;
+    if (kind == SL_HCL_E_FOR)
+        e->forp = (const sl_hcl_for_parts *)((char *)e + FOR_PARTS);
     return e;
 }
 
-/* Give e (FUNCALL, INDEX, UNARY) its name_range, allocated in the arena
- * (most nodes have none, so it is not kept inline). Returns 0 or
- * SL_ENOMEM (p->fatal set). */
-static int set_name_range(parser *p, sl_hcl_expr *e, sl_hcl_range r)
+/* The writable parts of a FOR node made by new_expr. */
+static sl_hcl_for_parts *for_parts(sl_hcl_expr *e)
 {
-    sl_hcl_range *nr = sl_hcl_alloc(p->a, sizeof(*nr));
+    return (sl_hcl_for_parts *)((char *)e + FOR_PARTS);
+}
 
-    if (!nr) {
-        p->fatal = SL_ENOMEM;
-        return SL_ENOMEM;
-    }
-    *nr = r;
-    e->name_range = nr;
+/* Give e (FUNCALL, INDEX, UNARY) its name_range. Returns 0. */
+static int set_name_range(parser *p, sl_hcl_expr *e, sl_hcl_span r)
+{
+    (void)p;
+    e->name_range = r;
     return 0;
 }
 
@@ -355,7 +400,7 @@ static int set_subs(parser *p, sl_hcl_expr *e, size_t n, sl_hcl_expr **subs)
     return 0;
 }
 
-static sl_hcl_expr *new_lit(parser *p, const sl_hcl_value *v, sl_hcl_range r)
+static sl_hcl_expr *new_lit(parser *p, const sl_hcl_value *v, sl_hcl_span r)
 {
     sl_hcl_expr *e = new_expr(p, SL_HCL_E_LITERAL, r);
 
@@ -366,7 +411,7 @@ static sl_hcl_expr *new_lit(parser *p, const sl_hcl_value *v, sl_hcl_range r)
     return e;
 }
 
-static sl_hcl_expr *placeholder(parser *p, sl_hcl_range r)
+static sl_hcl_expr *placeholder(parser *p, sl_hcl_span r)
 {
     return new_expr(p, SL_HCL_E_INVALID, r);
 }
@@ -499,7 +544,7 @@ typedef struct ttok {
     size_t len;
     sl_hcl_expr *expr; /* INTERP expr, IF cond, FOR collection */
     const char *key_var, *val_var;
-    sl_hcl_range range;
+    sl_hcl_span range;
 } ttok;
 
 typedef struct ttoks {
@@ -508,7 +553,7 @@ typedef struct ttoks {
     size_t pos;
 } ttoks;
 
-static ttok *tt_push(parser *p, ttoks *tt, tt_kind kind, sl_hcl_range r)
+static ttok *tt_push(parser *p, ttoks *tt, tt_kind kind, sl_hcl_span r)
 {
     ttok *t;
 
@@ -569,9 +614,9 @@ static void trim_space(char *s, size_t *len, int right)
     }
 }
 
-static int template_parts(parser *p, hcl_tok_type end, ttoks *tt, sl_hcl_range *whole)
+static int template_parts(parser *p, hcl_tok_type end, ttoks *tt, sl_hcl_span *whole)
 {
-    sl_hcl_range start = next_range(p), endr;
+    sl_hcl_span start = next_range(p), endr;
     int ltrim_next = 0, next_can_trim_prev = 0;
     sl_buf b = SL_BUF_INIT;
 
@@ -593,7 +638,7 @@ static int template_parts(parser *p, hcl_tok_type end, ttoks *tt, sl_hcl_range *
         case T_QLIT: {
             ttok *t;
             sl_buf_reset(&b);
-            if (hcl_unescape(&next, next.type == T_QLIT, &b, p->diags) == SL_ENOMEM)
+            if (hcl_unescape(p->f, &next, next.type == T_QLIT, &b, p->diags) == SL_ENOMEM)
                 p->fatal = SL_ENOMEM;
             t = tt_push(p, tt, TT_LIT, next.range);
             if (!t)
@@ -650,7 +695,7 @@ static int template_parts(parser *p, hcl_tok_type end, ttoks *tt, sl_hcl_range *
                     ltrim_next = 1;
             }
             pop_nl(p);
-            t = tt_push(p, tt, TT_INTERP, sl_hcl_range_between(next.range, close.range));
+            t = tt_push(p, tt, TT_INTERP, sl_hcl_span_between(next.range, close.range));
             if (t)
                 t->expr = x;
             break;
@@ -679,15 +724,15 @@ static int template_parts(parser *p, hcl_tok_type end, ttoks *tt, sl_hcl_range *
             }
             if (!strcmp(kws, "if")) {
                 sl_hcl_expr *c = parse_expression(p);
-                t = tt_push(p, tt, TT_IF, sl_hcl_range_between(next.range, next_range(p)));
+                t = tt_push(p, tt, TT_IF, sl_hcl_span_between(next.range, next_range(p)));
                 if (t)
                     t->expr = c;
             } else if (!strcmp(kws, "else")) {
-                tt_push(p, tt, TT_ELSE, sl_hcl_range_between(next.range, next_range(p)));
+                tt_push(p, tt, TT_ELSE, sl_hcl_span_between(next.range, next_range(p)));
             } else if (!strcmp(kws, "endif")) {
-                tt_push(p, tt, TT_ENDIF, sl_hcl_range_between(next.range, next_range(p)));
+                tt_push(p, tt, TT_ENDIF, sl_hcl_span_between(next.range, next_range(p)));
             } else if (!strcmp(kws, "endfor")) {
-                tt_push(p, tt, TT_ENDFOR, sl_hcl_range_between(next.range, next_range(p)));
+                tt_push(p, tt, TT_ENDFOR, sl_hcl_span_between(next.range, next_range(p)));
             } else if (!strcmp(kws, "for")) {
                 const char *kn = NULL, *vn;
                 hcl_tok in;
@@ -725,7 +770,7 @@ static int template_parts(parser *p, hcl_tok_type end, ttoks *tt, sl_hcl_range *
                 }
                 read_tok(p);
                 coll = parse_expression(p);
-                t = tt_push(p, tt, TT_FOR, sl_hcl_range_between(next.range, next_range(p)));
+                t = tt_push(p, tt, TT_FOR, sl_hcl_span_between(next.range, next_range(p)));
                 if (t) {
                     t->expr = coll;
                     t->key_var = kn;
@@ -768,7 +813,7 @@ static int template_parts(parser *p, hcl_tok_type end, ttoks *tt, sl_hcl_range *
 done:
     sl_buf_free(&b);
     if (tt->n == 0) {
-        sl_hcl_range r = start;
+        sl_hcl_span r = start;
         ttok *t;
         r.start = r.end = start.end;
         t = tt_push(p, tt, TT_LIT, r);
@@ -779,7 +824,7 @@ done:
         }
     }
     tt_push(p, tt, TT_END, endr);
-    *whole = sl_hcl_range_between(start, endr);
+    *whole = sl_hcl_span_between(start, endr);
     return p->fatal;
 }
 
@@ -842,8 +887,7 @@ static void flush_heredoc(ttoks *tt)
         }
         memmove(t->val, t->val + bytes, t->len - bytes + 1);
         t->len -= bytes;
-        t->range.start.col += (int)min;
-        t->range.start.byte += (uint32_t)bytes;
+        t->range.start += (uint32_t)bytes;
     }
     free(adjust);
 }
@@ -879,15 +923,15 @@ static sl_hcl_expr *tp_template(parser *p, ptrv *parts)
 {
     sl_hcl_expr *first = parts->v[0], *last = parts->v[parts->n - 1];
     sl_hcl_expr *e = new_expr(p, SL_HCL_E_TEMPLATE,
-                              sl_hcl_range_between(first ? first->range : p->prev,
+                              sl_hcl_span_between(first ? first->range : p->prev,
                                                    last ? last->range : p->prev));
     set_subs(p, e, parts->n, (sl_hcl_expr **)parts->v);
     return e;
 }
 
-static sl_hcl_expr *tp_empty_lit(parser *p, sl_hcl_range at, int use_end)
+static sl_hcl_expr *tp_empty_lit(parser *p, sl_hcl_span at, int use_end)
 {
-    sl_hcl_range r = at;
+    sl_hcl_span r = at;
 
     r.start = r.end = use_end ? at.end : at.start;
     return new_lit(p, &sl_hcl_empty_string, r);
@@ -897,7 +941,7 @@ static sl_hcl_expr *tp_if(parser *p, ttoks *tt)
 {
     ttok *open = &tt->v[tt->pos++];
     ptrv ifs = {0}, elses = {0}, *cur = &ifs;
-    sl_hcl_range endif = open->range;
+    sl_hcl_span endif = open->range;
     sl_hcl_expr *e = NULL, *subs[3];
 
     for (;;) {
@@ -905,7 +949,8 @@ static sl_hcl_expr *tp_if(parser *p, ttoks *tt)
         if (next->kind == TT_END) {
             perr(p, next->range, "Unexpected end of template",
                  "The if directive at %s:%d,%d is missing its corresponding endif directive.",
-                 open->range.file, open->range.start.line, open->range.start.col);
+                 prange(p, open->range).file, prange(p, open->range).start.line,
+                 prange(p, open->range).start.col);
             e = placeholder(p, next->range);
             goto out;
         }
@@ -922,11 +967,13 @@ static sl_hcl_expr *tp_if(parser *p, ttoks *tt)
             if (next->kind == TT_ELSE)
                 perr(p, next->range, "Unexpected else directive",
                      "Already in the else clause for the if started at %s:%d,%d.",
-                     open->range.file, open->range.start.line, open->range.start.col);
+                     prange(p, open->range).file, prange(p, open->range).start.line,
+                 prange(p, open->range).start.col);
             else
                 perr(p, next->range, "Unexpected endfor directive",
                      "Expecting an endif directive for the if started at %s:%d,%d.",
-                     open->range.file, open->range.start.line, open->range.start.col);
+                     prange(p, open->range).file, prange(p, open->range).start.line,
+                 prange(p, open->range).start.col);
             e = placeholder(p, next->range);
             goto out;
         }
@@ -942,7 +989,7 @@ static sl_hcl_expr *tp_if(parser *p, ttoks *tt)
     subs[0] = open->expr;
     subs[1] = tp_template(p, &ifs);
     subs[2] = tp_template(p, &elses);
-    e = new_expr(p, SL_HCL_E_CONDITIONAL, sl_hcl_range_between(open->range, endif));
+    e = new_expr(p, SL_HCL_E_CONDITIONAL, sl_hcl_span_between(open->range, endif));
     set_subs(p, e, 3, subs);
 out:
     free(ifs.v);
@@ -954,7 +1001,7 @@ static sl_hcl_expr *tp_for(parser *p, ttoks *tt)
 {
     ttok *open = &tt->v[tt->pos++];
     ptrv content = {0};
-    sl_hcl_range endfor = open->range;
+    sl_hcl_span endfor = open->range;
     sl_hcl_expr *e = NULL, *f, *subs[2];
 
     for (;;) {
@@ -962,7 +1009,8 @@ static sl_hcl_expr *tp_for(parser *p, ttoks *tt)
         if (next->kind == TT_END) {
             perr(p, next->range, "Unexpected end of template",
                  "The for directive at %s:%d,%d is missing its corresponding endfor directive.",
-                 open->range.file, open->range.start.line, open->range.start.col);
+                 prange(p, open->range).file, prange(p, open->range).start.line,
+                 prange(p, open->range).start.col);
             e = placeholder(p, next->range);
             goto out;
         }
@@ -979,7 +1027,8 @@ static sl_hcl_expr *tp_for(parser *p, ttoks *tt)
                 perr(p, next->range, "Unexpected endif directive",
                      "Expecting an endfor directive corresponding to the for directive at "
                      "%s:%d,%d.",
-                     open->range.file, open->range.start.line, open->range.start.col);
+                     prange(p, open->range).file, prange(p, open->range).start.line,
+                 prange(p, open->range).start.col);
             e = placeholder(p, next->range);
             goto out;
         }
@@ -990,11 +1039,11 @@ static sl_hcl_expr *tp_for(parser *p, ttoks *tt)
         goto out;
     subs[0] = open->expr;
     subs[1] = tp_template(p, &content);
-    f = new_expr(p, SL_HCL_E_FOR, sl_hcl_range_between(open->range, endfor));
+    f = new_expr(p, SL_HCL_E_FOR, sl_hcl_span_between(open->range, endfor));
     if (set_subs(p, f, 2, subs))
         goto out;
     f->key_var = open->key_var;
-    f->val_var = open->val_var;
+    for_parts(f)->val_var = open->val_var;
     e = new_expr(p, SL_HCL_E_TEMPLATE_JOIN, f->range);
     set_subs(p, e, 1, &f);
 out:
@@ -1035,11 +1084,11 @@ static sl_hcl_expr *tp_expr(parser *p, ttoks *tt)
 /* Parse template content up to `end`; returns TEMPLATE or TEMPLATE_WRAP
  * (a lone interpolation) ranging from open (if given) to the closer. */
 static sl_hcl_expr *parse_template_inner(parser *p, hcl_tok_type end, int flush,
-                                         const sl_hcl_range *open)
+                                         const sl_hcl_span *open)
 {
     ttoks tt = {0};
     ptrv exprs = {0};
-    sl_hcl_range whole, r;
+    sl_hcl_span whole, r;
     sl_hcl_expr *e = NULL;
     int passthru;
 
@@ -1054,7 +1103,7 @@ static sl_hcl_expr *parse_template_inner(parser *p, hcl_tok_type end, int flush,
     if (p->fatal)
         goto out;
     passthru = tt.n == 2 && tt.v[0].kind == TT_INTERP;
-    r = open ? sl_hcl_range_between(*open, prev_range(p)) : whole;
+    r = open ? sl_hcl_span_between(*open, prev_range(p)) : whole;
     if (passthru) {
         e = new_expr(p, SL_HCL_E_TEMPLATE_WRAP, r);
         set_subs(p, e, 1, (sl_hcl_expr **)exprs.v);
@@ -1118,7 +1167,7 @@ static sl_hcl_expr *extend_traversal(parser *p, sl_hcl_expr *e, sl_hcl_step step
         e->steps = steps;
     }
     e->steps[e->nsteps++] = step;
-    e->range = sl_hcl_range_between(e->range, step.range);
+    e->range = sl_hcl_span_between(e->range, step.range);
     return e;
 }
 
@@ -1134,13 +1183,13 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 sl_hcl_step st = {0};
                 at = read_tok(p);
                 st.name = tok_str(p, at);
-                st.range = sl_hcl_range_between(dot.range, at.range);
+                st.range = sl_hcl_span_between(dot.range, at.range);
                 ret = extend_traversal(p, ret, st);
             } else if (at.type == T_NUMBER) {
                 sl_hcl_step st = {0};
                 at = read_tok(p);
                 st.is_index = 1;
-                st.range = sl_hcl_range_between(dot.range, at.range);
+                st.range = sl_hcl_span_between(dot.range, at.range);
                 if (memchr(at.s, '.', at.n)) {
                     const char *d = memchr(at.s, '.', at.n);
                     perr(p, at.range, "Invalid legacy index syntax",
@@ -1157,9 +1206,9 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
             } else if (at.type == T_STAR) {
                 hcl_tok marker = read_tok(p);
                 sl_hcl_expr *item, *trav, *sp, *subs[2];
-                sl_hcl_range first = next_range(p), last = marker.range;
+                sl_hcl_span first = next_range(p), last = marker.range;
                 ptrv steps = {0};
-                item = new_expr(p, SL_HCL_E_ANON, sl_hcl_range_between(dot.range, marker.range));
+                item = new_expr(p, SL_HCL_E_ANON, sl_hcl_span_between(dot.range, marker.range));
                 trav = item;
                 while (peek(p).type == T_DOT && !p->fatal) {
                     hcl_tok d2 = read_tok(p);
@@ -1167,7 +1216,7 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                     if (peek(p).type == T_NUMBER) {
                         hcl_tok nt = read_tok(p);
                         st.is_index = 1;
-                        st.range = sl_hcl_range_between(d2.range, nt.range);
+                        st.range = sl_hcl_span_between(d2.range, nt.range);
                         if (memchr(nt.s, '.', nt.n)) {
                             perr(p, at.range, "Invalid legacy index syntax",
                                  "When using the legacy index syntax, chaining two indexes "
@@ -1195,15 +1244,15 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                     } else {
                         hcl_tok nt = read_tok(p);
                         st.name = tok_str(p, nt);
-                        st.range = sl_hcl_range_between(d2.range, nt.range);
+                        st.range = sl_hcl_span_between(d2.range, nt.range);
                         last = nt.range;
                     }
                     trav = extend_traversal(p, trav, st);
                     (void)steps;
                 }
                 if (trav && trav != item)
-                    trav->range = sl_hcl_range_between(first, last);
-                sp = new_expr(p, SL_HCL_E_SPLAT, sl_hcl_range_between(from->range, last));
+                    trav->range = sl_hcl_span_between(first, last);
+                sp = new_expr(p, SL_HCL_E_SPLAT, sl_hcl_span_between(from->range, last));
                 subs[0] = ret;
                 subs[1] = trav;
                 if (set_subs(p, sp, 2, subs))
@@ -1215,7 +1264,7 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 sl_hcl_expr *bad;
                 perr(p, at.range, "Invalid attribute name",
                      "An attribute name is required after a dot.");
-                bad = new_expr(p, SL_HCL_E_INVALID, sl_hcl_range_between(from->range, dot.range));
+                bad = new_expr(p, SL_HCL_E_INVALID, sl_hcl_span_between(from->range, dot.range));
                 p->recovery = 1;
                 ret = bad;
             }
@@ -1235,7 +1284,7 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                          "The star for a full splat operator must be immediately followed by a "
                          "closing bracket (\"]\").");
                 }
-                item = new_expr(p, SL_HCL_E_ANON, sl_hcl_range_between(open.range, close.range));
+                item = new_expr(p, SL_HCL_E_ANON, sl_hcl_span_between(open.range, close.range));
                 if (++p->depth > p->max_depth) {
                     p->depth--;
                     return ret;
@@ -1244,7 +1293,7 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                 p->depth--;
                 if (!trav)
                     return NULL;
-                sp = new_expr(p, SL_HCL_E_SPLAT, sl_hcl_range_between(from->range, trav->range));
+                sp = new_expr(p, SL_HCL_E_SPLAT, sl_hcl_span_between(from->range, trav->range));
                 subs[0] = ret;
                 subs[1] = trav;
                 if (set_subs(p, sp, 2, subs))
@@ -1281,15 +1330,15 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                     sl_hcl_step st = {0};
                     st.is_index = 1;
                     st.key = kv;
-                    st.range = sl_hcl_range_between(open.range, close.range);
+                    st.range = sl_hcl_span_between(open.range, close.range);
                     ret = extend_traversal(p, ret, st);
                 } else {
                     sl_hcl_expr *ix = new_expr(p, SL_HCL_E_INDEX,
-                                               sl_hcl_range_between(from->range, close.range));
+                                               sl_hcl_span_between(from->range, close.range));
                     sl_hcl_expr *subs[2] = {ret, key};
                     if (set_subs(p, ix, 2, subs))
                         return NULL;
-                    if (set_name_range(p, ix, sl_hcl_range_between(open.range, close.range)))
+                    if (set_name_range(p, ix, sl_hcl_span_between(open.range, close.range)))
                         return NULL;
                     ret = ix;
                 }
@@ -1307,7 +1356,7 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
     ptrv args = {0};
     sl_hcl_expr *e = NULL;
     const char *nm = tok_str(p, name);
-    sl_hcl_range nrange = name.range;
+    sl_hcl_span nrange = name.range;
     int expand = 0;
 
     while (open.type == T_DCOLON) {
@@ -1318,7 +1367,7 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
                  "Function scope resolution symbol :: must be followed by a function name in "
                  "this scope.");
             recover_over(p, T_OPAREN);
-            return placeholder(p, sl_hcl_range_between(name.range, nn.range));
+            return placeholder(p, sl_hcl_span_between(name.range, nn.range));
         }
         if (asprintf(&joined, "%s::%.*s", nm, (int)nn.n, nn.s) < 0) {
             p->fatal = SL_ENOMEM;
@@ -1338,7 +1387,7 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
              "Function selector must be followed by an open parenthesis to begin the function "
              "call.");
         recover_over(p, T_OPAREN);
-        return placeholder(p, sl_hcl_range_between(name.range, open.range));
+        return placeholder(p, sl_hcl_span_between(name.range, open.range));
     }
     push_nl(p, 0);
     for (;;) {
@@ -1378,7 +1427,7 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
         }
         if (sep.type != T_COMMA) {
             if (sep.type == T_EOF)
-                perr(p, sl_hcl_range_between(name.range, open.range), "Unterminated function call",
+                perr(p, sl_hcl_span_between(name.range, open.range), "Unterminated function call",
                      "There is no closing parenthesis for this function call before the end of "
                      "the file. This may be caused by incorrect parenthesis nesting elsewhere in "
                      "this file.");
@@ -1394,7 +1443,7 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
         }
     }
     pop_nl(p);
-    e = new_expr(p, SL_HCL_E_FUNCALL, sl_hcl_range_between(nrange, close.range));
+    e = new_expr(p, SL_HCL_E_FUNCALL, sl_hcl_span_between(nrange, close.range));
     if (set_subs(p, e, args.n, (sl_hcl_expr **)args.v))
         e = NULL;
     else {
@@ -1421,7 +1470,7 @@ static sl_hcl_expr *for_fail(parser *p, hcl_tok open, hcl_tok_type close_type, c
     if (detail && !p->recovery)
         perr(p, next_range(p), "Invalid 'for' expression", "%s", detail);
     close = recover_to(p, close_type);
-    return placeholder(p, sl_hcl_range_between(open.range, close.range));
+    return placeholder(p, sl_hcl_span_between(open.range, close.range));
 }
 
 static sl_hcl_expr *finish_for(parser *p, hcl_tok open)
@@ -1511,7 +1560,7 @@ static sl_hcl_expr *finish_for(parser *p, hcl_tok open)
         perr(p, vx->range, "Invalid 'for' expression",
              "Key expression is required when building an object.");
     }
-    e = new_expr(p, SL_HCL_E_FOR, sl_hcl_range_between(open.range, close.range));
+    e = new_expr(p, SL_HCL_E_FOR, sl_hcl_span_between(open.range, close.range));
     {
         sl_hcl_expr *subs[2] = {coll, vx};
         if (!coll || !vx || set_subs(p, e, 2, subs)) {
@@ -1520,9 +1569,9 @@ static sl_hcl_expr *finish_for(parser *p, hcl_tok open)
         }
     }
     e->key_var = kn;
-    e->val_var = vn;
-    e->for_key = kx;
-    e->for_cond = cond;
+    for_parts(e)->val_var = vn;
+    for_parts(e)->key = kx;
+    for_parts(e)->cond = cond;
     e->for_group = group ? 1 : 0;
     e->for_object = make_obj ? 1 : 0;
 out:
@@ -1579,7 +1628,7 @@ static sl_hcl_expr *parse_tuple(parser *p)
         }
         read_tok(p);
     }
-    e = new_expr(p, SL_HCL_E_TUPLE, sl_hcl_range_between(open.range, close.range));
+    e = new_expr(p, SL_HCL_E_TUPLE, sl_hcl_span_between(open.range, close.range));
     if (set_subs(p, e, items.n, (sl_hcl_expr **)items.v))
         e = NULL;
 out:
@@ -1616,17 +1665,27 @@ static sl_hcl_expr *parse_object(parser *p)
         }
         force = next.type == T_OPAREN;
         mark = err_mark(p);
-        key = parse_expression(p);
+        if (next.type == T_IDENT && (peek2_type(p) == T_EQUAL || peek2_type(p) == T_COLON)) {
+            /* A bare identifier key: no traversal node for it. */
+            read_tok(p);
+            key = new_lit(p, str_value(p, next.s, next.n), next.range);
+        } else {
+            key = parse_expression(p);
+        }
         if (!key)
             goto out;
         if (p->recovery && errs_since(p, mark)) {
             close = recover_to(p, T_CBRACE);
             break;
         }
-        kw = new_expr(p, SL_HCL_E_OBJECT_KEY, key->range);
-        if (set_subs(p, kw, 1, &key))
-            goto out;
-        kw->force_expr = force ? 1 : 0;
+        /* A bare identifier names the attribute: a string literal (a
+         * parenthesised key is a PARENS node, evaluated). */
+        kw = key;
+        if (!force && key->kind == SL_HCL_E_SCOPE_TRAV && !key->nsteps) {
+            kw = new_lit(p, str_value(p, key->name, strlen(key->name)), key->range);
+            if (!kw)
+                goto out;
+        }
         next = peek(p);
         if (next.type != T_EQUAL && next.type != T_COLON) {
             if (!p->recovery) {
@@ -1675,7 +1734,7 @@ static sl_hcl_expr *parse_object(parser *p)
         }
         read_tok(p);
     }
-    e = new_expr(p, SL_HCL_E_OBJECT, sl_hcl_range_between(open.range, close.range));
+    e = new_expr(p, SL_HCL_E_OBJECT, sl_hcl_span_between(open.range, close.range));
     if (e) {
         /* sub holds keys then values: sub[i] key, sub[n + i] value. */
         size_t n = keys.n;
@@ -1732,7 +1791,7 @@ static sl_hcl_expr *parse_term(parser *p)
         }
         close = read_tok(p);
         pop_nl(p);
-        e = new_expr(p, SL_HCL_E_PARENS, sl_hcl_range_between(open.range, close.range));
+        e = new_expr(p, SL_HCL_E_PARENS, sl_hcl_span_between(open.range, close.range));
         if (!x || set_subs(p, e, 1, &x))
             return NULL;
         return e;
@@ -1770,14 +1829,12 @@ static sl_hcl_expr *parse_term(parser *p)
             if (lit.type == T_QLIT && !memchr(lit.s, '\\', lit.n) && !memchr(lit.s, '$', lit.n) &&
                 !memchr(lit.s, '%', lit.n) && p->next + 1 < p->toks.base + p->toks.n + 1 &&
                 (close = *tok_at(p, p->next + 1)).type == T_CQUOTE) {
-                sl_hcl_expr *le, *te;
+                /* One literal node for the whole string (quotes included),
+                 * not a template wrapping it. */
                 read_tok(p);
                 read_tok(p);
-                le = new_lit(p, str_value(p, lit.s, lit.n), lit.range);
-                te = new_expr(p, SL_HCL_E_TEMPLATE, sl_hcl_range_between(open.range, close.range));
-                if (!le || set_subs(p, te, 1, &le))
-                    return NULL;
-                return te;
+                return new_lit(p, str_value(p, lit.s, lit.n),
+                               sl_hcl_span_between(open.range, close.range));
             }
         }
         int flush = open.type == T_OHEREDOC && open.n > 2 && open.s[2] == '-';
@@ -1790,7 +1847,7 @@ static sl_hcl_expr *parse_term(parser *p)
         sl_hcl_expr *x = parse_with_traversals(p), *e;
         if (!x)
             return NULL;
-        e = new_expr(p, SL_HCL_E_UNARY, sl_hcl_range_between(t.range, x->range));
+        e = new_expr(p, SL_HCL_E_UNARY, sl_hcl_span_between(t.range, x->range));
         if (set_subs(p, e, 1, &x))
             return NULL;
         e->op = start.type == T_MINUS ? SL_HCL_OP_NEG : SL_HCL_OP_NOT;
@@ -1854,7 +1911,7 @@ static sl_hcl_expr *binop(parser *p, sl_hcl_expr *l, sl_hcl_op op, sl_hcl_expr *
 
     if (!l || !r)
         return NULL;
-    e = new_expr(p, SL_HCL_E_BINARY, sl_hcl_range_between(l->range, r->range));
+    e = new_expr(p, SL_HCL_E_BINARY, sl_hcl_span_between(l->range, r->range));
     if (set_subs(p, e, 2, subs))
         return NULL;
     e->op = op;
@@ -1904,7 +1961,7 @@ static sl_hcl_expr *parse_binary(parser *p, int min)
 
 static sl_hcl_expr *parse_expression(parser *p)
 {
-    sl_hcl_range start = next_range(p);
+    sl_hcl_span start = next_range(p);
     sl_hcl_expr *cond, *t, *f, *e, *subs[3];
     size_t mark = err_mark(p);
     hcl_tok q, colon;
@@ -1943,7 +2000,7 @@ static sl_hcl_expr *parse_expression(parser *p)
     f = parse_expression(p);
     if (!f || (p->recovery && errs_since(p, mark)))
         goto done_cond;
-    e = new_expr(p, SL_HCL_E_CONDITIONAL, sl_hcl_range_between(start, f->range));
+    e = new_expr(p, SL_HCL_E_CONDITIONAL, sl_hcl_span_between(start, f->range));
     subs[0] = cond;
     subs[1] = t;
     subs[2] = f;
@@ -1995,7 +2052,7 @@ static int acc_block(parser *p, body_acc *b, const sl_hcl_block *bl)
     return 0;
 }
 
-static sl_hcl_body *make_body(parser *p, body_acc *acc, sl_hcl_range r, sl_hcl_range endr)
+static sl_hcl_body *make_body(parser *p, body_acc *acc, sl_hcl_span r, sl_hcl_span endr)
 {
     sl_hcl_body *b = sl_hcl_alloc(p->a, sizeof(*b));
 
@@ -2035,7 +2092,7 @@ out:
 static int finish_attr(parser *p, hcl_tok ident, int single, sl_hcl_attr *out)
 {
     hcl_tok eq = read_tok(p);
-    sl_hcl_range endr;
+    sl_hcl_span endr;
     size_t mark = err_mark(p);
     sl_hcl_expr *x = parse_expression(p);
 
@@ -2072,7 +2129,7 @@ static int finish_attr(parser *p, hcl_tok ident, int single, sl_hcl_attr *out)
     }
     out->name = tok_str(p, ident);
     out->expr = x;
-    out->range = sl_hcl_range_between(ident.range, endr);
+    out->range = sl_hcl_span_between(ident.range, endr);
     out->name_range = ident.range;
     return 0;
 }
@@ -2096,7 +2153,7 @@ static int parse_single_attr_body(parser *p, sl_hcl_body **out)
             return -1;
     } else if (next.type == T_OQUOTE || next.type == T_OBRACE || next.type == T_IDENT) {
         recover_after_body_item(p);
-        perr(p, sl_hcl_range_between(ident.range, next.range), "Argument definition required",
+        perr(p, sl_hcl_span_between(ident.range, next.range), "Argument definition required",
              "A single-line block definition can contain only a single argument. If you meant "
              "to define argument \"%.*s\", use an equals sign to assign it a value. To define a "
              "nested block, place it on a line of its own within its parent block.",
@@ -2112,7 +2169,7 @@ static int parse_single_attr_body(parser *p, sl_hcl_body **out)
     if (acc_attr(p, &acc, &a))
         return -1;
     {
-        sl_hcl_range endr = a.range;
+        sl_hcl_span endr = a.range;
         endr.start = endr.end;
         *out = make_body(p, &acc, a.range, endr);
     }
@@ -2122,12 +2179,12 @@ static int parse_single_attr_body(parser *p, sl_hcl_body **out)
 static int finish_block(parser *p, hcl_tok ident, sl_hcl_block *out)
 {
     ptrv labels = {0};
-    sl_hcl_range *lranges = NULL;
+    sl_hcl_span *lranges = NULL;
     size_t nl = 0;
     hcl_tok obrace = {0}, eol;
     sl_hcl_body *body = NULL;
     size_t mark = err_mark(p);
-    sl_hcl_range cbrace;
+    sl_hcl_span cbrace;
     int rc = 0;
 
     memset(out, 0, sizeof(*out));
@@ -2140,14 +2197,14 @@ static int finish_block(parser *p, hcl_tok ident, sl_hcl_block *out)
             break;
         }
         if (t.type == T_OQUOTE || t.type == T_IDENT) {
-            sl_hcl_range lr;
+            sl_hcl_span lr;
             const char *label;
-            sl_hcl_range *nr;
+            sl_hcl_span *nr;
             if (t.type == T_OQUOTE) {
                 /* A quoted label: no template sequences. */
                 hcl_tok oq = read_tok(p);
                 sl_buf b = SL_BUF_INIT;
-                sl_hcl_range endr = oq.range;
+                sl_hcl_span endr = oq.range;
                 for (;;) {
                     hcl_tok lt = read_tok(p);
                     if (lt.type == T_CQUOTE) {
@@ -2155,7 +2212,7 @@ static int finish_block(parser *p, hcl_tok ident, sl_hcl_block *out)
                         break;
                     }
                     if (lt.type == T_QLIT) {
-                        if (hcl_unescape(&lt, 1, &b, p->diags) == SL_ENOMEM)
+                        if (hcl_unescape(p->f, &lt, 1, &b, p->diags) == SL_ENOMEM)
                             p->fatal = SL_ENOMEM;
                         continue;
                     }
@@ -2184,7 +2241,7 @@ static int finish_block(parser *p, hcl_tok ident, sl_hcl_block *out)
                 }
                 label = sl_hcl_strndup(p->a, b.len ? b.ptr : "", b.len);
                 sl_buf_free(&b);
-                lr = sl_hcl_range_between(oq.range, endr);
+                lr = sl_hcl_span_between(oq.range, endr);
             } else {
                 hcl_tok lt = read_tok(p);
                 label = tok_str(p, lt);
@@ -2274,7 +2331,7 @@ static int finish_block(parser *p, hcl_tok ident, sl_hcl_block *out)
         recover_after_body_item(p);
     }
     if (!body && errs_since(p, mark))
-        body = make_body(p, NULL, sl_hcl_range_between(obrace.range, cbrace), cbrace);
+        body = make_body(p, NULL, sl_hcl_span_between(obrace.range, cbrace), cbrace);
     out->body = body;
     out->open_range = obrace.range;
     out->close_range = cbrace;
@@ -2302,7 +2359,7 @@ out:
 static sl_hcl_body *parse_body(parser *p, hcl_tok_type end)
 {
     body_acc acc = {0};
-    sl_hcl_range start = prev_range(p), endr = start;
+    sl_hcl_span start = prev_range(p), endr = start;
 
     if (++p->depth > p->max_depth) {
         hcl_tok t = peek(p);
@@ -2335,12 +2392,11 @@ static sl_hcl_body *parse_body(parser *p, hcl_tok_type end)
                     break;
                 for (size_t i = 0; i < acc.na; i++)
                     if (!strcmp(acc.attrs[i].name, a.name)) {
+                        sl_hcl_range was = prange(p, acc.attrs[i].name_range);
                         perr(p, a.name_range, "Attribute redefined",
                              "The argument \"%s\" was already set at %s:%d,%d-%d. Each argument "
                              "may be set only once.",
-                             a.name, acc.attrs[i].name_range.file,
-                             acc.attrs[i].name_range.start.line,
-                             acc.attrs[i].name_range.start.col, acc.attrs[i].name_range.end.col);
+                             a.name, was.file, was.start.line, was.start.col, was.end.col);
                         a.name = NULL;
                         break;
                     }
@@ -2383,16 +2439,18 @@ static sl_hcl_body *parse_body(parser *p, hcl_tok_type end)
     }
     p->depth--;
     {
-        sl_hcl_range er = endr;
+        sl_hcl_span er = endr;
         er.start = er.end;
-        return make_body(p, &acc, sl_hcl_range_between(start, endr), er);
+        return make_body(p, &acc, sl_hcl_span_between(start, endr), er);
     }
 }
 
 /* ------------------------------------------------------------------ API */
 
+/* Set up p and the file *out for parsing src (a copy of it, or owned:
+ * taken over and freed in every case). */
 static int parser_init(parser *p, const char *filename, const char *src, size_t len,
-                       const sl_hcl_limits *lim, int mode, sl_hcl_file **out,
+                       char *owned, const sl_hcl_limits *lim, int mode, sl_hcl_file **out,
                        sl_hcl_diags *diags)
 {
     size_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : (size_t)64 << 20;
@@ -2404,18 +2462,26 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
     *out = NULL;
     if (max_bytes > UINT32_MAX - 1)
         max_bytes = UINT32_MAX - 1;
-    if (len > max_bytes)
+    if (len > max_bytes || (rc = sl_hcl_arena_new(lim && lim->max_arena ? lim->max_arena
+                                                                        : (size_t)1 << 30,
+                                                    &a))) {
+        free(owned);
+        if (len <= max_bytes)
+            return rc;
         return sl_hcl_diag_error(diags, NULL, "File too large",
                                  "%s is %zu bytes; the limit is %zu.", filename, len, max_bytes) ==
                        SL_ENOMEM
                    ? SL_ENOMEM
                    : SL_ELIMIT;
-    rc = sl_hcl_arena_new(lim && lim->max_arena ? lim->max_arena : (size_t)1 << 30, &a);
-    if (rc)
-        return rc;
+    }
     f = sl_hcl_alloc(a, sizeof(*f));
+    if (f && owned) {
+        f->src = f->owned_src = owned;
+        owned = NULL;
+    }
     if (!f || !(f->name = sl_hcl_strndup(a, filename, strlen(filename))) ||
-        !(f->src = sl_hcl_strndup(a, src, len))) {
+        (!f->src && !(f->src = sl_hcl_strndup(a, src, len)))) {
+        free(f ? f->owned_src : owned);
         sl_hcl_arena_free(a);
         return SL_ENOMEM;
     }
@@ -2424,7 +2490,7 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
     *out = f;
     p->a = a;
     p->diags = diags;
-    p->file = f->name;
+    p->f = f;
     p->max_depth = lim && lim->max_depth ? lim->max_depth : 256;
     if (!hcl_utf8_valid(src, len)) {
         size_t i = 0;
@@ -2450,8 +2516,7 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
     }
     p->eof_tok.type = T_EOF;
     p->eof_tok.s = f->src + len;
-    p->eof_tok.range.file = f->name;
-    rc = hcl_lex_new(f->name, f->src, len, mode, &p->toks, &p->lexd, &p->lx);
+    rc = hcl_lex_new(f, mode, &p->toks, &p->lexd, &p->lx);
     return rc;
 }
 
@@ -2489,12 +2554,13 @@ static void attach_src(sl_hcl_diags *d, size_t mark, const sl_hcl_file *f)
         }
 }
 
-int sl_hcl_parse(const char *filename, const char *src, size_t len, const sl_hcl_limits *lim,
-                 sl_hcl_file **out, sl_hcl_diags *diags)
+/* sl_hcl_parse of src (copied) or owned (taken over). */
+static int parse_config(const char *filename, const char *src, size_t len, char *owned,
+                        const sl_hcl_limits *lim, sl_hcl_file **out, sl_hcl_diags *diags)
 {
     parser p;
     size_t mark = diags->n;
-    int rc = parser_init(&p, filename, src, len, lim, HCL_SCAN_CONFIG, out, diags);
+    int rc = parser_init(&p, filename, src, len, owned, lim, HCL_SCAN_CONFIG, out, diags);
 
     if (rc)
         goto out;
@@ -2513,13 +2579,25 @@ out:
     return rc;
 }
 
+int sl_hcl_parse(const char *filename, const char *src, size_t len, const sl_hcl_limits *lim,
+                 sl_hcl_file **out, sl_hcl_diags *diags)
+{
+    return parse_config(filename, src, len, NULL, lim, out, diags);
+}
+
+int sl_hcl_parse_owned(const char *filename, char *src, size_t len, const sl_hcl_limits *lim,
+                       sl_hcl_file **out, sl_hcl_diags *diags)
+{
+    return parse_config(filename, src, len, src, lim, out, diags);
+}
+
 static int parse_standalone(const char *filename, const char *src, size_t len,
                             const sl_hcl_limits *lim, int mode, sl_hcl_file **file_out,
                             sl_hcl_expr **out, sl_hcl_diags *diags)
 {
     parser p;
     size_t mark = diags->n;
-    int rc = parser_init(&p, filename, src, len, lim, mode, file_out, diags);
+    int rc = parser_init(&p, filename, src, len, NULL, lim, mode, file_out, diags);
 
     *out = NULL;
     if (rc)
@@ -2566,8 +2644,10 @@ int sl_hcl_parse_template(const char *filename, const char *src, size_t len,
 
 void sl_hcl_file_free(sl_hcl_file *f)
 {
-    if (f)
+    if (f) {
+        free(f->owned_src);
         sl_hcl_arena_free(f->arena);
+    }
 }
 
 const sl_hcl_attr *sl_hcl_body_attr(const sl_hcl_body *b, const char *name)

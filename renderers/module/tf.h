@@ -46,6 +46,7 @@ typedef struct tf_node {
     const char *name;   /* variable/local/module/output name, resource name */
     const char *label;  /* "var.x", "local.y", "module.z", "kubernetes_manifest.n", "output.o" */
     sl_hcl_range range; /* the declaration (block header or local attribute) */
+    const sl_hcl_file *file; /* the file that declares it (its expressions' ranges) */
     size_t *deps;       /* nodes this one references (deduplicated) */
     size_t ndeps;
     /* TF_VAR */

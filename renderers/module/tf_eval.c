@@ -129,13 +129,14 @@ static const sl_hcl_value *tf_scope(tf_inst *in, size_t i, const char *extra_nam
     return tf_object(a, nk, keys, vals);
 }
 
-static int tf_eval_in(tf_inst *in, const sl_hcl_value *scope, const sl_hcl_expr *e,
-                      const sl_hcl_value **out)
+static int tf_eval_in(tf_inst *in, const sl_hcl_file *f, const sl_hcl_value *scope,
+                      const sl_hcl_expr *e, const sl_hcl_value **out)
 {
     sl_hcl_ctx ctx;
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.arena = in->env->arena;
+    ctx.file = f;
     ctx.vars = scope;
     ctx.fs = in->env->fs;
     ctx.diags = in->env->diags;
@@ -204,16 +205,16 @@ static int tf_eval_var(tf_inst *in, size_t i, const tf_input *inputs, size_t nin
         const sl_hcl_value *scope = tf_scope(in, i, NULL, NULL), *ok, *msg;
         if (!scope)
             return tf_oom(env);
-        if ((rc = tf_eval_in(in, scope, val->condition, &ok)))
+        if ((rc = tf_eval_in(in, n->file, scope, val->condition, &ok)))
             return rc;
         if (ok->kind != SL_HCL_BOOL || ok->is_null)
-            return sl_hcl_diag_error(env->diags, &val->condition->range,
+            return sl_hcl_diag_error_at(env->diags, n->file, val->condition->range,
                                      "Invalid validation condition",
                                      "The condition of a validation rule must give true or "
                                      "false.");
         if (ok->u.b)
             continue;
-        if ((rc = tf_eval_in(in, scope, val->error_message, &msg)))
+        if ((rc = tf_eval_in(in, n->file, scope, val->error_message, &msg)))
             return rc;
         if (tf_has_sensitive(msg))
             return sl_hcl_diag_error(env->diags, &where, "Invalid value for variable",
@@ -222,7 +223,7 @@ static int tf_eval_var(tf_inst *in, size_t i, const tf_input *inputs, size_t nin
                                      val->range.file, val->range.start.line,
                                      val->range.start.col);
         if (msg->kind != SL_HCL_STRING || msg->is_null)
-            return sl_hcl_diag_error(env->diags, &val->error_message->range,
+            return sl_hcl_diag_error_at(env->diags, n->file, val->error_message->range,
                                      "Invalid error message", "The error_message of a "
                                      "validation rule must be a string.");
         return sl_hcl_diag_error(env->diags, &where, "Invalid value for variable",
@@ -258,28 +259,28 @@ static int tf_expand(tf_inst *in, size_t i, tf_instances *out)
         return tf_oom(env);
     if (n->count) {
         int64_t c;
-        if ((rc = tf_eval_in(in, scope, n->count, &v)))
+        if ((rc = tf_eval_in(in, n->file, scope, n->count, &v)))
             return rc;
         if (v->is_null || v->kind != SL_HCL_NUMBER || sl_hcl_num_to_i64(&v->u.num, &c) || c < 0)
-            return sl_hcl_diag_error(env->diags, &n->count->range, "Invalid count argument",
+            return sl_hcl_diag_error_at(env->diags, n->file, n->count->range, "Invalid count argument",
                                      "The given \"count\" argument value is unsuitable: it must "
                                      "be a whole number, zero or more.");
         if (c > TF_MAX_INSTANCES)
-            return sl_hcl_diag_error(env->diags, &n->count->range, "Invalid count argument",
+            return sl_hcl_diag_error_at(env->diags, n->file, n->count->range, "Invalid count argument",
                                      "count is %lld; at most %d instances are allowed.",
                                      (long long)c, TF_MAX_INSTANCES);
         out->mode = 1;
         out->n = (size_t)c;
         return 0;
     }
-    if ((rc = tf_eval_in(in, scope, n->for_each, &v)))
+    if ((rc = tf_eval_in(in, n->file, scope, n->for_each, &v)))
         return rc;
     if (v->is_null)
-        return sl_hcl_diag_error(env->diags, &n->for_each->range, "Invalid for_each argument",
+        return sl_hcl_diag_error_at(env->diags, n->file, n->for_each->range, "Invalid for_each argument",
                                  "The given \"for_each\" argument value is null. A map, or set "
                                  "of strings is allowed.");
     if (tf_has_sensitive(v))
-        return sl_hcl_diag_error(env->diags, &n->for_each->range, "Invalid for_each argument",
+        return sl_hcl_diag_error_at(env->diags, n->file, n->for_each->range, "Invalid for_each argument",
                                  "Sensitive values, or values derived from sensitive values, "
                                  "cannot be used as for_each arguments: the keys would be "
                                  "shown in addresses.");
@@ -297,7 +298,7 @@ static int tf_expand(tf_inst *in, size_t i, tf_instances *out)
         for (size_t k = 0; k < out->n; k++) {
             const sl_hcl_value *e = v->u.c.v[k];
             if (e->kind != SL_HCL_STRING || e->is_null)
-                return sl_hcl_diag_error(env->diags, &n->for_each->range,
+                return sl_hcl_diag_error_at(env->diags, n->file, n->for_each->range,
                                          "Invalid for_each argument",
                                          "The given \"for_each\" argument value is unsuitable: "
                                          "a set must hold strings (use toset() on a list of "
@@ -307,7 +308,7 @@ static int tf_expand(tf_inst *in, size_t i, tf_instances *out)
     } else {
         sl_buf t = SL_BUF_INIT;
         sl_hcl_type_format(v->type, &t);
-        rc = sl_hcl_diag_error(env->diags, &n->for_each->range, "Invalid for_each argument",
+        rc = sl_hcl_diag_error_at(env->diags, n->file, n->for_each->range, "Invalid for_each argument",
                                "The given \"for_each\" argument value is unsuitable: the "
                                "\"for_each\" argument must be a map, or set of strings, and you "
                                "have provided a value of type %s.",
@@ -316,7 +317,7 @@ static int tf_expand(tf_inst *in, size_t i, tf_instances *out)
         return rc;
     }
     if (out->n > TF_MAX_INSTANCES)
-        return sl_hcl_diag_error(env->diags, &n->for_each->range, "Invalid for_each argument",
+        return sl_hcl_diag_error_at(env->diags, n->file, n->for_each->range, "Invalid for_each argument",
                                  "%zu instances; at most %d are allowed.", out->n,
                                  TF_MAX_INSTANCES);
     return 0;
@@ -410,17 +411,17 @@ static int tf_eval_call(tf_inst *in, size_t i)
                 !strcmp(a->name, "for_each") || !strcmp(a->name, "depends_on"))
                 continue;
             if (tf_module_var(n->child, a->name) < 0) {
-                rc = sl_hcl_diag_error(env->diags, &a->name_range, "Unsupported argument",
+                rc = sl_hcl_diag_error_at(env->diags, n->file, a->name_range, "Unsupported argument",
                                        "An argument named \"%s\" is not expected here: module "
                                        "%s declares no such variable.",
                                        a->name, n->source);
                 break;
             }
-            if ((rc = tf_eval_in(in, scope, a->expr, &v)))
+            if ((rc = tf_eval_in(in, n->file, scope, a->expr, &v)))
                 break;
             inputs[ninputs].name = a->name;
             inputs[ninputs].value = v;
-            inputs[ninputs++].range = a->expr->range;
+            inputs[ninputs++].range = sl_hcl_file_range(n->file, a->expr->range);
         }
         if (rc)
             break;
@@ -432,7 +433,7 @@ static int tf_eval_call(tf_inst *in, size_t i)
         sub = *in->res; /* manifests accumulate in the caller's result */
         {
             tf_env child_env = *env;
-            child_env.call_range = n->block->open_range;
+            child_env.call_range = sl_hcl_file_range(n->file, n->block->open_range);
             rc = tf_module_eval(&child_env, n->child, inputs, ninputs, prefix, &sub);
         }
         *in->res = sub;
@@ -534,7 +535,7 @@ static int tf_eval_resource(tf_inst *in, size_t i)
         if (!addr)
             return tf_oom(env);
         if ((rc = tf_instance_scope(in, i, &is, k, &scope)) ||
-            (rc = tf_eval_in(in, scope, n->expr, &v)))
+            (rc = tf_eval_in(in, n->file, scope, n->expr, &v)))
             return rc;
         if ((rc = tf_manifest_json(env, v, &n->range, &j)) ||
             (rc = tf_push_manifest(in, j, n->range, addr)))
@@ -595,7 +596,7 @@ int tf_module_eval(tf_env *env, const tf_module *m, const tf_input *inputs, size
         case TF_LOCAL:
             if (!(scope = tf_scope(&in, i, NULL, NULL)))
                 rc = tf_oom(env);
-            else if (!(rc = tf_eval_in(&in, scope, n->expr, &v)))
+            else if (!(rc = tf_eval_in(&in, n->file, scope, n->expr, &v)))
                 in.vals[i] = v;
             break;
         case TF_MODULE:
@@ -609,10 +610,10 @@ int tf_module_eval(tf_env *env, const tf_module *m, const tf_input *inputs, size
                 rc = tf_oom(env);
                 break;
             }
-            if ((rc = tf_eval_in(&in, scope, n->expr, &v)))
+            if ((rc = tf_eval_in(&in, n->file, scope, n->expr, &v)))
                 break;
             if (!n->out_sensitive && tf_has_sensitive(v)) {
-                rc = sl_hcl_diag_error(env->diags, &n->expr->range,
+                rc = sl_hcl_diag_error_at(env->diags, n->file, n->expr->range,
                                        "Output refers to sensitive values",
                                        "To keep sensitive data from leaking by accident, an "
                                        "output holding sensitive data must be declared with "

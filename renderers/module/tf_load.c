@@ -50,13 +50,15 @@ typedef struct tf_loader {
     tf_cache *cache;
     tf_module *m;
     sl_hcl_diags *diags;
+    const sl_hcl_file *f; /* the file whose declarations are being read */
     int depth;
     size_t cap;
 } tf_loader;
 
-static int tf_push_node(tf_loader *L, tf_kind kind, const char *name, sl_hcl_range range,
+static int tf_push_node(tf_loader *L, tf_kind kind, const char *name, sl_hcl_span span,
                         tf_node **out)
 {
+    sl_hcl_range range = sl_hcl_file_range(L->f, span);
     tf_module *m = L->m;
     const char *prefix = kind == TF_VAR      ? "var."
                          : kind == TF_LOCAL  ? "local."
@@ -94,6 +96,7 @@ static int tf_push_node(tf_loader *L, tf_kind kind, const char *name, sl_hcl_ran
     (*out)->name = name;
     (*out)->label = label;
     (*out)->range = range;
+    (*out)->file = L->f;
     return 0;
 }
 
@@ -106,11 +109,12 @@ static int tf_const(tf_loader *L, const sl_hcl_expr *e, const char *what,
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.arena = L->m->arena;
+    ctx.file = L->f;
     ctx.diags = L->diags;
     if (sl_hcl_expr_const(e, out))
         return 0;
     if (sl_hcl_eval(&ctx, e, out))
-        return sl_hcl_diag_error(L->diags, &e->range, "Invalid value",
+        return sl_hcl_diag_error_at(L->diags, L->f, e->range, "Invalid value",
                                  "The %s must be a constant value.", what);
     return 0;
 }
@@ -123,7 +127,7 @@ static int tf_const_bool(tf_loader *L, const sl_hcl_attr *a, int *out)
     if ((rc = tf_const(L, a->expr, a->name, &v)))
         return rc;
     if (v->kind != SL_HCL_BOOL || v->is_null)
-        return sl_hcl_diag_error(L->diags, &a->expr->range, "Invalid value",
+        return sl_hcl_diag_error_at(L->diags, L->f, a->expr->range, "Invalid value",
                                  "\"%s\" must be true or false.", a->name);
     *out = v->u.b;
     return 0;
@@ -131,13 +135,13 @@ static int tf_const_bool(tf_loader *L, const sl_hcl_attr *a, int *out)
 
 static int tf_unsupported_attr(tf_loader *L, const sl_hcl_attr *a, const char *in)
 {
-    return sl_hcl_diag_error(L->diags, &a->name_range, "Unsupported argument",
+    return sl_hcl_diag_error_at(L->diags, L->f, a->name_range, "Unsupported argument",
                              "An argument named \"%s\" is not expected in %s.", a->name, in);
 }
 
 static int tf_unsupported_block(tf_loader *L, const sl_hcl_block *b, const char *in)
 {
-    return sl_hcl_diag_error(L->diags, &b->type_range, "Unsupported block type",
+    return sl_hcl_diag_error_at(L->diags, L->f, b->type_range, "Unsupported block type",
                              "Blocks of type \"%s\" are not expected in %s.", b->type, in);
 }
 
@@ -145,7 +149,7 @@ static int tf_labels(tf_loader *L, const sl_hcl_block *b, size_t want)
 {
     if (b->nlabels == want)
         return 0;
-    return sl_hcl_diag_error(L->diags, &b->type_range,
+    return sl_hcl_diag_error_at(L->diags, L->f, b->type_range,
                              b->nlabels < want ? "Missing name for block" : "Extraneous label",
                              "A \"%s\" block expects %zu label%s (%s).", b->type, want,
                              want == 1 ? "" : "s",
@@ -166,7 +170,7 @@ static int tf_read_variable(tf_loader *L, const sl_hcl_block *b)
         return rc;
     for (size_t i = 0; reserved[i]; i++)
         if (!strcmp(b->labels[0], reserved[i]))
-            return sl_hcl_diag_error(L->diags, &b->label_ranges[0], "Invalid variable name",
+            return sl_hcl_diag_error_at(L->diags, L->f, b->label_ranges[0], "Invalid variable name",
                                      "The variable name \"%s\" is reserved: module blocks use "
                                      "it as a meta-argument.",
                                      b->labels[0]);
@@ -178,7 +182,7 @@ static int tf_read_variable(tf_loader *L, const sl_hcl_block *b)
     for (size_t i = 0; i < b->body->nattrs; i++) {
         const sl_hcl_attr *a = &b->body->attrs[i];
         if (!strcmp(a->name, "type")) {
-            if (sl_hcl_type_from_expr(L->m->arena, a->expr, 1, &n->type, L->diags))
+            if (sl_hcl_type_from_expr(L->m->arena, L->f, a->expr, 1, &n->type, L->diags))
                 bad = 1;
         } else if (!strcmp(a->name, "default")) {
             def = a;
@@ -202,7 +206,7 @@ static int tf_read_variable(tf_loader *L, const sl_hcl_block *b)
         if (!n->validations)
             return SL_ENOMEM;
         v = &n->validations[n->nvalidations++];
-        v->range = vb->type_range;
+        v->range = sl_hcl_file_range(L->f, vb->type_range);
         for (size_t j = 0; j < vb->body->nattrs; j++) {
             const sl_hcl_attr *a = &vb->body->attrs[j];
             if (!strcmp(a->name, "condition"))
@@ -213,7 +217,7 @@ static int tf_read_variable(tf_loader *L, const sl_hcl_block *b)
                 bad |= tf_unsupported_attr(L, a, "a validation block") != 0;
         }
         if (!v->condition || !v->error_message)
-            bad |= sl_hcl_diag_error(L->diags, &vb->type_range, "Missing required argument",
+            bad |= sl_hcl_diag_error_at(L->diags, L->f, vb->type_range, "Missing required argument",
                                      "A validation block needs \"condition\" and "
                                      "\"error_message\".") != 0;
     }
@@ -227,7 +231,7 @@ static int tf_read_variable(tf_loader *L, const sl_hcl_block *b)
             if (!n->def)
                 return SL_ENOMEM;
         } else if (sl_hcl_convert(L->m->arena, v, n->type, &n->def, &why)) {
-            sl_hcl_diag_error(L->diags, &def->expr->range, "Invalid default value for variable",
+            sl_hcl_diag_error_at(L->diags, L->f, def->expr->range, "Invalid default value for variable",
                               "This default value is not compatible with the variable's type "
                               "constraint: %s.",
                               why.ptr ? why.ptr : "wrong type");
@@ -249,11 +253,11 @@ static int tf_resolve_source(tf_loader *L, const sl_hcl_attr *a, char **out)
 
     *out = NULL;
     if (!sl_hcl_expr_const(a->expr, &v) || v->kind != SL_HCL_STRING || v->is_null)
-        return sl_hcl_diag_error(L->diags, &a->expr->range, "Invalid module source",
+        return sl_hcl_diag_error_at(L->diags, L->f, a->expr->range, "Invalid module source",
                                  "The module source must be a literal string.");
     s = v->u.str.s;
     if (strncmp(s, "./", 2) && strncmp(s, "../", 3))
-        return sl_hcl_diag_error(L->diags, &a->expr->range, "Unsupported module source",
+        return sl_hcl_diag_error_at(L->diags, L->f, a->expr->range, "Unsupported module source",
                                  "Only local module sources (starting with \"./\" or \"../\") "
                                  "are supported: modules are read from the same repository. "
                                  "\"%s\" would need a registry or a download.",
@@ -269,7 +273,7 @@ static int tf_resolve_source(tf_loader *L, const sl_hcl_attr *a, char **out)
             char *slash = b.len ? strrchr(b.ptr, '/') : NULL;
             if (!b.len) {
                 sl_buf_free(&b);
-                return sl_hcl_diag_error(L->diags, &a->expr->range, "Invalid module source",
+                return sl_hcl_diag_error_at(L->diags, L->f, a->expr->range, "Invalid module source",
                                          "\"%s\" leaves the repository of the module.", s);
             }
             b.len = slash ? (size_t)(slash - b.ptr) : 0;
@@ -312,7 +316,7 @@ static int tf_read_module(tf_loader *L, const sl_hcl_block *b)
         else if (!strcmp(a->name, "for_each"))
             n->for_each = a->expr;
         else if (!strcmp(a->name, "version") || !strcmp(a->name, "providers"))
-            bad |= sl_hcl_diag_error(L->diags, &a->name_range, "Unsupported argument",
+            bad |= sl_hcl_diag_error_at(L->diags, L->f, a->name_range, "Unsupported argument",
                                      "\"%s\" applies to registry modules and providers; sluice "
                                      "renders local modules only.",
                                      a->name) != 0;
@@ -320,12 +324,12 @@ static int tf_read_module(tf_loader *L, const sl_hcl_block *b)
     for (size_t i = 0; i < b->body->nblocks; i++)
         bad |= tf_unsupported_block(L, &b->body->blocks[i], "a module block") != 0;
     if (n->count && n->for_each)
-        bad |= sl_hcl_diag_error(L->diags, &n->for_each->range, "Invalid combination of "
+        bad |= sl_hcl_diag_error_at(L->diags, L->f, n->for_each->range, "Invalid combination of "
                                  "\"count\" and \"for_each\"",
                                  "The \"count\" and \"for_each\" meta-arguments are mutually "
                                  "exclusive, only one should be used.") != 0;
     if (!src)
-        return sl_hcl_diag_error(L->diags, &b->open_range, "Missing required argument",
+        return sl_hcl_diag_error_at(L->diags, L->f, b->open_range, "Missing required argument",
                                  "The argument \"source\" is required, but no definition was "
                                  "found.");
     if ((rc = tf_resolve_source(L, src, &path)))
@@ -336,13 +340,13 @@ static int tf_read_module(tf_loader *L, const sl_hcl_block *b)
     }
     free(path);
     if (L->depth + 1 > TF_MAX_DEPTH)
-        return sl_hcl_diag_error(L->diags, &src->expr->range, "Module calls nested too deeply",
+        return sl_hcl_diag_error_at(L->diags, L->f, src->expr->range, "Module calls nested too deeply",
                                  "Module calls are nested deeper than %d levels (does a module "
                                  "call itself?).",
                                  TF_MAX_DEPTH);
     rc = tf_cache_load(L->cache, n->source, L->depth + 1, &n->child, L->diags);
     if (rc == SL_ENOTFOUND)
-        sl_hcl_diag_error(L->diags, &src->expr->range, "Module not found",
+        sl_hcl_diag_error_at(L->diags, L->f, src->expr->range, "Module not found",
                           "The module folder \"%s\" does not exist in the repository or holds "
                           "no .tf files.",
                           n->source);
@@ -357,7 +361,7 @@ static int tf_read_resource(tf_loader *L, const sl_hcl_block *b)
     if ((rc = tf_labels(L, b, 2)))
         return rc;
     if (strcmp(b->labels[0], "kubernetes_manifest"))
-        return sl_hcl_diag_error(L->diags, &b->label_ranges[0], "Unsupported resource type",
+        return sl_hcl_diag_error_at(L->diags, L->f, b->label_ranges[0], "Unsupported resource type",
                                  "sluice renders modules into Kubernetes manifests: the only "
                                  "resource type is \"kubernetes_manifest\", not \"%s\".",
                                  b->labels[0]);
@@ -383,12 +387,12 @@ static int tf_read_resource(tf_loader *L, const sl_hcl_block *b)
             bad |= tf_unsupported_block(L, nb, "a kubernetes_manifest resource") != 0;
     }
     if (n->count && n->for_each)
-        bad |= sl_hcl_diag_error(L->diags, &n->for_each->range, "Invalid combination of "
+        bad |= sl_hcl_diag_error_at(L->diags, L->f, n->for_each->range, "Invalid combination of "
                                  "\"count\" and \"for_each\"",
                                  "The \"count\" and \"for_each\" meta-arguments are mutually "
                                  "exclusive, only one should be used.") != 0;
     if (!n->expr)
-        bad |= sl_hcl_diag_error(L->diags, &b->open_range, "Missing required argument",
+        bad |= sl_hcl_diag_error_at(L->diags, L->f, b->open_range, "Missing required argument",
                                  "The argument \"manifest\" is required, but no definition was "
                                  "found.") != 0;
     return bad ? SL_EINVAL : 0;
@@ -417,7 +421,7 @@ static int tf_read_output(tf_loader *L, const sl_hcl_block *b)
     for (size_t i = 0; i < b->body->nblocks; i++)
         bad |= tf_unsupported_block(L, &b->body->blocks[i], "an output block") != 0;
     if (!n->expr)
-        bad |= sl_hcl_diag_error(L->diags, &b->open_range, "Missing required argument",
+        bad |= sl_hcl_diag_error_at(L->diags, L->f, b->open_range, "Missing required argument",
                                  "The argument \"value\" is required, but no definition was "
                                  "found.") != 0;
     return bad ? SL_EINVAL : 0;
@@ -432,6 +436,7 @@ static int tf_read_decls(tf_loader *L)
 
     for (size_t f = 0; f < m->nfiles; f++) {
         const sl_hcl_body *body = m->files[f]->body;
+        L->f = m->files[f];
         for (size_t i = 0; i < body->nblocks; i++)
             if (!strcmp(body->blocks[i].type, "variable") &&
                 (rc = tf_read_variable(L, &body->blocks[i]))) {
@@ -443,8 +448,9 @@ static int tf_read_decls(tf_loader *L)
     m->nvars = m->nnodes;
     for (size_t f = 0; f < m->nfiles; f++) {
         const sl_hcl_body *body = m->files[f]->body;
+        L->f = m->files[f];
         for (size_t i = 0; i < body->nattrs; i++)
-            bad |= sl_hcl_diag_error(L->diags, &body->attrs[i].name_range,
+            bad |= sl_hcl_diag_error_at(L->diags, L->f, body->attrs[i].name_range,
                                      "Unsupported argument",
                                      "An argument named \"%s\" is not expected at the top level "
                                      "of a module.",
@@ -473,7 +479,7 @@ static int tf_read_decls(tf_loader *L)
             } else if (!strcmp(b->type, "output")) {
                 rc = tf_read_output(L, b);
             } else if (!strcmp(b->type, "data")) {
-                rc = sl_hcl_diag_error(L->diags, &b->type_range, "Unsupported block type",
+                rc = sl_hcl_diag_error_at(L->diags, L->f, b->type_range, "Unsupported block type",
                                        "Data sources read live infrastructure; a module "
                                        "rendered by sluice must be a pure function of its "
                                        "inputs.");
@@ -519,14 +525,14 @@ static int tf_ref_cb(void *p, const sl_hcl_expr *trav)
     if (!strcmp(root, "count")) {
         if (!u->has_count) {
             u->bad = 1;
-            sl_hcl_diag_error(L->diags, &trav->range, "Reference to \"count\" in non-counted "
+            sl_hcl_diag_error_at(L->diags, L->f, trav->range, "Reference to \"count\" in non-counted "
                               "context",
                               "The \"count\" object can only be used in \"module\" and "
                               "\"resource\" blocks, and only when the \"count\" argument is "
                               "set.");
         } else if (!attr || strcmp(attr, "index")) {
             u->bad = 1;
-            sl_hcl_diag_error(L->diags, &trav->range, "Invalid count reference",
+            sl_hcl_diag_error_at(L->diags, L->f, trav->range, "Invalid count reference",
                               "The \"count\" object has only the attribute \"index\".");
         }
         return 0;
@@ -534,14 +540,14 @@ static int tf_ref_cb(void *p, const sl_hcl_expr *trav)
     if (!strcmp(root, "each")) {
         if (!u->has_each) {
             u->bad = 1;
-            sl_hcl_diag_error(L->diags, &trav->range, "Reference to \"each\" in context without "
+            sl_hcl_diag_error_at(L->diags, L->f, trav->range, "Reference to \"each\" in context without "
                               "for_each",
                               "The \"each\" object can be used only in \"module\" or "
                               "\"resource\" blocks, and only when the \"for_each\" argument is "
                               "set.");
         } else if (!attr || (strcmp(attr, "key") && strcmp(attr, "value"))) {
             u->bad = 1;
-            sl_hcl_diag_error(L->diags, &trav->range, "Invalid each reference",
+            sl_hcl_diag_error_at(L->diags, L->f, trav->range, "Invalid each reference",
                               "The \"each\" object has the attributes \"key\" and \"value\".");
         }
         return 0;
@@ -558,7 +564,7 @@ static int tf_ref_cb(void *p, const sl_hcl_expr *trav)
         kind = TF_RESOURCE;
     else {
         u->bad = 1;
-        sl_hcl_diag_error(L->diags, &trav->range, "Reference to undeclared resource",
+        sl_hcl_diag_error_at(L->diags, L->f, trav->range, "Reference to undeclared resource",
                           "\"%s\" is not a known name here: references start with var., "
                           "local., module., kubernetes_manifest., each., count., path. or "
                           "terraform.",
@@ -567,7 +573,7 @@ static int tf_ref_cb(void *p, const sl_hcl_expr *trav)
     }
     if (!attr) {
         u->bad = 1;
-        sl_hcl_diag_error(L->diags, &trav->range, "Invalid reference",
+        sl_hcl_diag_error_at(L->diags, L->f, trav->range, "Invalid reference",
                           "A reference to \"%s\" must be followed by a name, as in %s.name.",
                           root, root);
         return 0;
@@ -579,7 +585,7 @@ static int tf_ref_cb(void *p, const sl_hcl_expr *trav)
         char summary[64];
         u->bad = 1;
         snprintf(summary, sizeof(summary), "Reference to undeclared %s", what[kind]);
-        sl_hcl_diag_error(L->diags, &trav->range, summary,
+        sl_hcl_diag_error_at(L->diags, L->f, trav->range, summary,
                           "No %s named \"%s\" is declared in this module (%s).", what[kind],
                           attr, L->m->dir[0] ? L->m->dir : ".");
         return 0;
@@ -588,7 +594,7 @@ static int tf_ref_cb(void *p, const sl_hcl_expr *trav)
         if (kind == TF_VAR)
             return 0; /* a validation reading its own variable */
         u->bad = 1;
-        sl_hcl_diag_error(L->diags, &trav->range, "Self-referencing value",
+        sl_hcl_diag_error_at(L->diags, L->f, trav->range, "Self-referencing value",
                           "Cycle: %s refers to itself.", L->m->nodes[idx].label);
         return 0;
     }
@@ -607,60 +613,11 @@ static int tf_ref_cb(void *p, const sl_hcl_expr *trav)
     return 0;
 }
 
-/* Names bound by enclosing for expressions. */
-typedef struct tf_bound {
-    const char *k, *v;
-    const struct tf_bound *up;
-} tf_bound;
-
-static int tf_is_bound(const tf_bound *b, const char *name)
-{
-    for (; b; b = b->up)
-        if ((b->k && !strcmp(b->k, name)) || (b->v && !strcmp(b->v, name)))
-            return 1;
-    return 0;
-}
-
-/* Every variable reference in e, as sl_hcl_expr_refs, with the object-key
- * rule made explicit: a bare identifier as an object key ({ name = 1 }) is
- * a literal key, not a reference (hclsyntax's ObjectConsKeyExpr). */
-static int tf_walk_refs(tf_refs_ud *u, const sl_hcl_expr *e, const tf_bound *b)
-{
-    int rc = 0;
-
-    if (!e)
-        return 0;
-    switch (e->kind) {
-    case SL_HCL_E_SCOPE_TRAV:
-        return tf_is_bound(b, e->name) ? 0 : tf_ref_cb(u, e);
-    case SL_HCL_E_OBJECT_KEY:
-        if (!e->force_expr && e->nsub && e->sub[0]->kind == SL_HCL_E_SCOPE_TRAV &&
-            e->sub[0]->nsteps == 0)
-            return 0;
-        break;
-    case SL_HCL_E_FOR: {
-        tf_bound inner = {e->key_var, e->val_var, b};
-        if (e->nsub)
-            rc = tf_walk_refs(u, e->sub[0], b);
-        for (size_t i = 1; !rc && i < e->nsub; i++)
-            rc = tf_walk_refs(u, e->sub[i], &inner);
-        if (!rc)
-            rc = tf_walk_refs(u, e->for_key, &inner);
-        if (!rc)
-            rc = tf_walk_refs(u, e->for_cond, &inner);
-        return rc;
-    }
-    default:
-        break;
-    }
-    for (size_t i = 0; !rc && i < e->nsub; i++)
-        rc = tf_walk_refs(u, e->sub[i], b);
-    return rc;
-}
-
+/* Every variable reference in e (a bare identifier object key is a string
+ * literal in the tree, not a reference). */
 static int tf_refs_of(tf_refs_ud *u, const sl_hcl_expr *e)
 {
-    return tf_walk_refs(u, e, NULL);
+    return e ? sl_hcl_expr_refs(e, tf_ref_cb, u) : 0;
 }
 
 static int tf_node_refs(tf_loader *L, size_t i)
@@ -669,6 +626,7 @@ static int tf_node_refs(tf_loader *L, size_t i)
     tf_refs_ud u = {L, i, NULL, 0, 0, 0, 0, 0};
     int rc = 0;
 
+    L->f = n->file;
     switch (n->kind) {
     case TF_VAR:
         for (size_t j = 0; !rc && j < n->nvalidations; j++)
@@ -826,7 +784,9 @@ int tf_cache_load(tf_cache *c, const char *dir, int depth, tf_module **out, sl_h
         }
         rc = sl_snapshot_read(c->snap, path, TF_MAX_FILE_BYTES, &data, &err);
         if (!rc) {
-            rc = sl_hcl_parse(path, data.ptr ? data.ptr : "", data.len, &c->limits, &f, diags);
+            size_t len = data.len;
+            char *src = sl_buf_detach(&data);
+            rc = src ? sl_hcl_parse_owned(path, src, len, &c->limits, &f, diags) : SL_ENOMEM;
             if (rc == SL_EINVAL)
                 bad = 1, rc = 0;
         } else {

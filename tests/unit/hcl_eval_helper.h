@@ -35,6 +35,7 @@ static char *hcl_eval_str(const char *src, const char *vars_json, const sl_hcl_f
         cJSON_Delete(j);
     }
     rc = sl_hcl_parse_expr("test.hcl", src, strlen(src), NULL, &f, &e, &d);
+    ctx.file = f;
     if (!rc)
         rc = sl_hcl_eval(&ctx, e, &v);
     if (rc) {

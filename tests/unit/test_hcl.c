@@ -32,18 +32,18 @@ static void test_body_structure(void)
     SL_CHECK_STR(b->type, "variable");
     SL_CHECK_INT(b->nlabels, 1);
     SL_CHECK_STR(b->labels[0], "env");
-    SL_CHECK_INT(b->type_range.start.line, 5);
-    SL_CHECK_INT(b->label_ranges[0].start.col, 10);
-    SL_CHECK_INT(b->label_ranges[0].end.col, 15);
+    SL_CHECK_INT(sl_hcl_file_range(f, b->type_range).start.line, 5);
+    SL_CHECK_INT(sl_hcl_file_range(f, b->label_ranges[0]).start.col, 10);
+    SL_CHECK_INT(sl_hcl_file_range(f, b->label_ranges[0]).end.col, 15);
     SL_CHECK_STR(sl_hcl_expr_keyword(sl_hcl_body_attr(b->body, "type")->expr), "string");
     SL_CHECK_STR(f->body->blocks[1].labels[0], "m"); /* bare label */
     SL_CHECK(sl_hcl_body_attr(f->body->blocks[1].body, "source") != NULL);
     SL_CHECK_INT(f->body->blocks[2].nlabels, 3);
     SL_CHECK_STR(f->body->blocks[2].labels[1], "c");
     /* Attribute ranges: name and whole. */
-    SL_CHECK_INT(f->body->attrs[0].name_range.start.line, 10);
-    SL_CHECK_INT(f->body->attrs[0].range.end.col, 6);
-    SL_CHECK_INT(f->body->attrs[0].expr->range.start.byte, strlen("# hash\n// slash\n/* block\n "
+    SL_CHECK_INT(sl_hcl_file_range(f, f->body->attrs[0].name_range).start.line, 10);
+    SL_CHECK_INT(sl_hcl_file_range(f, f->body->attrs[0].range).end.col, 6);
+    SL_CHECK_INT(f->body->attrs[0].expr->range.start, strlen("# hash\n// slash\n/* block\n "
                                                                   "comment */\nvariable \"env\" "
                                                                   "{\n  type = string\n}\nmodule "
                                                                   "m { source = \"./m\" }\na b "
@@ -161,8 +161,8 @@ static void test_interned_literals(void)
     SL_CHECK(f->body->attrs[2].expr->lit == f->body->attrs[3].expr->lit);
     SL_CHECK(f->body->attrs[4].expr->name == f->body->attrs[5].expr->name);
     SL_CHECK_STR(f->body->attrs[5].expr->steps[0].name, "y");
-    SL_CHECK_INT(f->body->attrs[3].expr->range.start.line, 4);
-    SL_CHECK_INT(f->body->attrs[3].expr->range.start.col, 5);
+    SL_CHECK_INT(sl_hcl_file_range(f, f->body->attrs[3].expr->range).start.line, 4);
+    SL_CHECK_INT(sl_hcl_file_range(f, f->body->attrs[3].expr->range).start.col, 5);
     sl_hcl_file_free(f);
     sl_hcl_diags_free(&d);
 }
@@ -357,7 +357,7 @@ static void test_types_and_conversion(void)
 
     sl_hcl_arena_new(0, &a);
     SL_CHECK_INT(sl_hcl_parse_expr("type", src, strlen(src), NULL, &f, &e, &d), 0);
-    SL_CHECK_INT(sl_hcl_type_from_expr(a, e, 1, &t, &d), 0);
+    SL_CHECK_INT(sl_hcl_type_from_expr(a, f, e, 1, &t, &d), 0);
     SL_CHECK_INT(sl_hcl_type_format(t, &b), 0);
     SL_CHECK_STR(b.ptr, "object({name=string,nested=map(object({on=bool})),size=optional(number),"
                         "tags=optional(list(string))})");
@@ -399,13 +399,13 @@ static void test_types_and_conversion(void)
     sl_hcl_file_free(f);
     f = NULL;
     SL_CHECK_INT(sl_hcl_parse_expr("type", "list(strin)", 11, NULL, &f, &e, &d), 0);
-    SL_CHECK_INT(sl_hcl_type_from_expr(a, e, 1, &t, &d), SL_EINVAL);
+    SL_CHECK_INT(sl_hcl_type_from_expr(a, f, e, 1, &t, &d), SL_EINVAL);
     SL_CHECK_HAS(d.v[d.n - 1].detail, "\"strin\" is not a valid type specification");
     sl_hcl_file_free(f);
     f = NULL;
     SL_CHECK_INT(sl_hcl_parse_expr("type", "object({a = optional(string)})", 30, NULL, &f, &e, &d),
                  0);
-    SL_CHECK_INT(sl_hcl_type_from_expr(a, e, 0, &t, &d), SL_EINVAL);
+    SL_CHECK_INT(sl_hcl_type_from_expr(a, f, e, 0, &t, &d), SL_EINVAL);
     sl_hcl_file_free(f);
     sl_buf_free(&why);
     sl_buf_free(&b);

@@ -450,6 +450,7 @@ static void test_marks(void)
     ctx.diags = &d;
     ctx.vars = vars;
     SL_CHECK_INT(sl_hcl_parse_expr("m", "upper(\"x-${pw}\")", 16, NULL, &f, &e, &d), 0);
+    ctx.file = f;
     SL_CHECK_INT(sl_hcl_eval(&ctx, e, &v), 0);
     SL_CHECK(v->flags & SL_HCL_SENSITIVE);
     SL_CHECK_STR(v->u.str.s, "X-HUNTER2");

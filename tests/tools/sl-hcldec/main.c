@@ -31,6 +31,8 @@ typedef struct spec_ctx {
     sl_hcl_diags *diags;
     const sl_hcl_value *vars;
     sl_hcl_diags *spec_diags;
+    const sl_hcl_file *sf; /* the spec file */
+    const sl_hcl_file *f;  /* the decoded file */
 } spec_ctx;
 
 static int read_file(const char *path, sl_buf *b)
@@ -150,6 +152,7 @@ static int eval_const(spec_ctx *c, const sl_hcl_expr *e, const sl_hcl_value **ou
     sl_hcl_ctx ctx = {0};
 
     ctx.arena = c->a;
+    ctx.file = c->sf;
     ctx.diags = c->spec_diags;
     return sl_hcl_eval(&ctx, e, out);
 }
@@ -171,7 +174,7 @@ static const sl_hcl_type *attr_type(spec_ctx *c, const sl_hcl_block *s)
     const sl_hcl_attr *at = sl_hcl_body_attr(s->body, "type");
     const sl_hcl_type *t = &sl_hcl_t_dynamic;
 
-    if (at && sl_hcl_type_from_expr(c->a, at->expr, 0, &t, c->spec_diags))
+    if (at && sl_hcl_type_from_expr(c->a, c->sf, at->expr, 0, &t, c->spec_diags))
         return NULL;
     return t;
 }
@@ -225,7 +228,7 @@ static const sl_hcl_type *implied_type(spec_ctx *c, const sl_hcl_block *s)
         const sl_hcl_attr *at = sl_hcl_body_attr(s->body, "element_type");
         const sl_hcl_type *t = &sl_hcl_t_dynamic;
         if (at)
-            sl_hcl_type_from_expr(c->a, at->expr, 0, &t, c->spec_diags);
+            sl_hcl_type_from_expr(c->a, c->sf, at->expr, 0, &t, c->spec_diags);
         return sl_hcl_type_map(c->a, t);
     }
     {
@@ -301,7 +304,7 @@ static int schema_check(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *b
             if (!strcmp(sc.attrs[j], body->attrs[i].name))
                 break;
         if (j == sc.na)
-            rc = sl_hcl_diag_error(c->diags, &body->attrs[i].name_range, "Unsupported argument",
+            rc = sl_hcl_diag_error_at(c->diags, c->f, body->attrs[i].name_range, "Unsupported argument",
                                    "An argument named \"%s\" is not expected here.",
                                    body->attrs[i].name);
     }
@@ -311,7 +314,7 @@ static int schema_check(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *b
             if (!strcmp(sc.blocks[j], body->blocks[i].type))
                 break;
         if (j == sc.nb)
-            rc = sl_hcl_diag_error(c->diags, &body->blocks[i].type_range, "Unsupported block type",
+            rc = sl_hcl_diag_error_at(c->diags, c->f, body->blocks[i].type_range, "Unsupported block type",
                                    "Blocks of type \"%s\" are not expected here.",
                                    body->blocks[i].type);
     }
@@ -373,7 +376,7 @@ static int decode(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *body,
         at = sl_hcl_body_attr(body, nm);
         if (!at) {
             if (attr_bool(s->body, "required"))
-                return sl_hcl_diag_error(c->diags, &body->end_range, "Missing required argument",
+                return sl_hcl_diag_error_at(c->diags, c->f, body->end_range, "Missing required argument",
                                          "The argument \"%s\" is required, but no definition "
                                          "was found.",
                                          nm);
@@ -381,6 +384,7 @@ static int decode(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *body,
             return 0;
         }
         ctx.arena = c->a;
+        ctx.file = c->f;
         ctx.diags = c->diags;
         ctx.vars = c->vars;
         rc = sl_hcl_eval(&ctx, at->expr, &v);
@@ -388,7 +392,7 @@ static int decode(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *body,
             return rc;
         rc = sl_hcl_convert(c->a, v, t, out, &why);
         if (rc == SL_EINVAL)
-            rc = sl_hcl_diag_error(c->diags, &at->expr->range, "Incorrect attribute value type",
+            rc = sl_hcl_diag_error_at(c->diags, c->f, at->expr->range, "Incorrect attribute value type",
                                    "Inappropriate value for attribute \"%s\": %s.", nm,
                                    why.ptr ? why.ptr : "");
         sl_buf_free(&why);
@@ -460,12 +464,12 @@ static int decode(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *body,
                 found[cnt++] = &body->blocks[i];
         if (!strcmp(k, "block")) {
             if (cnt > 1)
-                rc = sl_hcl_diag_error(c->diags, &found[1]->type_range, "Duplicate block",
+                rc = sl_hcl_diag_error_at(c->diags, c->f, found[1]->type_range, "Duplicate block",
                                        "Only one \"%s\" block is allowed. Another was defined "
                                        "earlier.",
                                        bt);
             else if (!cnt && attr_bool(s->body, "required"))
-                rc = sl_hcl_diag_error(c->diags, &body->end_range, "Missing block",
+                rc = sl_hcl_diag_error_at(c->diags, c->f, body->end_range, "Missing block",
                                        "A block of type \"%s\" is required here.", bt);
             else if (!cnt) {
                 const sl_hcl_block *n = nested_spec(s);
@@ -503,13 +507,13 @@ static int decode(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *body,
                 free(keys);
                 free(vals);
                 free(found);
-                return sl_hcl_diag_error(c->diags, &s->type_range, "Unsupported spec",
+                return sl_hcl_diag_error_at(c->diags, c->sf, s->type_range, "Unsupported spec",
                                          "block_map with %zu labels is not supported.", nl);
             }
             for (size_t i = 0; i < cnt; i++) {
                 int r;
                 if (found[i]->nlabels != nl) {
-                    rc = sl_hcl_diag_error(c->diags, &found[i]->type_range,
+                    rc = sl_hcl_diag_error_at(c->diags, c->f, found[i]->type_range,
                                            "Wrong number of block labels",
                                            "Blocks of type \"%s\" require %zu label(s).", bt, nl);
                     continue;
@@ -534,10 +538,10 @@ static int decode(spec_ctx *c, const sl_hcl_block *s, const sl_hcl_body *body,
             return rc;
         }
         free(found);
-        return sl_hcl_diag_error(c->diags, &s->type_range, "Unsupported spec",
+        return sl_hcl_diag_error_at(c->diags, c->sf, s->type_range, "Unsupported spec",
                                  "Spec type \"%s\" is not supported.", k);
     }
-    return sl_hcl_diag_error(c->diags, &s->type_range, "Unsupported spec",
+    return sl_hcl_diag_error_at(c->diags, c->sf, s->type_range, "Unsupported spec",
                              "Spec type \"%s\" is not supported.", k);
 }
 
@@ -547,6 +551,7 @@ static int load_spec(spec_ctx *c, const sl_hcl_file *sf, const sl_hcl_block **ro
     const sl_hcl_value *vars = NULL;
 
     *root = NULL;
+    c->sf = sf;
     for (size_t i = 0; i < sf->body->nblocks; i++) {
         const sl_hcl_block *b = &sf->body->blocks[i];
         if (!strcmp(b->type, "variables")) {
@@ -705,6 +710,7 @@ static int check_case(const char *tpath, const char *input, int is_json)
         goto out;
     }
     rc = is_json ? parse_json_path(input, &f, &d) : parse_path(input, &f, &d);
+    c.f = f;
     if (f && f->body)
         decode_file(&c, root, f->body, &result);
     (void)rc;
@@ -765,7 +771,7 @@ static int check_case(const char *tpath, const char *input, int is_json)
     }
     if (type_attr && !diag_block) {
         const sl_hcl_type *want;
-        if (!result || sl_hcl_type_from_expr(c.a, type_attr->expr, 0, &want, &sd) ||
+        if (!result || sl_hcl_type_from_expr(c.a, tf, type_attr->expr, 0, &want, &sd) ||
             !sl_hcl_type_equal(want, result->type)) {
             sl_buf b1 = SL_BUF_INIT;
             if (result)
@@ -858,6 +864,7 @@ static int cmd_spec(const char *specp, const char *input)
         goto out;
     }
     rc = parse_path(input, &f, &d);
+    c.f = f;
     if (!rc)
         rc = decode_file(&c, root, f->body, &result);
     if (!rc && sl_hcl_diags_has_errors(&d))
