@@ -9,6 +9,27 @@
 
 #include "hcl_int.h"
 
+/* Under AddressSanitizer the arena poisons what it has not handed out and
+ * leaves a redzone after each allocation, so reading past a node (nodes
+ * are allocated only up to their kind's last member) is reported. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HCL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HCL_ASAN 1
+#endif
+#endif
+#ifdef HCL_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_REDZONE 8
+#define ARENA_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ARENA_REDZONE 0
+#define ARENA_POISON(p, n) ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 /* ---------------------------------------------------------------- arena */
 
 typedef struct arena_chunk {
@@ -41,6 +62,7 @@ int sl_hcl_arena_new(size_t max, sl_hcl_arena **out)
 
 static void chunk_free(arena_chunk *c)
 {
+    ARENA_UNPOISON(c->data, c->size);
     if (c->mapped)
         munmap(c, sizeof(*c) + c->size);
     else
@@ -78,14 +100,17 @@ static arena_chunk *chunk_new(size_t size)
             c = m;
             c->mapped = 1;
             c->size = size;
+            ARENA_POISON(c->data, size);
             return c;
         }
     }
     /* Zeroed once here (fresh pages from the kernel come zeroed), so
      * allocations need no memset. */
     c = calloc(1, sizeof(*c) + size);
-    if (c)
+    if (c) {
         c->size = size;
+        ARENA_POISON(c->data, size);
+    }
     return c;
 }
 
@@ -97,7 +122,7 @@ static arena_chunk *chunk_new(size_t size)
 void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
 {
     arena_chunk *c = a->head;
-    size_t need = (n + 7) & ~(size_t)7;
+    size_t need = ((n + 7) & ~(size_t)7) + ARENA_REDZONE;
     void *p;
 
     if (need < n)
@@ -125,6 +150,7 @@ void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
     }
     p = c->data + c->used;
     c->used += need;
+    ARENA_UNPOISON(p, n);
     return p;
 }
 
