@@ -536,7 +536,9 @@ int hcl_lex_more(hcl_lexer *lx)
 
     if (lx->out->eof)
         return 0;
-    while (lx->i < lx->len && !lx->rc && lx->out->base + lx->out->n == before) {
+    /* A batch of tokens per call (the parser asks for more when it reaches
+     * the end of what it has). */
+    while (lx->i < lx->len && !lx->rc && lx->out->base + lx->out->n < before + 128) {
         if (!lx->sn && lex_push(lx, M_NORMAL))
             break;
         switch (lx->stack[lx->sn - 1].mode) {

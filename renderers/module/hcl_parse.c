@@ -416,13 +416,27 @@ static sl_hcl_expr *placeholder(parser *p, sl_hcl_span r)
     return new_expr(p, SL_HCL_E_INVALID, r);
 }
 
+/* A multiplicative hash of s[0..n) taking 8 bytes at a time (keys are
+ * identifiers and short strings). */
 static uint32_t intern_hash(int tag, const char *s, size_t n)
 {
-    uint32_t h = 2166136261u ^ (uint32_t)tag;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n << 8) ^ (uint64_t)tag;
+    uint64_t w;
 
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    if (n) {
+        w = 0;
+        for (size_t i = 0; i < n; i++)
+            w = w << 8 | (unsigned char)s[i];
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+    }
+    h *= 0xC4CEB9FE1A85EC53ull;
+    return (uint32_t)(h >> 32);
 }
 
 /* The slot for (tag, s[0..n)): its entry when present, else the free slot
