@@ -103,14 +103,26 @@ static int lex_push(lexer *lx, int mode)
     return 0;
 }
 
+/* Character classes: 1 identifier start (letters, '_', any byte >= 0x80:
+ * checked as UTF-8 by the caller), 2 identifier continuation (also digits
+ * and '-'). */
+#define IDC(c)                                                                                     \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || (c) == '_' || (c) >= 0x80 ? 3    \
+     : ((c) >= '0' && (c) <= '9') || (c) == '-'                                          ? 2    \
+                                                                                         : 0)
+#define IDC4(c) IDC(c), IDC((c) + 1), IDC((c) + 2), IDC((c) + 3)
+#define IDC16(c) IDC4(c), IDC4((c) + 4), IDC4((c) + 8), IDC4((c) + 12)
+#define IDC64(c) IDC16(c), IDC16((c) + 16), IDC16((c) + 32), IDC16((c) + 48)
+static const unsigned char id_class[256] = {IDC64(0), IDC64(64), IDC64(128), IDC64(192)};
+
 static int is_id_start(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+    return id_class[c] & 1;
 }
 
 static int is_id_cont(unsigned char c)
 {
-    return is_id_start(c) || (c >= '0' && c <= '9') || c == '-';
+    return id_class[c] & 2;
 }
 
 static int is_digit(unsigned char c)

@@ -22,14 +22,16 @@ enum { IN_STR, IN_STRVAL, IN_NUMVAL };
 
 typedef struct intern_ent {
     const char *key; /* NULL = free slot */
-    uint32_t len;
-    uint32_t tag;
     const void *val;
+    uint32_t hash;
+    uint32_t len_tag; /* len << 2 | tag */
 } intern_ent;
 
 typedef struct intern_tab {
     intern_ent *v;
     size_t n, cap; /* cap is a power of two */
+    size_t hint;   /* the source length: the first table is sized for it */
+    uint32_t hash; /* of the last intern_slot key, for intern_put */
 } intern_tab;
 
 typedef struct parser {
@@ -38,13 +40,14 @@ typedef struct parser {
     hcl_tok eof_tok; /* returned when the scanner failed */
     sl_hcl_diags lexd; /* the scanner's diagnostics (reported before the parser's) */
     /* The last peek: valid while next and the newline mode are the same. */
-    int pk_valid, pk_nl;
-    size_t pk_next, pk_after;
+    size_t pk_key; /* (next << 1 | newline mode) of pk_tok; SIZE_MAX: none */
+    size_t pk_after;
     hcl_tok pk_tok;
     size_t next;
     int recovery;
     unsigned char nl[NL_STACK_MAX];
     int nln;
+    int cur_nl; /* the newline mode on top of nl (1 when empty) */
     int depth, max_depth;
     int fatal; /* SL_ENOMEM / SL_ELIMIT */
     sl_hcl_span prev;
@@ -61,7 +64,7 @@ static sl_hcl_expr *parse_expression(parser *p);
 
 static int including_newlines(parser *p)
 {
-    return p->nln ? p->nl[p->nln - 1] : 1;
+    return p->cur_nl;
 }
 
 static void push_nl(parser *p, int inc)
@@ -69,12 +72,14 @@ static void push_nl(parser *p, int inc)
     if (p->nln < NL_STACK_MAX)
         p->nl[p->nln] = (unsigned char)inc;
     p->nln++;
+    p->cur_nl = inc;
 }
 
 static void pop_nl(parser *p)
 {
     if (p->nln > 0)
         p->nln--;
+    p->cur_nl = !p->nln ? 1 : p->nln <= NL_STACK_MAX ? p->nl[p->nln - 1] : p->cur_nl;
 }
 
 /* The next significant token at or after p->next (comments dropped; a line
@@ -106,13 +111,11 @@ static hcl_tok next_token_scan(parser *p, size_t *after);
  * mode changes); *after is the index after it. */
 static inline const hcl_tok *next_token_ref(parser *p, size_t *after)
 {
-    int nl = p->nln ? p->nl[p->nln - 1] : 1;
+    size_t key = p->next << 1 | (size_t)p->cur_nl;
 
-    if (!p->pk_valid || p->pk_next != p->next || p->pk_nl != nl) {
+    if (p->pk_key != key) {
         p->pk_tok = next_token_scan(p, &p->pk_after);
-        p->pk_next = p->next;
-        p->pk_nl = nl;
-        p->pk_valid = 1;
+        p->pk_key = key;
     }
     *after = p->pk_after;
     return &p->pk_tok;
@@ -448,11 +451,18 @@ static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
     size_t mask;
     intern_ent *e;
 
-    if (n > UINT32_MAX)
+    uint32_t h, lt;
+
+    if (n >= (size_t)1 << 30)
         return NULL;
     if ((t->n + 1) * 4 > t->cap * 3) {
+        /* The first table fits about one distinct name per 100 bytes of
+         * source (typical of configuration files), so most parses never
+         * grow it. */
         size_t cap = t->cap ? t->cap * 2 : 1024;
         intern_ent *v;
+        while (!t->cap && cap < INTERN_MAX && cap * 128 < t->hint)
+            cap *= 2;
         if (t->n >= INTERN_MAX)
             return NULL;
         v = calloc(cap, sizeof(*v));
@@ -462,7 +472,7 @@ static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
             intern_ent *o = &t->v[i];
             if (!o->key)
                 continue;
-            size_t j = intern_hash((int)o->tag, o->key, o->len) & (cap - 1);
+            size_t j = o->hash & (cap - 1);
             while (v[j].key)
                 j = (j + 1) & (cap - 1);
             v[j] = *o;
@@ -472,9 +482,11 @@ static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
         t->cap = cap;
     }
     mask = t->cap - 1;
-    for (size_t j = intern_hash(tag, s, n) & mask;; j = (j + 1) & mask) {
+    h = t->hash = intern_hash(tag, s, n);
+    lt = (uint32_t)n << 2 | (uint32_t)tag;
+    for (size_t j = h & mask;; j = (j + 1) & mask) {
         e = &t->v[j];
-        if (!e->key || (e->tag == (uint32_t)tag && e->len == n && !memcmp(e->key, s, n)))
+        if (!e->key || (e->hash == h && e->len_tag == lt && !memcmp(e->key, s, n)))
             return e;
     }
 }
@@ -484,9 +496,9 @@ static void intern_put(parser *p, intern_ent *e, int tag, const char *key, size_
                        const void *val)
 {
     e->key = key;
-    e->len = (uint32_t)n;
-    e->tag = (uint32_t)tag;
     e->val = val;
+    e->hash = p->intern.hash;
+    e->len_tag = (uint32_t)n << 2 | (uint32_t)tag;
     p->intern.n++;
 }
 
@@ -2473,6 +2485,9 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
     int rc;
 
     memset(p, 0, sizeof(*p));
+    p->cur_nl = 1;
+    p->pk_key = SIZE_MAX;
+    p->intern.hint = len;
     *out = NULL;
     if (max_bytes > UINT32_MAX - 1)
         max_bytes = UINT32_MAX - 1;
