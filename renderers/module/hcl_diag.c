@@ -52,7 +52,7 @@ struct sl_hcl_arena {
  * with one madvise(MADV_POPULATE_WRITE) instead of a page fault per 4 KiB
  * page (a fault costs microseconds in a virtual machine; they were a third
  * of the parse's CPU time). At most this much is resident but unused. */
-#define ARENA_READY ((size_t)256 << 10)
+#define ARENA_READY ((size_t)128 << 10)
 #define ARENA_PAGE ((uintptr_t)4096)
 
 int sl_hcl_arena_new(size_t max, sl_hcl_arena **out)

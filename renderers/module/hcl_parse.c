@@ -20,12 +20,19 @@
 enum { IN_STR, IN_STRVAL, IN_NUMVAL };
 #define INTERN_MAX ((size_t)1 << 20)
 
+/* An entry's key is found through its value (16-byte entries): IN_STR
+ * values are the strings themselves, IN_STRVAL string values hold their
+ * text, IN_NUMVAL values are num_ent (value and source text). */
 typedef struct intern_ent {
-    const char *key; /* NULL = free slot */
-    const void *val;
+    const void *val;  /* NULL = free slot */
     uint32_t hash;
     uint32_t len_tag; /* len << 2 | tag */
 } intern_ent;
+
+typedef struct num_ent {
+    const char *text;
+    const sl_hcl_value *v;
+} num_ent;
 
 typedef struct intern_tab {
     intern_ent *v;
@@ -445,6 +452,18 @@ static uint32_t intern_hash(int tag, const char *s, size_t n)
 /* The slot for (tag, s[0..n)): its entry when present, else the free slot
  * where it belongs; NULL when the table cannot take more (caller then
  * allocates without interning). */
+static const char *intern_key(const intern_ent *e)
+{
+    switch (e->len_tag & 3) {
+    case IN_STR:
+        return e->val;
+    case IN_STRVAL:
+        return ((const sl_hcl_value *)e->val)->u.str.s;
+    default:
+        return ((const num_ent *)e->val)->text;
+    }
+}
+
 static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
 {
     intern_tab *t = &p->intern;
@@ -470,10 +489,10 @@ static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
             return NULL;
         for (size_t i = 0; i < t->cap; i++) {
             intern_ent *o = &t->v[i];
-            if (!o->key)
+            if (!o->val)
                 continue;
             size_t j = o->hash & (cap - 1);
-            while (v[j].key)
+            while (v[j].val)
                 j = (j + 1) & (cap - 1);
             v[j] = *o;
         }
@@ -486,16 +505,15 @@ static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
     lt = (uint32_t)n << 2 | (uint32_t)tag;
     for (size_t j = h & mask;; j = (j + 1) & mask) {
         e = &t->v[j];
-        if (!e->key || (e->hash == h && e->len_tag == lt && !memcmp(e->key, s, n)))
+        if (!e->val || (e->hash == h && e->len_tag == lt && !memcmp(intern_key(e), s, n)))
             return e;
     }
 }
 
-/* Record val under (tag, key[0..n)) in the free slot e (from intern_slot). */
-static void intern_put(parser *p, intern_ent *e, int tag, const char *key, size_t n,
-                       const void *val)
+/* Record val (whose key is key[0..n), see intern_key) under tag in the
+ * free slot e (from intern_slot). */
+static void intern_put(parser *p, intern_ent *e, int tag, size_t n, const void *val)
 {
-    e->key = key;
     e->val = val;
     e->hash = p->intern.hash;
     e->len_tag = (uint32_t)n << 2 | (uint32_t)tag;
@@ -508,7 +526,7 @@ static const char *tok_str(parser *p, hcl_tok t)
     intern_ent *e = intern_slot(p, IN_STR, t.s, t.n);
     char *s;
 
-    if (e && e->key)
+    if (e && e->val)
         return e->val;
     s = sl_hcl_strndup(p->a, t.s, t.n);
     if (!s) {
@@ -516,7 +534,7 @@ static const char *tok_str(parser *p, hcl_tok t)
         return "";
     }
     if (e)
-        intern_put(p, e, IN_STR, s, t.n, s);
+        intern_put(p, e, IN_STR, t.n, s);
     return s;
 }
 
@@ -527,13 +545,13 @@ static const sl_hcl_value *str_value(parser *p, const char *s, size_t n)
     intern_ent *e = intern_slot(p, IN_STRVAL, s, n);
     const sl_hcl_value *v;
 
-    if (e && e->key)
+    if (e && e->val)
         return e->val;
     v = sl_hcl_string(p->a, s, n);
     /* The key must outlive s: use the value's own text when it is s
      * unchanged (not NFC-normalised). */
     if (e && v && v->u.str.len == n && n && !memcmp(v->u.str.s, s, n))
-        intern_put(p, e, IN_STRVAL, v->u.str.s, n, v);
+        intern_put(p, e, IN_STRVAL, n, v);
     return v;
 }
 
@@ -1152,9 +1170,10 @@ static const sl_hcl_value *num_value(parser *p, hcl_tok t)
     sl_hcl_num n;
     const sl_hcl_value *v;
     intern_ent *e = intern_slot(p, IN_NUMVAL, t.s, t.n);
+    num_ent *ne;
 
-    if (e && e->key)
-        return e->val;
+    if (e && e->val)
+        return ((const num_ent *)e->val)->v;
     if (sl_hcl_num_parse(p->a, t.s, t.n, &n)) {
         perr(p, t.range, "Invalid number literal",
              "Failed to recognize the value of this number literal.");
@@ -1163,8 +1182,11 @@ static const sl_hcl_value *num_value(parser *p, hcl_tok t)
     v = sl_hcl_number(p->a, &n);
     if (!v)
         p->fatal = SL_ENOMEM;
-    else if (e) /* token text lives in the file's source copy */
-        intern_put(p, e, IN_NUMVAL, t.s, t.n, v);
+    else if (e && (ne = sl_hcl_alloc(p->a, sizeof(*ne)))) {
+        ne->text = t.s; /* the token text lives in the file's source */
+        ne->v = v;
+        intern_put(p, e, IN_NUMVAL, t.n, ne);
+    }
     return v;
 }
 
