@@ -307,6 +307,13 @@ static int refs(const sl_hcl_expr *e, const bound *b, sl_hcl_ref_fn fn, void *ud
             rc = refs(e->forp->cond, &inner, fn, ud);
         return rc;
     }
+    if (e->kind == SL_HCL_E_OBJECT) { /* sub holds keys, then values: visit in source order */
+        size_t n = e->nsub / 2;
+        for (size_t i = 0; !rc && i < n; i++)
+            if (!(rc = refs(e->sub[i], b, fn, ud)))
+                rc = refs(e->sub[n + i], b, fn, ud);
+        return rc;
+    }
     for (size_t i = 0; !rc && i < e->nsub; i++)
         rc = refs(e->sub[i], b, fn, ud);
     return rc;

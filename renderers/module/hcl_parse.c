@@ -386,14 +386,6 @@ static sl_hcl_for_parts *for_parts(sl_hcl_expr *e)
     return (sl_hcl_for_parts *)((char *)e + FOR_PARTS);
 }
 
-/* Give e (FUNCALL, INDEX, UNARY) its name_range. Returns 0. */
-static int set_name_range(parser *p, sl_hcl_expr *e, sl_hcl_span r)
-{
-    (void)p;
-    e->name_range = r;
-    return 0;
-}
-
 static int set_subs(parser *p, sl_hcl_expr *e, size_t n, sl_hcl_expr **subs)
 {
     if (!e)
@@ -1386,8 +1378,7 @@ static sl_hcl_expr *parse_traversals(parser *p, sl_hcl_expr *from)
                     sl_hcl_expr *subs[2] = {ret, key};
                     if (set_subs(p, ix, 2, subs))
                         return NULL;
-                    if (set_name_range(p, ix, sl_hcl_span_between(open.range, close.range)))
-                        return NULL;
+                    ix->name_range = sl_hcl_span_between(open.range, close.range);
                     ret = ix;
                 }
             }
@@ -1497,8 +1488,7 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
     else {
         e->name = nm;
         e->expand_final = expand ? 1 : 0;
-        if (set_name_range(p, e, nrange))
-            e = NULL;
+        e->name_range = nrange;
     }
 out:
     free(args.v);
@@ -1899,8 +1889,7 @@ static sl_hcl_expr *parse_term(parser *p)
         if (set_subs(p, e, 1, &x))
             return NULL;
         e->op = start.type == T_MINUS ? SL_HCL_OP_NEG : SL_HCL_OP_NOT;
-        if (set_name_range(p, e, t.range))
-            return NULL;
+        e->name_range = t.range;
         return e;
     }
     case T_OBRACK:

@@ -491,10 +491,76 @@ static void test_limits(void)
     sl_hcl_diags_free(&d);
 }
 
+/* The tree's byte spans and their line:column (BOM skipped, columns in
+ * characters), bare object keys as literals (not references), a quoted
+ * string as one literal node, and a source buffer taken over by the file. */
+static void test_spans_and_owned_source(void)
+{
+    const char *src = "\xEF\xBB\xBF" "a = \"h\xC3\xA9llo\"\n"
+                      "obj = { name = local.x, (local.k) = 2, \"q\" = 3 }\n"
+                      "  b = \"x\" // c\n";
+    size_t len = strlen(src);
+    char *own = strdup(src);
+    sl_hcl_diags d = {0};
+    sl_hcl_file *f = NULL;
+    const sl_hcl_expr *e, *o;
+    sl_hcl_range r;
+    sl_hcl_span eof = {(uint32_t)len, (uint32_t)len};
+    sl_buf b = SL_BUF_INIT;
+    sl_error err;
+
+    SL_CHECK_INT(sl_hcl_parse_owned("s.tf", own, len, NULL, &f, &d), 0);
+    SL_CHECK(f && f->src == own);
+    e = f->body->attrs[0].expr;
+    SL_CHECK_INT(e->kind, SL_HCL_E_LITERAL);
+    SL_CHECK_STR(e->lit->u.str.s, "h\xC3\xA9llo");
+    SL_CHECK_INT(e->range.start, 7);
+    SL_CHECK_INT(e->range.end, 15);
+    r = sl_hcl_file_range(f, e->range);
+    SL_CHECK_STR(r.file, "s.tf");
+    SL_CHECK_INT(r.start.line, 1);
+    SL_CHECK_INT(r.start.col, 5);
+    SL_CHECK_INT(r.end.col, 12);
+    SL_CHECK_INT(r.end.byte, 15);
+    o = f->body->attrs[1].expr;
+    SL_CHECK_INT(o->kind, SL_HCL_E_OBJECT);
+    SL_CHECK_INT(o->nsub, 6);
+    SL_CHECK_INT(o->sub[0]->kind, SL_HCL_E_LITERAL);
+    SL_CHECK_STR(o->sub[0]->lit->u.str.s, "name");
+    SL_CHECK_INT(o->sub[1]->kind, SL_HCL_E_PARENS);
+    SL_CHECK_INT(o->sub[2]->kind, SL_HCL_E_LITERAL);
+    SL_CHECK_INT(sl_hcl_expr_refs(o, collect_ref, &b), 0);
+    SL_CHECK_STR(b.ptr, "local.x local.k");
+    r = sl_hcl_file_range(f, f->body->attrs[2].name_range);
+    SL_CHECK_INT(r.start.line, 3);
+    SL_CHECK_INT(r.start.col, 3);
+    r = sl_hcl_file_range(f, eof);
+    SL_CHECK_INT(r.start.line, 4);
+    SL_CHECK_INT(r.start.col, 1);
+    /* A diagnostic at a span names its line and column. */
+    SL_CHECK_INT(sl_hcl_diag_error_at(&d, f, o->sub[2]->range, "Bad key", "%s", "q"), SL_EINVAL);
+    sl_hcl_file_free(f);
+    SL_CHECK_INT(sl_hcl_diags_to_error(&d, &err), SL_EINVAL);
+    SL_CHECK_STR(err.file, "s.tf");
+    SL_CHECK_INT(err.line, 2);
+    SL_CHECK_INT(err.col, 40);
+    sl_hcl_diags_free(&d);
+    /* Over the size limit: the buffer is freed all the same. */
+    {
+        sl_hcl_limits lim = {0};
+        lim.max_bytes = 4;
+        f = NULL;
+        SL_CHECK_INT(sl_hcl_parse_owned("big.tf", strdup(src), len, &lim, &f, &d), SL_ELIMIT);
+        SL_CHECK(f == NULL);
+        sl_hcl_diags_free(&d);
+    }
+    sl_buf_free(&b);
+}
+
 SL_TEST_MAIN(SL_TEST_ENTRY(test_body_structure), SL_TEST_ENTRY(test_syntax_errors),
              SL_TEST_ENTRY(test_diag_format_and_error), SL_TEST_ENTRY(test_templates_and_heredocs),
              SL_TEST_ENTRY(test_numbers), SL_TEST_ENTRY(test_operators),
              SL_TEST_ENTRY(test_collections_and_traversals),
              SL_TEST_ENTRY(test_types_and_conversion), SL_TEST_ENTRY(test_refs_and_json),
              SL_TEST_ENTRY(test_nfc_and_unicode), SL_TEST_ENTRY(test_limits),
-             SL_TEST_ENTRY(test_interned_literals))
+             SL_TEST_ENTRY(test_interned_literals), SL_TEST_ENTRY(test_spans_and_owned_source))
