@@ -9,6 +9,9 @@
 
 #define EVAL_MAX_DEPTH 512
 
+static int eval_verror(sl_hcl_ctx *ctx, int has_at, sl_hcl_span at, const char *summary,
+                       const char *fmt, va_list ap) SL_PRINTF(5, 0);
+
 /* Add an error about span at of ctx->file (no subject when has_at is 0). */
 static int eval_verror(sl_hcl_ctx *ctx, int has_at, sl_hcl_span at, const char *summary,
                        const char *fmt, va_list ap)

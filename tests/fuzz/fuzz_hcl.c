@@ -28,7 +28,7 @@ static void check_diags(const sl_hcl_diags *d, size_t len)
     }
 }
 
-static void eval_body(const sl_hcl_body *b, sl_hcl_arena *a, int depth)
+static void eval_body(const sl_hcl_file *f, const sl_hcl_body *b, sl_hcl_arena *a, int depth)
 {
     if (depth > 20)
         return;
@@ -37,6 +37,7 @@ static void eval_body(const sl_hcl_body *b, sl_hcl_arena *a, int depth)
         sl_hcl_ctx ctx = {0};
         const sl_hcl_value *v;
         ctx.arena = a;
+        ctx.file = f;
         ctx.diags = &d;
         if (sl_hcl_eval(&ctx, b->attrs[i].expr, &v) == 0) {
             sl_buf out = SL_BUF_INIT;
@@ -45,11 +46,12 @@ static void eval_body(const sl_hcl_body *b, sl_hcl_arena *a, int depth)
             sl_buf_free(&out);
         } else {
             must(d.n > 0 || sl_hcl_arena_used(a) > 0);
+            check_diags(&d, f->len);
         }
         sl_hcl_diags_free(&d);
     }
     for (size_t i = 0; i < b->nblocks; i++)
-        eval_body(b->blocks[i].body, a, depth + 1);
+        eval_body(f, b->blocks[i].body, a, depth + 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -70,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         must(rc == 0 || rc == SL_EINVAL);
         cJSON_Delete(j);
         if (!sl_hcl_arena_new((size_t)32 << 20, &a))
-            eval_body(f->body, a, 0);
+            eval_body(f, f->body, a, 0);
         sl_hcl_arena_free(a);
     } else if (rc == SL_EINVAL) {
         must(d.n > 0);
@@ -94,8 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const sl_hcl_value *v;
         if (!sl_hcl_arena_new((size_t)32 << 20, &a)) {
             ctx.arena = a;
+            ctx.file = f;
             ctx.diags = &ed;
-            (void)sl_hcl_eval(&ctx, e, &v);
+            if (sl_hcl_eval(&ctx, e, &v))
+                check_diags(&ed, size);
         }
         sl_hcl_diags_free(&ed);
         sl_hcl_arena_free(a);
