@@ -114,14 +114,19 @@ static arena_chunk *chunk_new(size_t size)
     return c;
 }
 
-/* Fault in c's pages up to ARENA_READY bytes past c->used in one call
- * (kernels without MADV_POPULATE_WRITE fault them one by one on use). */
+/* Fault in c's pages ahead of c->used in one call (kernels without
+ * MADV_POPULATE_WRITE fault them one by one on use): as far ahead as the
+ * chunk already holds, at least 16 KiB and at most ARENA_READY, so a small
+ * arena (an evaluation's) faults in little it does not use. */
 static void chunk_ready(arena_chunk *c)
 {
 #ifdef MADV_POPULATE_WRITE
     uintptr_t base = (uintptr_t)c->data;
     uintptr_t from = (base + c->ready + ARENA_PAGE - 1) & ~(ARENA_PAGE - 1);
-    size_t upto = c->used + ARENA_READY < c->size ? c->used + ARENA_READY : c->size;
+    size_t ahead = c->used < ((size_t)16 << 10)  ? (size_t)16 << 10
+                   : c->used > ARENA_READY        ? ARENA_READY
+                                                  : c->used;
+    size_t upto = c->used + ahead < c->size ? c->used + ahead : c->size;
     uintptr_t to = (base + upto) & ~(ARENA_PAGE - 1);
 
     if (to > from)
