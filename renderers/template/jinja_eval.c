@@ -274,7 +274,31 @@ void jv_map_at(jn_render *r, const jv *m, size_t i, jv *k, jv *v)
     *v = jv_from_json(r, c);
 }
 
-int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
+/* ------------------------------------------------------ the context index */
+
+static inline size_t kx_slot(const cJSON *o, uint32_t h, size_t mask)
+{
+    uint64_t x = ((uint64_t)(uintptr_t)o >> 4) * 0x9E3779B97F4A7C15ull;
+    return (size_t)((x >> 32) ^ h) & mask;
+}
+
+/* The entry of key k (kn bytes, hash h, prefix pre) of JSON object o, or
+ * NULL. */
+static inline const jn_kent *kx_get(const struct sl_jinja_ctx *x, const cJSON *o, const char *k,
+                                    size_t kn, uint32_t h, uint64_t pre)
+{
+    for (size_t i = kx_slot(o, h, x->mask);; i = (i + 1) & x->mask) {
+        const jn_kent *e = &x->tab[i];
+        if (!e->parent)
+            return NULL;
+        if (e->parent == o && e->kpre == pre && e->klen == kn &&
+            (kn <= 8 || !memcmp(e->child->string + 8, k + 8, kn - 8)))
+            return e;
+    }
+}
+
+int jv_getkey_h(jn_render *r, const jv *m, const char *k, size_t kn, uint32_t h, uint64_t pre,
+                jv *out)
 {
     if (m->t == JV_DICT) {
         for (size_t i = 0; i < m->u.d->n; i++) {
@@ -287,22 +311,97 @@ int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
         return 0;
     }
     if (m->t == JV_JSON && (m->u.j->type & 0xff) == cJSON_Object) {
+        const jn_kent *e = kx_get(r->kx, m->u.j, k, kn, h, pre);
         const cJSON *c;
-        for (c = m->u.j->child; c; c = c->next) {
-            /* c->string == k[0..kn) exactly; no library calls (hot path) */
-            const char *cs = c->string;
-            size_t i = 0;
-            if (!cs)
-                continue;
-            while (i < kn && cs[i] == k[i])
-                i++;
-            if (i == kn && !cs[kn]) {
-                *out = jv_from_json(r, c);
-                return 1;
-            }
+        if (!e)
+            return 0;
+        c = e->child;
+        if ((c->type & 0xff) == cJSON_String) {
+            memset(out, 0, sizeof(*out));
+            out->t = JV_STR;
+            out->u.s = c->valuestring;
+            out->n = e->vlen;
+        } else {
+            *out = jv_from_json(r, c);
         }
+        return 1;
     }
     return 0;
+}
+
+/* Count the keys of every object under j (depth-capped by cJSON's parser). */
+static size_t kx_count(const cJSON *j)
+{
+    size_t n = 0;
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if ((j->type & 0xff) == cJSON_Object && c->string)
+            n++;
+        if (c->child)
+            n += kx_count(c);
+    }
+    return n;
+}
+
+/* Index every key of every object under j; the first of duplicate keys
+ * wins, as cJSON_GetObjectItem finds it. */
+static void kx_fill(struct sl_jinja_ctx *x, const cJSON *j)
+{
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if ((j->type & 0xff) == cJSON_Object && c->string) {
+            size_t kn = strlen(c->string);
+            uint32_t h = jn_hash(c->string, kn);
+            size_t i = kx_slot(j, h, x->mask);
+            for (;; i = (i + 1) & x->mask) {
+                jn_kent *e = &x->tab[i];
+                if (!e->parent) {
+                    e->parent = j;
+                    e->child = c;
+                    e->kpre = jn_keypre(c->string, kn);
+                    e->klen = (uint32_t)kn;
+                    e->vlen = (c->type & 0xff) == cJSON_String && c->valuestring
+                                  ? (uint32_t)strlen(c->valuestring)
+                                  : 0;
+                    x->n++;
+                    break;
+                }
+                if (e->parent == j && e->klen == kn && !memcmp(e->child->string, c->string, kn))
+                    break;
+            }
+        }
+        if (c->child)
+            kx_fill(x, c);
+    }
+}
+
+int sl_jinja_ctx_new(const cJSON *ctx, sl_jinja_ctx **out, sl_error *err)
+{
+    sl_jinja_ctx *x = calloc(1, sizeof(*x));
+    size_t n, cap = 16;
+
+    *out = NULL;
+    if (!x)
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    x->root = cJSON_IsObject(ctx) ? ctx : NULL;
+    n = x->root ? kx_count(x->root) : 0;
+    while (cap < n * 2 + 2)
+        cap *= 2;
+    if (!(x->tab = calloc(cap, sizeof(*x->tab)))) {
+        free(x);
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    }
+    x->mask = cap - 1;
+    if (x->root)
+        kx_fill(x, x->root);
+    *out = x;
+    return 0;
+}
+
+void sl_jinja_ctx_free(sl_jinja_ctx *x)
+{
+    if (!x)
+        return;
+    free(x->tab);
+    free(x);
 }
 
 int jv_to_list(jn_render *r, const jnode *site, const jv *v, jlist **out)
@@ -1287,31 +1386,41 @@ static int assign(jn_render *r, const jnode *site, const char *name, jv v)
 
 static int lookup(jn_render *r, const jnode *n, jv *out)
 {
-    const cJSON *c;
-
-    for (jframe *f = r->frame; f; f = f->parent) {
+    if (n->rdepth) {
+        /* the parser knows which frame binds it (and where): check there */
+        jframe *f = r->frame;
+        for (unsigned k = 1; f && k < n->rdepth; k++)
+            f = f->parent;
+        if (f) {
+            if (n->rslot) {
+                size_t i = (size_t)n->rslot - 1;
+                if (i < f->n && f->v[i].name == n->name) {
+                    *out = f->v[i].v;
+                    return 0;
+                }
+            } else {
+                jvar *x = frame_find(f, n->name);
+                if (x) {
+                    *out = x->v;
+                    return 0;
+                }
+            }
+        }
+    }
+    for (jframe *f = n->unbound ? NULL : r->frame; f; f = f->parent) {
         jvar *x = frame_find(f, n->name);
         if (x) {
             *out = x->v;
             return 0;
         }
     }
-    {
-        size_t h = ((uintptr_t)n->name >> 4) & 127;
-        if (r->memo[h].name == n->name) {
-            if (r->memo[h].found) {
-                *out = r->memo[h].v;
-                return 0;
-            }
-        } else {
-            c = r->ctx ? cJSON_GetObjectItemCaseSensitive(r->ctx, n->name) : NULL;
-            r->memo[h].name = n->name;
-            r->memo[h].found = c != NULL;
-            if (c) {
-                *out = r->memo[h].v = jv_from_json(r, c);
-                return 0;
-            }
-        }
+    if (r->ctx) {
+        jv root;
+        memset(&root, 0, sizeof(root));
+        root.t = JV_JSON;
+        root.u.j = r->ctx;
+        if (jv_getkey_h(r, &root, n->name, n->nlen, n->hash, n->kpre, out))
+            return 0;
     }
     if (jn_global(r, n->name, out))
         return 0;
@@ -1417,7 +1526,10 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
                 case 'g': dm = streq(k, "get"); break;
                 }
             }
-            if ((!dm || !attr) && jv_getkey(r, obj, key->u.s, key->n, out))
+            if ((!dm || !attr) &&
+                (attr && site->kind == N_GETATTR
+                     ? jv_getkey_h(r, obj, key->u.s, key->n, site->hash, site->kpre, out)
+                     : jv_getkey(r, obj, key->u.s, key->n, out)))
                 return 0;
             if (dm && jn_method(r, site, obj, k, out))
                 return 0;
@@ -1920,6 +2032,8 @@ static int apply_filter(jn_render *r, const jnode *n, const jv *in, jv *out)
 
     if (in->t == JV_UNDEF && !r->nunjucks && !n->filter->lazy_undef)
         return jn_undef_fail(r, in);
+    if (n->op == 1) /* literal arguments, evaluated by the parser */
+        return n->filter->fn(r, n, in, (int)n->lit.u.l->n, n->lit.u.l->v, 0, NULL, NULL, out);
     if ((rc = eval_args(r, n, n->args, n->kwargs, r->nunjucks, &a)))
         return rc;
     if (!r->nunjucks && !n->filter->lazy_undef)
@@ -2466,7 +2580,7 @@ static int exec_body(jn_render *r, const jnode *n)
 
 /* ----------------------------------------------------------------- public */
 
-static int render_with(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *err,
+static int render_with(const sl_jinja *t, const sl_jinja_ctx *kx, sl_buf *out, sl_error *err,
                        jv *value_out, jn_arena *ar)
 {
     jn_render r;
@@ -2474,7 +2588,8 @@ static int render_with(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_erro
 
     memset(&r, 0, sizeof(r));
     r.t = t;
-    r.ctx = cJSON_IsObject(ctx) ? ctx : NULL;
+    r.ctx = kx->root;
+    r.kx = kx;
     r.ar = ar;
     r.out = out;
     r.err = err;
@@ -2498,33 +2613,50 @@ static int render_with(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_erro
     return exec_body(&r, t->body);
 }
 
-int sl_jinja_render(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *err)
+int sl_jinja_render_ctx(const sl_jinja *t, const sl_jinja_ctx *kx, sl_buf *out, sl_error *err)
 {
     jn_arena ar;
     int rc;
 
     memset(&ar, 0, sizeof(ar));
     ar.max = (size_t)256 << 20;
-    rc = render_with(t, ctx, out, err, NULL, &ar);
+    rc = render_with(t, kx, out, err, NULL, &ar);
     jn_arena_free(&ar);
     return rc;
 }
 
-/* Render many times with one arena (benchmarks, scaffolding many files). */
+int sl_jinja_render(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *err)
+{
+    sl_jinja_ctx *kx = NULL;
+    int rc;
+
+    if ((rc = sl_jinja_ctx_new(ctx, &kx, err)))
+        return rc;
+    rc = sl_jinja_render_ctx(t, kx, out, err);
+    sl_jinja_ctx_free(kx);
+    return rc;
+}
+
+/* Render many times with one arena and one prepared context (benchmarks,
+ * scaffolding many files). */
 int sl_jinja_render_n(const sl_jinja *t, const cJSON *ctx, sl_buf *out, size_t times,
                       sl_error *err)
 {
+    sl_jinja_ctx *kx = NULL;
     jn_arena ar;
-    int rc = 0;
+    int rc;
 
     memset(&ar, 0, sizeof(ar));
     ar.max = (size_t)256 << 20;
+    if ((rc = sl_jinja_ctx_new(ctx, &kx, err)))
+        return rc;
     for (size_t i = 0; i < times && !rc; i++) {
         sl_buf_reset(out);
-        rc = render_with(t, ctx, out, err, NULL, &ar);
+        rc = render_with(t, kx, out, err, NULL, &ar);
         jn_arena_reset(&ar);
     }
     jn_arena_free(&ar);
+    sl_jinja_ctx_free(kx);
     return rc;
 }
 
@@ -2546,8 +2678,11 @@ int sl_jinja_eval_value(const char *src, size_t len, const sl_jinja_opts *o, con
          * isSingleTemplateString): the value keeps its type */
         const jnode *lone = t->body;
         if (lone && !lone->next && lone->kind == N_OUTPUT) {
+            sl_jinja_ctx *kx = NULL;
             jv v;
-            rc = render_with(t, ctx, &b, err, &v, &ar);
+            if (!(rc = sl_jinja_ctx_new(ctx, &kx, err)))
+                rc = render_with(t, kx, &b, err, &v, &ar);
+            sl_jinja_ctx_free(kx);
             if (!rc)
                 *out = (cJSON *)v.u.j;
             goto out;
