@@ -909,6 +909,8 @@ static int p_postfix(P *p, jnode **io)
                 if (!(n->name = tok_name(p)))
                     return p_oom(p);
                 n->nlen = p->cur.n;
+                n->op = !p->nj && (!strcmp(n->name, "items") || !strcmp(n->name, "keys") ||
+                                   !strcmp(n->name, "values") || !strcmp(n->name, "get"));
                 n->hash = jn_hash(n->name, n->nlen);
             n->kpre = jn_keypre(n->name, n->nlen);
             } else if (p->cur.t == T_INT && !p->nj) {

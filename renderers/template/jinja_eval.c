@@ -1576,10 +1576,36 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
 static int eval(jn_render *r, const jnode *n, jv *out);
 static int exec_body(jn_render *r, const jnode *n);
 
+/* The value of a literal, or of a name in the frame slot the parser
+ * resolved it to, without a call: 1 done, 0 when n needs eval(). */
+static inline int eval_leaf(jn_render *r, const jnode *n, jv *out)
+{
+    if (n->kind == N_LIT) {
+        *out = n->lit;
+        return 1;
+    }
+    if (n->kind == N_NAME && n->rslot) {
+        jframe *f = r->frame;
+        size_t i = (size_t)n->rslot - 1;
+        for (unsigned k = 1; f && k < n->rdepth; k++)
+            f = f->parent;
+        if (f && i < f->n && f->v[i].name == n->name) {
+            *out = f->v[i].v;
+            return 1;
+        }
+    }
+    return 0;
+}
+/* eval() with the leaf cases inline. */
+static inline int eval_fast(jn_render *r, const jnode *n, jv *out)
+{
+    return eval_leaf(r, n, out) ? 0 : eval(r, n, out);
+}
+
 /* Evaluate and fail on undefined (Jinja2 strict) . */
 static int eval_def(jn_render *r, const jnode *n, jv *out)
 {
-    int rc = eval(r, n, out);
+    int rc = eval_fast(r, n, out);
     if (!rc && out->t == JV_UNDEF && !r->nunjucks)
         return jn_undef_fail(r, out);
     return rc;
@@ -1880,7 +1906,7 @@ static int eval_args(jn_render *r, const jnode *site, const jnode *args, const j
         if (!d || !(a->argv = jn_alloc(r->ar, (size_t)(na + 1) * sizeof(jv))))
             return jn_oom(r, site);
         for (const jnode *x = args; x; x = x->next)
-            if ((rc = eval(r, x, &a->argv[a->argc++])))
+            if ((rc = eval_fast(r, x, &a->argv[a->argc++])))
                 return rc;
         for (const jnode *x = kwargs; x; x = x->next) {
             jv v;
@@ -1897,7 +1923,7 @@ static int eval_args(jn_render *r, const jnode *site, const jnode *args, const j
                 !(a->kwn = jn_alloc(r->ar, (size_t)nk * sizeof(char *))))))
         return jn_oom(r, site);
     for (const jnode *x = args; x; x = x->next)
-        if ((rc = eval(r, x, &a->argv[a->argc++])))
+        if ((rc = eval_fast(r, x, &a->argv[a->argc++])))
             return rc;
     for (const jnode *x = kwargs; x; x = x->next) {
         a->kwn[a->kwc] = x->name;
@@ -2045,6 +2071,7 @@ static int apply_filter(jn_render *r, const jnode *n, const jv *in, jv *out)
 
 static int eval_slow(jn_render *r, const jnode *n, jv *out);
 
+
 /* Evaluate an expression. The common kinds (literal, name, attribute,
  * filter) are handled here with a small stack frame; the rest in
  * eval_slow(). */
@@ -2058,16 +2085,34 @@ static int eval(jn_render *r, const jnode *n, jv *out)
         *out = n->lit;
         return 0;
     case N_NAME:
+        if (eval_leaf(r, n, out))
+            return 0;
         return lookup(r, n, out);
     case N_GETATTR: {
         jv b;
-        if ((rc = eval(r, n->a, &a)))
+        if ((rc = eval_fast(r, n->a, &a)))
             return rc;
+        if (a.t == JV_JSON && (a.u.j->type & 0xff) == cJSON_Object && !n->op) {
+            /* a context object's key (not a Jinja2 dict method name) */
+            const jn_kent *e = kx_get(r->kx, a.u.j, n->name, n->nlen, n->hash, n->kpre);
+            if (e) {
+                const cJSON *c = e->child;
+                if ((c->type & 0xff) == cJSON_String) {
+                    memset(out, 0, sizeof(*out));
+                    out->t = JV_STR;
+                    out->u.s = c->valuestring;
+                    out->n = e->vlen;
+                } else {
+                    *out = jv_from_json(r, c);
+                }
+                return 0;
+            }
+        }
         b = jv_str(n->name, n->nlen);
         return get_member(r, n, &a, &b, 1, out);
     }
     case N_FILTER:
-        if ((rc = eval(r, n->a, &a)))
+        if ((rc = eval_fast(r, n->a, &a)))
             return rc;
         return apply_filter(r, n, &a, out);
     default:
@@ -2347,6 +2392,47 @@ static int set_local(jn_render *r, const jnode *site, const char *name, jv v)
     return frame_set(r, r->frame, name, v) ? jn_oom(r, site) : 0;
 }
 
+/* A Jinja2 for loop with one target over a context array, without a loop
+ * filter: the items are read from the array as the loop goes, and the
+ * frame's two slots (the target, then loop) are written in place. */
+static int for_json(jn_render *r, const jnode *n, const cJSON *arr)
+{
+    jframe *f, *saved = r->frame;
+    jloop loop = {0, 0};
+    jv lv;
+    int rc = 0;
+
+    for (const cJSON *c = arr->child; c; c = c->next)
+        loop.length++;
+    if (!loop.length)
+        return n->c ? exec_body(r, n->c) : 0;
+    if (!(f = frame_new(r, saved)))
+        return jn_oom(r, n);
+    memset(&lv, 0, sizeof(lv));
+    lv.t = JV_LOOP;
+    lv.u.loop = &loop;
+    r->frame = f;
+    if (frame_set(r, f, n->targets->name, jv_none()) || frame_set(r, f, r->t->s_loop, lv)) {
+        rc = jn_oom(r, n);
+        goto out;
+    }
+    for (const cJSON *c = arr->child; c; c = c->next, loop.index0++) {
+        /* the body may have rebound the names: set them where they are */
+        if (f->v[0].name == n->targets->name && f->v[1].name == r->t->s_loop) {
+            f->v[0].v = jv_from_json(r, c);
+            f->v[1].v = lv;
+        } else if ((rc = set_local(r, n, n->targets->name, jv_from_json(r, c))) ||
+                   (rc = set_local(r, n, r->t->s_loop, lv))) {
+            goto out;
+        }
+        if ((rc = exec_body(r, n->b)))
+            goto out;
+    }
+out:
+    r->frame = saved;
+    return rc;
+}
+
 static int exec_for(jn_render *r, const jnode *n)
 {
     jv it;
@@ -2377,6 +2463,9 @@ static int exec_for(jn_render *r, const jnode *n)
     } else {
         if (it.t == JV_UNDEF)
             return jn_undef_fail(r, &it);
+        if (it.t == JV_JSON && (it.u.j->type & 0xff) == cJSON_Array && !n->d &&
+            !n->targets->next && n->targets->name != r->t->s_loop)
+            return for_json(r, n, it.u.j);
         if ((rc = jv_to_list(r, n->a, &it, &items)))
             return rc;
     }
@@ -2567,7 +2656,7 @@ static int exec_body(jn_render *r, const jnode *n)
             rc = out_put(r, n, n->name, n->nlen);
         } else if (n->kind == N_OUTPUT) {
             jv v;
-            if (!(rc = eval(r, n->a, &v)))
+            if (!(rc = eval_fast(r, n->a, &v)))
                 rc = v.t == JV_STR ? out_put(r, n, v.u.s, v.n) : jv_print(r, n, &v, r->out);
         } else {
             rc = exec_node(r, n);

@@ -87,7 +87,7 @@ enum {
     /* expressions */
     N_LIT,    /* lit */
     N_NAME,   /* name */
-    N_GETATTR, /* a . name */
+    N_GETATTR, /* a . name; op 1: name is a Jinja2 dict method (items keys values get) */
     N_GETITEM, /* a [ b ] */
     N_SLICE,   /* a [ b : c : d ] (NULL parts omitted) */
     N_CALL,    /* a ( args ; kwargs ) */
