@@ -585,10 +585,52 @@ typedef struct rscope {
     const jnode *owner;
     int barrier;
     nameset binds;
+    nameset order; /* the root: root_order() */
     const struct rscope *up;
 } rscope;
 
 static int resolve_list(P *p, jnode *n, const rscope *sc);
+
+/* The order in which the root frame's first names are bound, where that is
+ * certain: the top-level sets, set blocks and macro definitions up to the
+ * first statement that may or may not bind something (an if, a for's else,
+ * a filter block, a set block with sets inside). */
+static int root_order(const jnode *n, nameset *order)
+{
+    nameset tmp = {0};
+    int rc = 0;
+
+    for (; n && !rc; n = n->next) {
+        tmp.n = 0;
+        switch (n->kind) {
+        case N_TEXT:
+        case N_OUTPUT:
+        case N_SETATTR:
+            continue;
+        case N_SET:
+        case N_SETBLOCK:
+            if (n->kind == N_SETBLOCK && ((rc = frame_binds(n->b, &tmp)) || tmp.n))
+                goto out;
+            for (const jnode *x = n->targets; x && !rc; x = x->next)
+                rc = ns_add(order, x->name);
+            continue;
+        case N_MACRO:
+            rc = ns_add(order, n->name);
+            continue;
+        case N_FOR:
+            if ((rc = frame_binds(n->c, &tmp)) || tmp.n)
+                goto out;
+            continue;
+        case N_CALLBLOCK:
+            continue;
+        default:
+            goto out;
+        }
+    }
+out:
+    free(tmp.v);
+    return rc;
+}
 
 static void resolve_name(P *p, jnode *n, const rscope *sc)
 {
@@ -600,7 +642,12 @@ static void resolve_name(P *p, jnode *n, const rscope *sc)
         if (d >= 254)
             return;
         n->rdepth = (uint8_t)(d + 1);
-        if (sc->owner) {
+        if (!sc->owner) {
+            /* the root frame: a slot where the binding order is certain */
+            for (size_t i = 0; i < sc->order.n && i < 254; i++)
+                if (sc->order.v[i] == n->name)
+                    n->rslot = (uint8_t)(i + 1);
+        } else {
             /* a for loop's frame: its targets first, in order, then loop */
             unsigned i = 0;
             const jnode *x;
@@ -675,10 +722,12 @@ static int mark_unbound(P *p, sl_jinja *t)
         rc = p_oom(p);
     else
         set_unbound(t->body, &s);
-    if (!rc && (frame_binds(t->body, &root.binds) || resolve_list(p, t->body, &root)))
+    if (!rc && (frame_binds(t->body, &root.binds) || root_order(t->body, &root.order) ||
+                resolve_list(p, t->body, &root)))
         rc = p_oom(p);
     free(s.v);
     free(root.binds.v);
+    free(root.order.v);
     return rc;
 }
 

@@ -297,6 +297,20 @@ static inline const jn_kent *kx_get(const struct sl_jinja_ctx *x, const cJSON *o
     }
 }
 
+/* The value of an index entry's child (a string's length is known). */
+static inline void kent_value(jn_render *r, const jn_kent *e, jv *out)
+{
+    const cJSON *c = e->child;
+    if ((c->type & 0xff) == cJSON_String) {
+        memset(out, 0, sizeof(*out));
+        out->t = JV_STR;
+        out->u.s = c->valuestring;
+        out->n = e->vlen;
+    } else {
+        *out = jv_from_json(r, c);
+    }
+}
+
 int jv_getkey_h(jn_render *r, const jv *m, const char *k, size_t kn, uint32_t h, uint64_t pre,
                 jv *out)
 {
@@ -312,18 +326,9 @@ int jv_getkey_h(jn_render *r, const jv *m, const char *k, size_t kn, uint32_t h,
     }
     if (m->t == JV_JSON && (m->u.j->type & 0xff) == cJSON_Object) {
         const jn_kent *e = kx_get(r->kx, m->u.j, k, kn, h, pre);
-        const cJSON *c;
         if (!e)
             return 0;
-        c = e->child;
-        if ((c->type & 0xff) == cJSON_String) {
-            memset(out, 0, sizeof(*out));
-            out->t = JV_STR;
-            out->u.s = c->valuestring;
-            out->n = e->vlen;
-        } else {
-            *out = jv_from_json(r, c);
-        }
+        kent_value(r, e, out);
         return 1;
     }
     return 0;
@@ -1415,12 +1420,11 @@ static int lookup(jn_render *r, const jnode *n, jv *out)
         }
     }
     if (r->ctx) {
-        jv root;
-        memset(&root, 0, sizeof(root));
-        root.t = JV_JSON;
-        root.u.j = r->ctx;
-        if (jv_getkey_h(r, &root, n->name, n->nlen, n->hash, n->kpre, out))
+        const jn_kent *e = kx_get(r->kx, r->ctx, n->name, n->nlen, n->hash, n->kpre);
+        if (e) {
+            kent_value(r, e, out);
             return 0;
+        }
     }
     if (jn_global(r, n->name, out))
         return 0;
@@ -2096,15 +2100,7 @@ static int eval(jn_render *r, const jnode *n, jv *out)
             /* a context object's key (not a Jinja2 dict method name) */
             const jn_kent *e = kx_get(r->kx, a.u.j, n->name, n->nlen, n->hash, n->kpre);
             if (e) {
-                const cJSON *c = e->child;
-                if ((c->type & 0xff) == cJSON_String) {
-                    memset(out, 0, sizeof(*out));
-                    out->t = JV_STR;
-                    out->u.s = c->valuestring;
-                    out->n = e->vlen;
-                } else {
-                    *out = jv_from_json(r, c);
-                }
+                kent_value(r, e, out);
                 return 0;
             }
         }
