@@ -300,14 +300,11 @@ static inline const jn_kent *kx_get(const struct sl_jinja_ctx *x, const cJSON *o
 /* The value of an index entry's child (a string's length is known). */
 static inline void kent_value(jn_render *r, const jn_kent *e, jv *out)
 {
-    const cJSON *c = e->child;
-    if ((c->type & 0xff) == cJSON_String) {
-        memset(out, 0, sizeof(*out));
-        out->t = JV_STR;
-        out->u.s = c->valuestring;
-        out->n = e->vlen;
-    } else {
-        *out = jv_from_json(r, c);
+    *out = e->v;
+    if (out->t == JV_INT && r->nunjucks) {
+        /* Nunjucks has only floats; the double was whole, so exact */
+        out->t = JV_FLOAT;
+        out->u.f = (double)e->v.u.i;
     }
 }
 
@@ -351,6 +348,8 @@ static size_t kx_count(const cJSON *j)
  * wins, as cJSON_GetObjectItem finds it. */
 static void kx_fill(struct sl_jinja_ctx *x, const cJSON *j)
 {
+    jn_render j2 = {.nunjucks = 0}; /* jv_from_json() as Jinja2 reads numbers */
+
     for (const cJSON *c = j->child; c; c = c->next) {
         if ((j->type & 0xff) == cJSON_Object && c->string) {
             size_t kn = strlen(c->string);
@@ -363,9 +362,7 @@ static void kx_fill(struct sl_jinja_ctx *x, const cJSON *j)
                     e->child = c;
                     e->kpre = jn_keypre(c->string, kn);
                     e->klen = (uint32_t)kn;
-                    e->vlen = (c->type & 0xff) == cJSON_String && c->valuestring
-                                  ? (uint32_t)strlen(c->valuestring)
-                                  : 0;
+                    e->v = jv_from_json(&j2, c);
                     x->n++;
                     break;
                 }
@@ -559,6 +556,41 @@ int jn_undef_fail(jn_render *r, const jv *v)
 
 /* -------------------------------------------------------------- numbers */
 
+/* sl_buf_put() with the common case (room left) inline and without the
+ * terminating NUL: the room for it is kept, and render_with() writes it at
+ * the end; pieces the engine reads back (captures, macro output) are read
+ * by length. */
+static inline int buf_put(sl_buf *b, const char *s, size_t len)
+{
+    if (len < b->cap - b->len) {
+        char *d = b->ptr + b->len;
+        b->len += len;
+        if (len <= 16) {
+            /* short pieces (most of them): overlapping word copies */
+            if (len >= 8) {
+                uint64_t x, y;
+                memcpy(&x, s, 8);
+                memcpy(&y, s + len - 8, 8);
+                memcpy(d, &x, 8);
+                memcpy(d + len - 8, &y, 8);
+            } else if (len >= 4) {
+                uint32_t x, y;
+                memcpy(&x, s, 4);
+                memcpy(&y, s + len - 4, 4);
+                memcpy(d, &x, 4);
+                memcpy(d + len - 4, &y, 4);
+            } else {
+                for (size_t i = 0; i < len; i++)
+                    d[i] = s[i];
+            }
+        } else {
+            memcpy(d, s, len);
+        }
+        return 0;
+    }
+    return sl_buf_put(b, s, len);
+}
+
 static int put_int(sl_buf *b, int64_t i)
 {
     char ib[24];
@@ -571,7 +603,7 @@ static int put_int(sl_buf *b, int64_t i)
     } while (u);
     if (i < 0)
         ib[--k] = '-';
-    return sl_buf_put(b, ib + k, (size_t)(24 - k));
+    return buf_put(b, ib + k, (size_t)(24 - k));
 }
 
 void jn_fmt_double(double d, int py, char *buf, size_t n)
@@ -909,7 +941,7 @@ int jv_print(jn_render *r, const jnode *site, const jv *v, sl_buf *b)
         rc = sl_buf_puts(b, num);
         break;
     case JV_STR:
-        rc = sl_buf_put(b, v->u.s, v->n);
+        rc = buf_put(b, v->u.s, v->n);
         break;
     case JV_MACRO:
         rc = sl_buf_printf(b, "<Macro '%s'>", v->u.m->def->name ? v->u.m->def->name : "caller");
@@ -934,6 +966,25 @@ int jv_tostr(jn_render *r, const jnode *site, const jv *v, jv *out)
 
     if (v->t == JV_STR) {
         *out = *v;
+        return 0;
+    }
+    if ((v->t == JV_INT && !r->nunjucks) ||
+        (v->t == JV_FLOAT && r->nunjucks && v->u.f == floor(v->u.f) && fabs(v->u.f) < 1e15)) {
+        /* an integer (Python int, or a JavaScript number with no fraction:
+         * the same digits; -0 prints as 0 in both) straight into the arena */
+        char ib[24];
+        int k = 24;
+        int64_t i = v->t == JV_INT ? v->u.i : (int64_t)v->u.f;
+        uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        do {
+            ib[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (i < 0)
+            ib[--k] = '-';
+        if (!(s = jn_strndup(r->ar, ib + k, (size_t)(24 - k))))
+            return jn_oom(r, site);
+        *out = jv_str(s, (size_t)(24 - k));
         return 0;
     }
     if (r->nunjucks)
@@ -2544,18 +2595,10 @@ static int nj_assign(jn_render *r, const jnode *site, const char *name, jv v)
     return assign(r, site, name, v);
 }
 
-/* Append to the output: the common case (room left) without a call. */
+/* Append to the output (render_with() terminates it). */
 static inline int out_put(jn_render *r, const jnode *n, const char *s, size_t len)
 {
-    sl_buf *b = r->out;
-
-    if (b->ptr && b->len + len < b->cap) {
-        memcpy(b->ptr + b->len, s, len);
-        b->len += len;
-        b->ptr[b->len] = 0;
-        return 0;
-    }
-    return sl_buf_put(b, s, len) ? jn_oom(r, n) : 0;
+    return buf_put(r->out, s, len) ? jn_oom(r, n) : 0;
 }
 
 static int exec_node(jn_render *r, const jnode *n)
@@ -2695,7 +2738,10 @@ static int render_with(const sl_jinja *t, const sl_jinja_ctx *kx, sl_buf *out, s
         }
         return rc;
     }
-    return exec_body(&r, t->body);
+    rc = exec_body(&r, t->body);
+    if (out->ptr)
+        out->ptr[out->len] = 0; /* out_put() leaves the NUL out */
+    return rc;
 }
 
 int sl_jinja_render_ctx(const sl_jinja *t, const sl_jinja_ctx *kx, sl_buf *out, sl_error *err)

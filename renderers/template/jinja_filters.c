@@ -301,6 +301,12 @@ static int f_title(FARGS)
     return str_result(r, site, &b, out);
 }
 
+/* memmem, with memchr for the usual one-byte needle. */
+static inline const char *find_sub(const char *p, size_t n, const char *s, size_t sn)
+{
+    return sn == 1 ? memchr(p, s[0], n) : memmem(p, n, s, sn);
+}
+
 static int f_replace(FARGS)
 {
     const jv *o = ARG(0, "old"), *nw = ARG(1, "new"), *cnt = ARG(2, "count");
@@ -364,7 +370,7 @@ static int f_replace(FARGS)
         size_t nrep = 0, len;
         char *d, *w;
         while (p < e && (max < 0 || (long)nrep < max) &&
-               (m = memmem(p, (size_t)(e - p), os.u.s, os.n))) {
+               (m = find_sub(p, (size_t)(e - p), os.u.s, os.n))) {
             nrep++;
             p = m + os.n;
         }
@@ -378,7 +384,7 @@ static int f_replace(FARGS)
         w = d;
         p = s.u.s;
         for (size_t k = 0; k < nrep; k++) {
-            m = memmem(p, (size_t)(e - p), os.u.s, os.n);
+            m = find_sub(p, (size_t)(e - p), os.u.s, os.n);
             memcpy(w, p, (size_t)(m - p));
             w += m - p;
             memcpy(w, ns.u.s, ns.n);

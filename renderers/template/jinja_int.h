@@ -234,7 +234,7 @@ typedef struct jn_kent {
     const cJSON *child;
     uint64_t kpre; /* jn_keypre(key) */
     uint32_t klen;
-    uint32_t vlen; /* strlen of child's valuestring (strings) */
+    jv v; /* child's value, as Jinja2 reads it (a whole number is JV_INT) */
 } jn_kent;
 
 /* sl_jinja_ctx: every key of every object of a context in one open-addressed
