@@ -539,11 +539,12 @@ static void set_unbound(jnode *n, const nameset *s)
     }
 }
 
-/* The names a frame's own statements bind: sets, set blocks and macro
- * definitions in body, through if/elif/else, filter and set blocks and a
- * for's else (which runs in the enclosing frame), not into nested for
- * bodies, macros or call blocks (their own frames). */
-static int frame_binds(const jnode *n, nameset *s)
+/* The names a frame's own statements bind: sets, set-block targets and
+ * macro definitions in body, through if/elif/else; not into nested for
+ * bodies or a for's else, macros or call blocks (their own frames), nor in
+ * Jinja2 into set- and filter-block bodies (their own frames there; in
+ * Nunjucks they run in the enclosing frame). */
+static int frame_binds(const jnode *n, int nj, nameset *s)
 {
     for (; n; n = n->next) {
         switch (n->kind) {
@@ -552,7 +553,7 @@ static int frame_binds(const jnode *n, nameset *s)
             for (const jnode *x = n->targets; x; x = x->next)
                 if (x->name && ns_add(s, x->name))
                     return SL_ENOMEM;
-            if (n->kind == N_SETBLOCK && frame_binds(n->b, s))
+            if (n->kind == N_SETBLOCK && nj && frame_binds(n->b, nj, s))
                 return SL_ENOMEM;
             break;
         case N_MACRO:
@@ -560,15 +561,11 @@ static int frame_binds(const jnode *n, nameset *s)
                 return SL_ENOMEM;
             break;
         case N_IF:
-            if (frame_binds(n->b, s) || frame_binds(n->c, s))
+            if (frame_binds(n->b, nj, s) || frame_binds(n->c, nj, s))
                 return SL_ENOMEM;
             break;
         case N_FILTERBLOCK:
-            if (frame_binds(n->b, s))
-                return SL_ENOMEM;
-            break;
-        case N_FOR:
-            if (frame_binds(n->c, s))
+            if (nj && frame_binds(n->b, nj, s))
                 return SL_ENOMEM;
             break;
         default:
@@ -579,23 +576,26 @@ static int frame_binds(const jnode *n, nameset *s)
 }
 
 /* A static scope while resolving names: the render's root frame, a for
- * loop's frame (owner), or a macro / call-block body (barrier: its frame's
+ * loop's frame (owner), a frame of its own (a for's else; in Jinja2 a set-
+ * or filter-block body), or a macro / call-block body (barrier: its frame's
  * parent is where the macro was defined, so nothing beyond it is static). */
 typedef struct rscope {
-    const jnode *owner;
+    const jnode *owner; /* a for loop's frame */
     int barrier;
+    int root;      /* the render's root frame */
     nameset binds;
     nameset order; /* the root: root_order() */
     const struct rscope *up;
 } rscope;
 
 static int resolve_list(P *p, jnode *n, const rscope *sc);
+static int resolve_own(P *p, jnode *body, const rscope *sc);
 
 /* The order in which the root frame's first names are bound, where that is
  * certain: the top-level sets, set blocks and macro definitions up to the
- * first statement that may or may not bind something (an if, a for's else,
- * a filter block, a set block with sets inside). */
-static int root_order(const jnode *n, nameset *order)
+ * first statement that may or may not bind something (an if; in Nunjucks a
+ * set or filter block with sets inside). */
+static int root_order(const jnode *n, int nj, nameset *order)
 {
     nameset tmp = {0};
     int rc = 0;
@@ -609,7 +609,7 @@ static int root_order(const jnode *n, nameset *order)
             continue;
         case N_SET:
         case N_SETBLOCK:
-            if (n->kind == N_SETBLOCK && ((rc = frame_binds(n->b, &tmp)) || tmp.n))
+            if (n->kind == N_SETBLOCK && nj && ((rc = frame_binds(n->b, nj, &tmp)) || tmp.n))
                 goto out;
             for (const jnode *x = n->targets; x && !rc; x = x->next)
                 rc = ns_add(order, x->name);
@@ -618,10 +618,11 @@ static int root_order(const jnode *n, nameset *order)
             rc = ns_add(order, n->name);
             continue;
         case N_FOR:
-            if ((rc = frame_binds(n->c, &tmp)) || tmp.n)
-                goto out;
-            continue;
         case N_CALLBLOCK:
+            continue;
+        case N_FILTERBLOCK:
+            if (nj && ((rc = frame_binds(n->b, nj, &tmp)) || tmp.n))
+                goto out;
             continue;
         default:
             goto out;
@@ -642,12 +643,12 @@ static void resolve_name(P *p, jnode *n, const rscope *sc)
         if (d >= 254)
             return;
         n->rdepth = (uint8_t)(d + 1);
-        if (!sc->owner) {
+        if (sc->root) {
             /* the root frame: a slot where the binding order is certain */
             for (size_t i = 0; i < sc->order.n && i < 254; i++)
                 if (sc->order.v[i] == n->name)
                     n->rslot = (uint8_t)(i + 1);
-        } else {
+        } else if (sc->owner) {
             /* a for loop's frame: its targets first, in order, then loop */
             unsigned i = 0;
             const jnode *x;
@@ -662,6 +663,19 @@ static void resolve_name(P *p, jnode *n, const rscope *sc)
         }
         return;
     }
+}
+
+/* Resolve the statements of body in a frame of its own under sc. */
+static int resolve_own(P *p, jnode *body, const rscope *sc)
+{
+    rscope in = {.up = sc};
+    int rc;
+
+    if (!body)
+        return 0;
+    rc = frame_binds(body, p->nj, &in.binds) || resolve_list(p, body, &in) ? SL_ENOMEM : 0;
+    free(in.binds.v);
+    return rc;
 }
 
 /* Resolve the names of an expression or statement n (and its next's) in
@@ -680,15 +694,24 @@ static int resolve_list(P *p, jnode *n, const rscope *sc)
             int rc = 0;
             for (const jnode *x = n->targets; x && !rc; x = x->next)
                 rc = ns_add(&in.binds, x->name);
-            if (rc || ns_add(&in.binds, p->t->s_loop) || frame_binds(n->b, &in.binds) ||
+            if (rc || ns_add(&in.binds, p->t->s_loop) || frame_binds(n->b, p->nj, &in.binds) ||
                 resolve_list(p, n->a, sc) || resolve_list(p, n->d, &in) ||
-                resolve_list(p, n->b, &in) || resolve_list(p, n->c, sc)) {
+                resolve_list(p, n->b, &in) || resolve_own(p, n->c, sc)) {
                 free(in.binds.v);
                 return SL_ENOMEM;
             }
             free(in.binds.v);
             break;
         }
+        case N_SETBLOCK:
+        case N_FILTERBLOCK:
+            if (p->nj)
+                goto generic;
+            /* Jinja2: the body has a frame of its own */
+            if (resolve_list(p, n->targets, sc) || resolve_list(p, n->d, sc) ||
+                resolve_own(p, n->b, sc))
+                return SL_ENOMEM;
+            break;
         case N_MACRO:
         case N_CALLBLOCK: {
             rscope in = {.barrier = 1, .up = sc};
@@ -698,6 +721,7 @@ static int resolve_list(P *p, jnode *n, const rscope *sc)
             break;
         }
         default:
+        generic:
             if (resolve_list(p, n->a, sc) || resolve_list(p, n->b, sc) ||
                 resolve_list(p, n->c, sc) || resolve_list(p, n->d, sc) ||
                 resolve_list(p, n->args, sc) || resolve_list(p, n->kwargs, sc))
@@ -716,13 +740,13 @@ static int mark_unbound(P *p, sl_jinja *t)
     nameset s = {0};
     int rc = 0;
 
-    rscope root = {0};
+    rscope root = {.root = 1};
 
     if (ns_add(&s, t->s_loop) || ns_add(&s, t->s_caller) || collect_bound(t->body, &s))
         rc = p_oom(p);
     else
         set_unbound(t->body, &s);
-    if (!rc && (frame_binds(t->body, &root.binds) || root_order(t->body, &root.order) ||
+    if (!rc && (frame_binds(t->body, p->nj, &root.binds) || root_order(t->body, p->nj, &root.order) ||
                 resolve_list(p, t->body, &root)))
         rc = p_oom(p);
     free(s.v);

@@ -2439,6 +2439,22 @@ static int set_local(jn_render *r, const jnode *site, const char *name, jv v)
     return frame_set(r, r->frame, name, v) ? jn_oom(r, site) : 0;
 }
 
+/* A for loop's else: in a frame of its own, as both engines run it. */
+static int exec_else(jn_render *r, const jnode *n)
+{
+    jframe *f, *saved = r->frame;
+    int rc;
+
+    if (!n->c)
+        return 0;
+    if (!(f = frame_new(r, saved)))
+        return jn_oom(r, n);
+    r->frame = f;
+    rc = exec_body(r, n->c);
+    r->frame = saved;
+    return rc;
+}
+
 /* A Jinja2 for loop with one target over a context array, without a loop
  * filter: the items are read from the array as the loop goes, and the
  * frame's two slots (the target, then loop) are written in place. */
@@ -2452,7 +2468,7 @@ static int for_json(jn_render *r, const jnode *n, const cJSON *arr)
     for (const cJSON *c = arr->child; c; c = c->next)
         loop.length++;
     if (!loop.length)
-        return n->c ? exec_body(r, n->c) : 0;
+        return exec_else(r, n);
     if (!(f = frame_new(r, saved)))
         return jn_oom(r, n);
     memset(&lv, 0, sizeof(lv));
@@ -2464,7 +2480,9 @@ static int for_json(jn_render *r, const jnode *n, const cJSON *arr)
         goto out;
     }
     for (const cJSON *c = arr->child; c; c = c->next, loop.index0++) {
-        /* the body may have rebound the names: set them where they are */
+        /* each iteration starts from the target and loop alone (Jinja2:
+         * what the body sets does not carry over) */
+        f->n = 2;
         if (f->v[0].name == n->targets->name && f->v[1].name == r->t->s_loop) {
             f->v[0].v = jv_from_json(r, c);
             f->v[1].v = lv;
@@ -2540,6 +2558,8 @@ static int exec_for(jn_render *r, const jnode *n)
     lv.u.loop = &loop;
     for (size_t i = 0; items && i < items->n; i++) {
         loop.index0 = i;
+        if (!r->nunjucks)
+            f->n = 0; /* Jinja2: an iteration's sets do not carry over */
         if (objpairs) {
             if ((rc = set_local(r, n, n->targets->name, keys->v[i])) ||
                 (rc = set_local(r, n, n->targets->next->name, items->v[i])))
@@ -2552,23 +2572,29 @@ static int exec_for(jn_render *r, const jnode *n)
     }
     if ((!items || !items->n) && n->c) {
         r->frame = saved;
-        rc = exec_body(r, n->c);
+        rc = exec_else(r, n);
     }
 out:
     r->frame = saved;
     return rc;
 }
 
-/* Run body into a string (arena). */
+/* Run body into a string (arena); in Jinja2 in a frame of its own. */
 static int capture(jn_render *r, const jnode *site, const jnode *body, jv *out)
 {
     sl_buf *saved = r->out, buf = SL_BUF_INIT;
+    jframe *saved_frame = r->frame;
     int rc;
     char *s;
 
+    if (!r->nunjucks && !(r->frame = frame_new(r, saved_frame))) {
+        r->frame = saved_frame;
+        return jn_oom(r, site);
+    }
     r->out = &buf;
     rc = exec_body(r, body);
     r->out = saved;
+    r->frame = saved_frame;
     if (!rc) {
         if (!(s = jn_strndup(r->ar, buf.ptr ? buf.ptr : "", buf.len)))
             rc = jn_oom(r, site);

@@ -190,9 +190,22 @@ static int map_case(FARGS, int up)
         size_t i;
         char *d;
         unsigned char lo = up ? 'a' : 'A', hi = up ? 'z' : 'Z';
+        const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
         if (!(d = jn_alloc(r->ar, s.n + 1)))
             return jn_oom(r, site);
-        for (i = 0; i < s.n; i++) {
+        for (i = 0; i + 8 <= s.n; i += 8) {
+            /* eight ASCII bytes at once: the high bit of (x + 0x80 - lo)
+             * marks bytes >= lo, of (x + 0x7f - hi) bytes > hi (no carry
+             * crosses a byte while every byte is below 0x80) */
+            uint64_t x, m;
+            memcpy(&x, s.u.s + i, 8);
+            if (x & highs)
+                break;
+            m = (x + ones * (uint64_t)(0x80 - lo)) & ~(x + ones * (uint64_t)(0x7f - hi)) & highs;
+            x ^= m >> 2;
+            memcpy(d + i, &x, 8);
+        }
+        for (; i < s.n; i++) {
             unsigned char c = (unsigned char)s.u.s[i];
             if (c & 0x80)
                 break; /* not ASCII: the general path below */
@@ -267,7 +280,10 @@ static int f_title(FARGS)
                 return jn_oom(r, site);
             for (i = 0; i < s.n; i++) {
                 char c = s.u.s[i];
-                if (strchr(sep, c)) { /* NUL counts, as below */
+                if (c == 0 || c == ' ' ||
+                    (!r->nunjucks && ((c >= '\t' && c <= '\r') || c == '-' || c == '(' ||
+                                      c == '{' || c == '[' || c == '<'))) {
+                    /* a separator (as strchr(sep, c) below: NUL counts) */
                     d[i] = c;
                     start = 1;
                     continue;
