@@ -74,7 +74,15 @@ static jv jv_undef(const jnode *site)
     return v;
 }
 
+/* jv_from_json() for a dialect (Nunjucks has only float numbers). */
+static jv json_value(const cJSON *j, int nunjucks);
+
 jv jv_from_json(jn_render *r, const cJSON *j)
+{
+    return json_value(j, r->nunjucks);
+}
+
+static jv json_value(const cJSON *j, int nunjucks)
 {
     jv v;
 
@@ -87,7 +95,7 @@ jv jv_from_json(jn_render *r, const cJSON *j)
         return v;
     case cJSON_Number: {
         double d = j->valuedouble;
-        if (!r->nunjucks && d == floor(d) && fabs(d) < 9.2e18) {
+        if (!nunjucks && d == floor(d) && fabs(d) < 9.2e18) {
             v.t = JV_INT;
             v.u.i = (int64_t)d;
         } else {
@@ -348,8 +356,6 @@ static size_t kx_count(const cJSON *j)
  * wins, as cJSON_GetObjectItem finds it. */
 static void kx_fill(struct sl_jinja_ctx *x, const cJSON *j)
 {
-    jn_render j2 = {.nunjucks = 0}; /* jv_from_json() as Jinja2 reads numbers */
-
     for (const cJSON *c = j->child; c; c = c->next) {
         if ((j->type & 0xff) == cJSON_Object && c->string) {
             size_t kn = strlen(c->string);
@@ -362,7 +368,7 @@ static void kx_fill(struct sl_jinja_ctx *x, const cJSON *j)
                     e->child = c;
                     e->kpre = jn_keypre(c->string, kn);
                     e->klen = (uint32_t)kn;
-                    e->v = jv_from_json(&j2, c);
+                    e->v = json_value(c, 0); /* as Jinja2 reads numbers */
                     x->n++;
                     break;
                 }
