@@ -454,6 +454,307 @@ static char *tok_name(P *p)
 static int p_expr(P *p, int nocond, jnode **out);
 static int p_unary(P *p, int filters, jnode **out);
 
+/* Names a statement binds: set/for targets, macro names and parameters,
+ * call-block parameters (bound[] is a pointer set of interned names). */
+typedef struct nameset {
+    const char **v;
+    size_t n, cap;
+} nameset;
+
+static int ns_add(nameset *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i] == name)
+            return 0;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 32;
+        const char **nv = realloc(s->v, cap * sizeof(*nv));
+        if (!nv)
+            return SL_ENOMEM;
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n++] = name;
+    return 0;
+}
+
+static int ns_has(const nameset *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->v[i] == name)
+            return 1;
+    return 0;
+}
+
+static int collect_bound(const jnode *n, nameset *s)
+{
+    for (; n; n = n->next) {
+        const jnode *x;
+        switch (n->kind) {
+        case N_SET:
+        case N_SETBLOCK:
+        case N_FOR:
+            for (x = n->targets; x; x = x->next)
+                if (x->name && ns_add(s, x->name))
+                    return SL_ENOMEM;
+            break;
+        case N_MACRO:
+        case N_CALLBLOCK:
+            if (n->kind == N_MACRO && n->name && ns_add(s, n->name))
+                return SL_ENOMEM;
+            for (x = n->args; x; x = x->next)
+                if (x->name && ns_add(s, x->name))
+                    return SL_ENOMEM;
+            break;
+        default:
+            break;
+        }
+        if ((n->a && collect_bound(n->a, s)) || (n->b && collect_bound(n->b, s)) ||
+            (n->c && collect_bound(n->c, s)) || (n->d && collect_bound(n->d, s)) ||
+            (n->kind != N_MACRO && n->kind != N_CALLBLOCK && n->args &&
+             collect_bound(n->args, s)) ||
+            (n->kwargs && collect_bound(n->kwargs, s)))
+            return SL_ENOMEM;
+    }
+    return 0;
+}
+
+static void set_unbound(jnode *n, const nameset *s)
+{
+    for (; n; n = n->next) {
+        if (n->kind == N_NAME)
+            n->unbound = !ns_has(s, n->name);
+        if (n->a)
+            set_unbound(n->a, s);
+        if (n->b)
+            set_unbound(n->b, s);
+        if (n->c)
+            set_unbound(n->c, s);
+        if (n->d)
+            set_unbound(n->d, s);
+        if (n->args)
+            set_unbound(n->args, s);
+        if (n->kwargs)
+            set_unbound(n->kwargs, s);
+    }
+}
+
+/* The names a frame's own statements bind: sets, set-block targets and
+ * macro definitions in body, through if/elif/else; not into nested for
+ * bodies or a for's else, macros or call blocks (their own frames), nor in
+ * Jinja2 into set- and filter-block bodies (their own frames there; in
+ * Nunjucks they run in the enclosing frame). */
+static int frame_binds(const jnode *n, int nj, nameset *s)
+{
+    for (; n; n = n->next) {
+        switch (n->kind) {
+        case N_SET:
+        case N_SETBLOCK:
+            for (const jnode *x = n->targets; x; x = x->next)
+                if (x->name && ns_add(s, x->name))
+                    return SL_ENOMEM;
+            if (n->kind == N_SETBLOCK && nj && frame_binds(n->b, nj, s))
+                return SL_ENOMEM;
+            break;
+        case N_MACRO:
+            if (n->name && ns_add(s, n->name))
+                return SL_ENOMEM;
+            break;
+        case N_IF:
+            if (frame_binds(n->b, nj, s) || frame_binds(n->c, nj, s))
+                return SL_ENOMEM;
+            break;
+        case N_FILTERBLOCK:
+            if (nj && frame_binds(n->b, nj, s))
+                return SL_ENOMEM;
+            break;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* A static scope while resolving names: the render's root frame, a for
+ * loop's frame (owner), a frame of its own (a for's else; in Jinja2 a set-
+ * or filter-block body), or a macro / call-block body (barrier: its frame's
+ * parent is where the macro was defined, so nothing beyond it is static). */
+typedef struct rscope {
+    const jnode *owner; /* a for loop's frame */
+    int barrier;
+    int root;      /* the render's root frame */
+    nameset binds;
+    nameset order; /* the root: root_order() */
+    const struct rscope *up;
+} rscope;
+
+static int resolve_list(P *p, jnode *n, const rscope *sc);
+static int resolve_own(P *p, jnode *body, const rscope *sc);
+
+/* The order in which the root frame's first names are bound, where that is
+ * certain: the top-level sets, set blocks and macro definitions up to the
+ * first statement that may or may not bind something (an if; in Nunjucks a
+ * set or filter block with sets inside). */
+static int root_order(const jnode *n, int nj, nameset *order)
+{
+    nameset tmp = {0};
+    int rc = 0;
+
+    for (; n && !rc; n = n->next) {
+        tmp.n = 0;
+        switch (n->kind) {
+        case N_TEXT:
+        case N_OUTPUT:
+        case N_SETATTR:
+            continue;
+        case N_SET:
+        case N_SETBLOCK:
+            if (n->kind == N_SETBLOCK && nj && ((rc = frame_binds(n->b, nj, &tmp)) || tmp.n))
+                goto out;
+            for (const jnode *x = n->targets; x && !rc; x = x->next)
+                rc = ns_add(order, x->name);
+            continue;
+        case N_MACRO:
+            rc = ns_add(order, n->name);
+            continue;
+        case N_FOR:
+        case N_CALLBLOCK:
+            continue;
+        case N_FILTERBLOCK:
+            if (nj && ((rc = frame_binds(n->b, nj, &tmp)) || tmp.n))
+                goto out;
+            continue;
+        default:
+            goto out;
+        }
+    }
+out:
+    free(tmp.v);
+    return rc;
+}
+
+static void resolve_name(P *p, jnode *n, const rscope *sc)
+{
+    unsigned d = 0;
+
+    for (; sc && !sc->barrier; sc = sc->up, d++) {
+        if (!ns_has(&sc->binds, n->name))
+            continue;
+        if (d >= 254)
+            return;
+        n->rdepth = (uint8_t)(d + 1);
+        if (sc->root) {
+            /* the root frame: a slot where the binding order is certain */
+            for (size_t i = 0; i < sc->order.n && i < 254; i++)
+                if (sc->order.v[i] == n->name)
+                    n->rslot = (uint8_t)(i + 1);
+        } else if (sc->owner) {
+            /* a for loop's frame: its targets first, in order, then loop */
+            unsigned i = 0;
+            const jnode *x;
+            for (x = sc->owner->targets; x && x->name != n->name; x = x->next)
+                i++;
+            if (x || n->name == p->t->s_loop) {
+                if (!x && sc->owner->targets && sc->owner->targets->next && p->nj)
+                    return; /* nunjucks object pairs: only two targets are bound */
+                if (i < 254)
+                    n->rslot = (uint8_t)(i + 1);
+            }
+        }
+        return;
+    }
+}
+
+/* Resolve the statements of body in a frame of its own under sc. */
+static int resolve_own(P *p, jnode *body, const rscope *sc)
+{
+    rscope in = {.up = sc};
+    int rc;
+
+    if (!body)
+        return 0;
+    rc = frame_binds(body, p->nj, &in.binds) || resolve_list(p, body, &in) ? SL_ENOMEM : 0;
+    free(in.binds.v);
+    return rc;
+}
+
+/* Resolve the names of an expression or statement n (and its next's) in
+ * scope sc. */
+static int resolve_list(P *p, jnode *n, const rscope *sc)
+{
+    for (; n; n = n->next) {
+        switch (n->kind) {
+        case N_NAME:
+            resolve_name(p, n, sc);
+            if (n->a && resolve_list(p, n->a, sc)) /* a macro parameter's default */
+                return SL_ENOMEM;
+            break;
+        case N_FOR: {
+            rscope in = {.owner = n, .up = sc};
+            int rc = 0;
+            for (const jnode *x = n->targets; x && !rc; x = x->next)
+                rc = ns_add(&in.binds, x->name);
+            if (rc || ns_add(&in.binds, p->t->s_loop) || frame_binds(n->b, p->nj, &in.binds) ||
+                resolve_list(p, n->a, sc) || resolve_list(p, n->d, &in) ||
+                resolve_list(p, n->b, &in) || resolve_own(p, n->c, sc)) {
+                free(in.binds.v);
+                return SL_ENOMEM;
+            }
+            free(in.binds.v);
+            break;
+        }
+        case N_SETBLOCK:
+        case N_FILTERBLOCK:
+            if (p->nj)
+                goto generic;
+            /* Jinja2: the body has a frame of its own */
+            if (resolve_list(p, n->targets, sc) || resolve_list(p, n->d, sc) ||
+                resolve_own(p, n->b, sc))
+                return SL_ENOMEM;
+            break;
+        case N_MACRO:
+        case N_CALLBLOCK: {
+            rscope in = {.barrier = 1, .up = sc};
+            if ((n->kind == N_CALLBLOCK && resolve_list(p, n->a, sc)) ||
+                resolve_list(p, n->args, &in) || resolve_list(p, n->b, &in))
+                return SL_ENOMEM;
+            break;
+        }
+        default:
+        generic:
+            if (resolve_list(p, n->a, sc) || resolve_list(p, n->b, sc) ||
+                resolve_list(p, n->c, sc) || resolve_list(p, n->d, sc) ||
+                resolve_list(p, n->args, sc) || resolve_list(p, n->kwargs, sc))
+                return SL_ENOMEM;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Mark the N_NAME nodes whose name no statement binds (lookup() then goes
+ * straight to the context; loop and caller are always bound), and resolve
+ * the others to the frame (and slot) that binds them where that is static. */
+static int mark_unbound(P *p, sl_jinja *t)
+{
+    nameset s = {0};
+    int rc = 0;
+
+    rscope root = {.root = 1};
+
+    if (ns_add(&s, t->s_loop) || ns_add(&s, t->s_caller) || collect_bound(t->body, &s))
+        rc = p_oom(p);
+    else
+        set_unbound(t->body, &s);
+    if (!rc && (frame_binds(t->body, p->nj, &root.binds) || root_order(t->body, p->nj, &root.order) ||
+                resolve_list(p, t->body, &root)))
+        rc = p_oom(p);
+    free(s.v);
+    free(root.binds.v);
+    free(root.order.v);
+    return rc;
+}
+
 #define TRY(x)                                                                                     \
     do {                                                                                           \
         if ((rc = (x)))                                                                            \
@@ -532,6 +833,8 @@ static int p_primary(P *p, jnode **out)
             if (!(n->name = tok_name(p)))
                 return p_oom(p);
             n->nlen = k.n;
+            n->hash = jn_hash(n->name, n->nlen);
+            n->kpre = jn_keypre(n->name, n->nlen);
         }
         TRY(lex(p));
         break;
@@ -679,6 +982,10 @@ static int p_postfix(P *p, jnode **io)
                 if (!(n->name = tok_name(p)))
                     return p_oom(p);
                 n->nlen = p->cur.n;
+                n->op = !p->nj && (!strcmp(n->name, "items") || !strcmp(n->name, "keys") ||
+                                   !strcmp(n->name, "values") || !strcmp(n->name, "get"));
+                n->hash = jn_hash(n->name, n->nlen);
+            n->kpre = jn_keypre(n->name, n->nlen);
             } else if (p->cur.t == T_INT && !p->nj) {
                 jnode *idx;
                 NEW(n, N_GETITEM, k);
@@ -758,6 +1065,26 @@ static int p_filter(P *p, jnode *operand, jnode **out)
         TRY(p_args(p, &n->args, &n->kwargs));
     }
     n->a = operand;
+    if (n->args && !n->kwargs) {
+        /* literal arguments only (`replace("-", "_")`, `default("TCP")`):
+         * evaluate them once, here; the renderer passes n->lit's list */
+        size_t na = 0;
+        const jnode *x;
+        for (x = n->args; x && x->kind == N_LIT; x = x->next)
+            na++;
+        if (!x) {
+            jlist *l = jn_alloc(&p->t->ar, sizeof(*l));
+            if (!l || !(l->v = jn_alloc(&p->t->ar, na * sizeof(jv))))
+                return p_oom(p);
+            l->n = 0;
+            l->cap = na;
+            for (x = n->args; x; x = x->next)
+                l->v[l->n++] = x->lit;
+            n->lit.t = JV_LIST;
+            n->lit.u.l = l;
+            n->op = 1;
+        }
+    }
     *out = n;
     return 0;
 }
@@ -1185,6 +1512,8 @@ static int p_targets(P *p, jnode **out)
         if (!(n->name = tok_name(p)))
             return p_oom(p);
         n->nlen = p->cur.n;
+        n->hash = jn_hash(n->name, n->nlen);
+            n->kpre = jn_keypre(n->name, n->nlen);
         *tail = n;
         tail = &n->next;
         TRY(lex(p));
@@ -1224,6 +1553,8 @@ static int p_params(P *p, jnode **out)
         if (!(n->name = tok_name(p)))
             return p_oom(p);
         n->nlen = p->cur.n;
+        n->hash = jn_hash(n->name, n->nlen);
+            n->kpre = jn_keypre(n->name, n->nlen);
         TRY(lex(p));
         if (is_op(p, "=")) {
             TRY(lex(p));
@@ -1674,6 +2005,8 @@ int sl_jinja_parse(const char *src, size_t len, const sl_jinja_opts *o, sl_jinja
         rc = p_oom(&p);
     else
         rc = p_body(&p, NULL, NULL, 1, 1, &t->body, &found);
+    if (!rc)
+        rc = mark_unbound(&p, t);
     free(p.itab);
 out:
     if (rc) {

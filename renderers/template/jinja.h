@@ -37,6 +37,15 @@ int sl_jinja_render(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *
 int sl_jinja_render_n(const sl_jinja *t, const cJSON *ctx, sl_buf *out, size_t times,
                       sl_error *err);
 void sl_jinja_free(sl_jinja *t);
+
+/* A context prepared for many renders: its objects' keys indexed once (as
+ * a Python caller builds its dict once). ctx (an object) is borrowed: it
+ * must outlive the result and not change. *out is the caller's. */
+typedef struct sl_jinja_ctx sl_jinja_ctx;
+int sl_jinja_ctx_new(const cJSON *ctx, sl_jinja_ctx **out, sl_error *err);
+void sl_jinja_ctx_free(sl_jinja_ctx *c);
+/* sl_jinja_render() with a prepared context. */
+int sl_jinja_render_ctx(const sl_jinja *t, const sl_jinja_ctx *c, sl_buf *out, sl_error *err);
 /* Backstage step-input rendering: if src is exactly one `${{ expr }}` and nothing else (as
  * Backstage's isSingleTemplateString decides; spaces inside the braces are fine, text around
  * is not), *out is the expression's value with its JSON type (number, bool, object, array);

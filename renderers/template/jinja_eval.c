@@ -74,7 +74,15 @@ static jv jv_undef(const jnode *site)
     return v;
 }
 
+/* jv_from_json() for a dialect (Nunjucks has only float numbers). */
+static jv json_value(const cJSON *j, int nunjucks);
+
 jv jv_from_json(jn_render *r, const cJSON *j)
+{
+    return json_value(j, r->nunjucks);
+}
+
+static jv json_value(const cJSON *j, int nunjucks)
 {
     jv v;
 
@@ -87,7 +95,7 @@ jv jv_from_json(jn_render *r, const cJSON *j)
         return v;
     case cJSON_Number: {
         double d = j->valuedouble;
-        if (!r->nunjucks && d == floor(d) && fabs(d) < 9.2e18) {
+        if (!nunjucks && d == floor(d) && fabs(d) < 9.2e18) {
             v.t = JV_INT;
             v.u.i = (int64_t)d;
         } else {
@@ -274,7 +282,42 @@ void jv_map_at(jn_render *r, const jv *m, size_t i, jv *k, jv *v)
     *v = jv_from_json(r, c);
 }
 
-int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
+/* ------------------------------------------------------ the context index */
+
+static inline size_t kx_slot(const cJSON *o, uint32_t h, size_t mask)
+{
+    uint64_t x = ((uint64_t)(uintptr_t)o >> 4) * 0x9E3779B97F4A7C15ull;
+    return (size_t)((x >> 32) ^ h) & mask;
+}
+
+/* The entry of key k (kn bytes, hash h, prefix pre) of JSON object o, or
+ * NULL. */
+static inline const jn_kent *kx_get(const struct sl_jinja_ctx *x, const cJSON *o, const char *k,
+                                    size_t kn, uint32_t h, uint64_t pre)
+{
+    for (size_t i = kx_slot(o, h, x->mask);; i = (i + 1) & x->mask) {
+        const jn_kent *e = &x->tab[i];
+        if (!e->parent)
+            return NULL;
+        if (e->parent == o && e->kpre == pre && e->klen == kn &&
+            (kn <= 8 || !memcmp(e->child->string + 8, k + 8, kn - 8)))
+            return e;
+    }
+}
+
+/* The value of an index entry's child (a string's length is known). */
+static inline void kent_value(jn_render *r, const jn_kent *e, jv *out)
+{
+    *out = e->v;
+    if (out->t == JV_INT && r->nunjucks) {
+        /* Nunjucks has only floats; the double was whole, so exact */
+        out->t = JV_FLOAT;
+        out->u.f = (double)e->v.u.i;
+    }
+}
+
+int jv_getkey_h(jn_render *r, const jv *m, const char *k, size_t kn, uint32_t h, uint64_t pre,
+                jv *out)
 {
     if (m->t == JV_DICT) {
         for (size_t i = 0; i < m->u.d->n; i++) {
@@ -287,22 +330,86 @@ int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
         return 0;
     }
     if (m->t == JV_JSON && (m->u.j->type & 0xff) == cJSON_Object) {
-        const cJSON *c;
-        for (c = m->u.j->child; c; c = c->next) {
-            /* c->string == k[0..kn) exactly; no library calls (hot path) */
-            const char *cs = c->string;
-            size_t i = 0;
-            if (!cs)
-                continue;
-            while (i < kn && cs[i] == k[i])
-                i++;
-            if (i == kn && !cs[kn]) {
-                *out = jv_from_json(r, c);
-                return 1;
-            }
-        }
+        const jn_kent *e = kx_get(r->kx, m->u.j, k, kn, h, pre);
+        if (!e)
+            return 0;
+        kent_value(r, e, out);
+        return 1;
     }
     return 0;
+}
+
+/* Count the keys of every object under j (depth-capped by cJSON's parser). */
+static size_t kx_count(const cJSON *j)
+{
+    size_t n = 0;
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if ((j->type & 0xff) == cJSON_Object && c->string)
+            n++;
+        if (c->child)
+            n += kx_count(c);
+    }
+    return n;
+}
+
+/* Index every key of every object under j; the first of duplicate keys
+ * wins, as cJSON_GetObjectItem finds it. */
+static void kx_fill(struct sl_jinja_ctx *x, const cJSON *j)
+{
+    for (const cJSON *c = j->child; c; c = c->next) {
+        if ((j->type & 0xff) == cJSON_Object && c->string) {
+            size_t kn = strlen(c->string);
+            uint32_t h = jn_hash(c->string, kn);
+            size_t i = kx_slot(j, h, x->mask);
+            for (;; i = (i + 1) & x->mask) {
+                jn_kent *e = &x->tab[i];
+                if (!e->parent) {
+                    e->parent = j;
+                    e->child = c;
+                    e->kpre = jn_keypre(c->string, kn);
+                    e->klen = (uint32_t)kn;
+                    e->v = json_value(c, 0); /* as Jinja2 reads numbers */
+                    x->n++;
+                    break;
+                }
+                if (e->parent == j && e->klen == kn && !memcmp(e->child->string, c->string, kn))
+                    break;
+            }
+        }
+        if (c->child)
+            kx_fill(x, c);
+    }
+}
+
+int sl_jinja_ctx_new(const cJSON *ctx, sl_jinja_ctx **out, sl_error *err)
+{
+    sl_jinja_ctx *x = calloc(1, sizeof(*x));
+    size_t n, cap = 16;
+
+    *out = NULL;
+    if (!x)
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    x->root = cJSON_IsObject(ctx) ? ctx : NULL;
+    n = x->root ? kx_count(x->root) : 0;
+    while (cap < n * 2 + 2)
+        cap *= 2;
+    if (!(x->tab = calloc(cap, sizeof(*x->tab)))) {
+        free(x);
+        return sl_error_set(err, SL_ENOMEM, "out of memory");
+    }
+    x->mask = cap - 1;
+    if (x->root)
+        kx_fill(x, x->root);
+    *out = x;
+    return 0;
+}
+
+void sl_jinja_ctx_free(sl_jinja_ctx *x)
+{
+    if (!x)
+        return;
+    free(x->tab);
+    free(x);
 }
 
 int jv_to_list(jn_render *r, const jnode *site, const jv *v, jlist **out)
@@ -455,6 +562,41 @@ int jn_undef_fail(jn_render *r, const jv *v)
 
 /* -------------------------------------------------------------- numbers */
 
+/* sl_buf_put() with the common case (room left) inline and without the
+ * terminating NUL: the room for it is kept, and render_with() writes it at
+ * the end; pieces the engine reads back (captures, macro output) are read
+ * by length. */
+static inline int buf_put(sl_buf *b, const char *s, size_t len)
+{
+    if (len < b->cap - b->len) {
+        char *d = b->ptr + b->len;
+        b->len += len;
+        if (len <= 16) {
+            /* short pieces (most of them): overlapping word copies */
+            if (len >= 8) {
+                uint64_t x, y;
+                memcpy(&x, s, 8);
+                memcpy(&y, s + len - 8, 8);
+                memcpy(d, &x, 8);
+                memcpy(d + len - 8, &y, 8);
+            } else if (len >= 4) {
+                uint32_t x, y;
+                memcpy(&x, s, 4);
+                memcpy(&y, s + len - 4, 4);
+                memcpy(d, &x, 4);
+                memcpy(d + len - 4, &y, 4);
+            } else {
+                for (size_t i = 0; i < len; i++)
+                    d[i] = s[i];
+            }
+        } else {
+            memcpy(d, s, len);
+        }
+        return 0;
+    }
+    return sl_buf_put(b, s, len);
+}
+
 static int put_int(sl_buf *b, int64_t i)
 {
     char ib[24];
@@ -467,7 +609,7 @@ static int put_int(sl_buf *b, int64_t i)
     } while (u);
     if (i < 0)
         ib[--k] = '-';
-    return sl_buf_put(b, ib + k, (size_t)(24 - k));
+    return buf_put(b, ib + k, (size_t)(24 - k));
 }
 
 void jn_fmt_double(double d, int py, char *buf, size_t n)
@@ -805,7 +947,7 @@ int jv_print(jn_render *r, const jnode *site, const jv *v, sl_buf *b)
         rc = sl_buf_puts(b, num);
         break;
     case JV_STR:
-        rc = sl_buf_put(b, v->u.s, v->n);
+        rc = buf_put(b, v->u.s, v->n);
         break;
     case JV_MACRO:
         rc = sl_buf_printf(b, "<Macro '%s'>", v->u.m->def->name ? v->u.m->def->name : "caller");
@@ -830,6 +972,25 @@ int jv_tostr(jn_render *r, const jnode *site, const jv *v, jv *out)
 
     if (v->t == JV_STR) {
         *out = *v;
+        return 0;
+    }
+    if ((v->t == JV_INT && !r->nunjucks) ||
+        (v->t == JV_FLOAT && r->nunjucks && v->u.f == floor(v->u.f) && fabs(v->u.f) < 1e15)) {
+        /* an integer (Python int, or a JavaScript number with no fraction:
+         * the same digits; -0 prints as 0 in both) straight into the arena */
+        char ib[24];
+        int k = 24;
+        int64_t i = v->t == JV_INT ? v->u.i : (int64_t)v->u.f;
+        uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+        do {
+            ib[--k] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        if (i < 0)
+            ib[--k] = '-';
+        if (!(s = jn_strndup(r->ar, ib + k, (size_t)(24 - k))))
+            return jn_oom(r, site);
+        *out = jv_str(s, (size_t)(24 - k));
         return 0;
     }
     if (r->nunjucks)
@@ -1287,30 +1448,39 @@ static int assign(jn_render *r, const jnode *site, const char *name, jv v)
 
 static int lookup(jn_render *r, const jnode *n, jv *out)
 {
-    const cJSON *c;
-
-    for (jframe *f = r->frame; f; f = f->parent) {
+    if (n->rdepth) {
+        /* the parser knows which frame binds it (and where): check there */
+        jframe *f = r->frame;
+        for (unsigned k = 1; f && k < n->rdepth; k++)
+            f = f->parent;
+        if (f) {
+            if (n->rslot) {
+                size_t i = (size_t)n->rslot - 1;
+                if (i < f->n && f->v[i].name == n->name) {
+                    *out = f->v[i].v;
+                    return 0;
+                }
+            } else {
+                jvar *x = frame_find(f, n->name);
+                if (x) {
+                    *out = x->v;
+                    return 0;
+                }
+            }
+        }
+    }
+    for (jframe *f = n->unbound ? NULL : r->frame; f; f = f->parent) {
         jvar *x = frame_find(f, n->name);
         if (x) {
             *out = x->v;
             return 0;
         }
     }
-    {
-        size_t h = ((uintptr_t)n->name >> 4) & 127;
-        if (r->memo[h].name == n->name) {
-            if (r->memo[h].found) {
-                *out = r->memo[h].v;
-                return 0;
-            }
-        } else {
-            c = r->ctx ? cJSON_GetObjectItemCaseSensitive(r->ctx, n->name) : NULL;
-            r->memo[h].name = n->name;
-            r->memo[h].found = c != NULL;
-            if (c) {
-                *out = r->memo[h].v = jv_from_json(r, c);
-                return 0;
-            }
+    if (r->ctx) {
+        const jn_kent *e = kx_get(r->kx, r->ctx, n->name, n->nlen, n->hash, n->kpre);
+        if (e) {
+            kent_value(r, e, out);
+            return 0;
         }
     }
     if (jn_global(r, n->name, out))
@@ -1417,7 +1587,10 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
                 case 'g': dm = streq(k, "get"); break;
                 }
             }
-            if ((!dm || !attr) && jv_getkey(r, obj, key->u.s, key->n, out))
+            if ((!dm || !attr) &&
+                (attr && site->kind == N_GETATTR
+                     ? jv_getkey_h(r, obj, key->u.s, key->n, site->hash, site->kpre, out)
+                     : jv_getkey(r, obj, key->u.s, key->n, out)))
                 return 0;
             if (dm && jn_method(r, site, obj, k, out))
                 return 0;
@@ -1464,10 +1637,36 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
 static int eval(jn_render *r, const jnode *n, jv *out);
 static int exec_body(jn_render *r, const jnode *n);
 
+/* The value of a literal, or of a name in the frame slot the parser
+ * resolved it to, without a call: 1 done, 0 when n needs eval(). */
+static inline int eval_leaf(jn_render *r, const jnode *n, jv *out)
+{
+    if (n->kind == N_LIT) {
+        *out = n->lit;
+        return 1;
+    }
+    if (n->kind == N_NAME && n->rslot) {
+        jframe *f = r->frame;
+        size_t i = (size_t)n->rslot - 1;
+        for (unsigned k = 1; f && k < n->rdepth; k++)
+            f = f->parent;
+        if (f && i < f->n && f->v[i].name == n->name) {
+            *out = f->v[i].v;
+            return 1;
+        }
+    }
+    return 0;
+}
+/* eval() with the leaf cases inline. */
+static inline int eval_fast(jn_render *r, const jnode *n, jv *out)
+{
+    return eval_leaf(r, n, out) ? 0 : eval(r, n, out);
+}
+
 /* Evaluate and fail on undefined (Jinja2 strict) . */
 static int eval_def(jn_render *r, const jnode *n, jv *out)
 {
-    int rc = eval(r, n, out);
+    int rc = eval_fast(r, n, out);
     if (!rc && out->t == JV_UNDEF && !r->nunjucks)
         return jn_undef_fail(r, out);
     return rc;
@@ -1768,7 +1967,7 @@ static int eval_args(jn_render *r, const jnode *site, const jnode *args, const j
         if (!d || !(a->argv = jn_alloc(r->ar, (size_t)(na + 1) * sizeof(jv))))
             return jn_oom(r, site);
         for (const jnode *x = args; x; x = x->next)
-            if ((rc = eval(r, x, &a->argv[a->argc++])))
+            if ((rc = eval_fast(r, x, &a->argv[a->argc++])))
                 return rc;
         for (const jnode *x = kwargs; x; x = x->next) {
             jv v;
@@ -1785,7 +1984,7 @@ static int eval_args(jn_render *r, const jnode *site, const jnode *args, const j
                 !(a->kwn = jn_alloc(r->ar, (size_t)nk * sizeof(char *))))))
         return jn_oom(r, site);
     for (const jnode *x = args; x; x = x->next)
-        if ((rc = eval(r, x, &a->argv[a->argc++])))
+        if ((rc = eval_fast(r, x, &a->argv[a->argc++])))
             return rc;
     for (const jnode *x = kwargs; x; x = x->next) {
         a->kwn[a->kwc] = x->name;
@@ -1920,6 +2119,8 @@ static int apply_filter(jn_render *r, const jnode *n, const jv *in, jv *out)
 
     if (in->t == JV_UNDEF && !r->nunjucks && !n->filter->lazy_undef)
         return jn_undef_fail(r, in);
+    if (n->op == 1) /* literal arguments, evaluated by the parser */
+        return n->filter->fn(r, n, in, (int)n->lit.u.l->n, n->lit.u.l->v, 0, NULL, NULL, out);
     if ((rc = eval_args(r, n, n->args, n->kwargs, r->nunjucks, &a)))
         return rc;
     if (!r->nunjucks && !n->filter->lazy_undef)
@@ -1930,6 +2131,7 @@ static int apply_filter(jn_render *r, const jnode *n, const jv *in, jv *out)
 }
 
 static int eval_slow(jn_render *r, const jnode *n, jv *out);
+
 
 /* Evaluate an expression. The common kinds (literal, name, attribute,
  * filter) are handled here with a small stack frame; the rest in
@@ -1944,16 +2146,26 @@ static int eval(jn_render *r, const jnode *n, jv *out)
         *out = n->lit;
         return 0;
     case N_NAME:
+        if (eval_leaf(r, n, out))
+            return 0;
         return lookup(r, n, out);
     case N_GETATTR: {
         jv b;
-        if ((rc = eval(r, n->a, &a)))
+        if ((rc = eval_fast(r, n->a, &a)))
             return rc;
+        if (a.t == JV_JSON && (a.u.j->type & 0xff) == cJSON_Object && !n->op) {
+            /* a context object's key (not a Jinja2 dict method name) */
+            const jn_kent *e = kx_get(r->kx, a.u.j, n->name, n->nlen, n->hash, n->kpre);
+            if (e) {
+                kent_value(r, e, out);
+                return 0;
+            }
+        }
         b = jv_str(n->name, n->nlen);
         return get_member(r, n, &a, &b, 1, out);
     }
     case N_FILTER:
-        if ((rc = eval(r, n->a, &a)))
+        if ((rc = eval_fast(r, n->a, &a)))
             return rc;
         return apply_filter(r, n, &a, out);
     default:
@@ -2233,6 +2445,65 @@ static int set_local(jn_render *r, const jnode *site, const char *name, jv v)
     return frame_set(r, r->frame, name, v) ? jn_oom(r, site) : 0;
 }
 
+/* A for loop's else: in a frame of its own, as both engines run it. */
+static int exec_else(jn_render *r, const jnode *n)
+{
+    jframe *f, *saved = r->frame;
+    int rc;
+
+    if (!n->c)
+        return 0;
+    if (!(f = frame_new(r, saved)))
+        return jn_oom(r, n);
+    r->frame = f;
+    rc = exec_body(r, n->c);
+    r->frame = saved;
+    return rc;
+}
+
+/* A Jinja2 for loop with one target over a context array, without a loop
+ * filter: the items are read from the array as the loop goes, and the
+ * frame's two slots (the target, then loop) are written in place. */
+static int for_json(jn_render *r, const jnode *n, const cJSON *arr)
+{
+    jframe *f, *saved = r->frame;
+    jloop loop = {0, 0};
+    jv lv;
+    int rc = 0;
+
+    for (const cJSON *c = arr->child; c; c = c->next)
+        loop.length++;
+    if (!loop.length)
+        return exec_else(r, n);
+    if (!(f = frame_new(r, saved)))
+        return jn_oom(r, n);
+    memset(&lv, 0, sizeof(lv));
+    lv.t = JV_LOOP;
+    lv.u.loop = &loop;
+    r->frame = f;
+    if (frame_set(r, f, n->targets->name, jv_none()) || frame_set(r, f, r->t->s_loop, lv)) {
+        rc = jn_oom(r, n);
+        goto out;
+    }
+    for (const cJSON *c = arr->child; c; c = c->next, loop.index0++) {
+        /* each iteration starts from the target and loop alone (Jinja2:
+         * what the body sets does not carry over) */
+        f->n = 2;
+        if (f->v[0].name == n->targets->name && f->v[1].name == r->t->s_loop) {
+            f->v[0].v = jv_from_json(r, c);
+            f->v[1].v = lv;
+        } else if ((rc = set_local(r, n, n->targets->name, jv_from_json(r, c))) ||
+                   (rc = set_local(r, n, r->t->s_loop, lv))) {
+            goto out;
+        }
+        if ((rc = exec_body(r, n->b)))
+            goto out;
+    }
+out:
+    r->frame = saved;
+    return rc;
+}
+
 static int exec_for(jn_render *r, const jnode *n)
 {
     jv it;
@@ -2263,6 +2534,9 @@ static int exec_for(jn_render *r, const jnode *n)
     } else {
         if (it.t == JV_UNDEF)
             return jn_undef_fail(r, &it);
+        if (it.t == JV_JSON && (it.u.j->type & 0xff) == cJSON_Array && !n->d &&
+            !n->targets->next && n->targets->name != r->t->s_loop)
+            return for_json(r, n, it.u.j);
         if ((rc = jv_to_list(r, n->a, &it, &items)))
             return rc;
     }
@@ -2290,6 +2564,8 @@ static int exec_for(jn_render *r, const jnode *n)
     lv.u.loop = &loop;
     for (size_t i = 0; items && i < items->n; i++) {
         loop.index0 = i;
+        if (!r->nunjucks)
+            f->n = 0; /* Jinja2: an iteration's sets do not carry over */
         if (objpairs) {
             if ((rc = set_local(r, n, n->targets->name, keys->v[i])) ||
                 (rc = set_local(r, n, n->targets->next->name, items->v[i])))
@@ -2302,23 +2578,29 @@ static int exec_for(jn_render *r, const jnode *n)
     }
     if ((!items || !items->n) && n->c) {
         r->frame = saved;
-        rc = exec_body(r, n->c);
+        rc = exec_else(r, n);
     }
 out:
     r->frame = saved;
     return rc;
 }
 
-/* Run body into a string (arena). */
+/* Run body into a string (arena); in Jinja2 in a frame of its own. */
 static int capture(jn_render *r, const jnode *site, const jnode *body, jv *out)
 {
     sl_buf *saved = r->out, buf = SL_BUF_INIT;
+    jframe *saved_frame = r->frame;
     int rc;
     char *s;
 
+    if (!r->nunjucks && !(r->frame = frame_new(r, saved_frame))) {
+        r->frame = saved_frame;
+        return jn_oom(r, site);
+    }
     r->out = &buf;
     rc = exec_body(r, body);
     r->out = saved;
+    r->frame = saved_frame;
     if (!rc) {
         if (!(s = jn_strndup(r->ar, buf.ptr ? buf.ptr : "", buf.len)))
             rc = jn_oom(r, site);
@@ -2345,18 +2627,10 @@ static int nj_assign(jn_render *r, const jnode *site, const char *name, jv v)
     return assign(r, site, name, v);
 }
 
-/* Append to the output: the common case (room left) without a call. */
+/* Append to the output (render_with() terminates it). */
 static inline int out_put(jn_render *r, const jnode *n, const char *s, size_t len)
 {
-    sl_buf *b = r->out;
-
-    if (b->ptr && b->len + len < b->cap) {
-        memcpy(b->ptr + b->len, s, len);
-        b->len += len;
-        b->ptr[b->len] = 0;
-        return 0;
-    }
-    return sl_buf_put(b, s, len) ? jn_oom(r, n) : 0;
+    return buf_put(r->out, s, len) ? jn_oom(r, n) : 0;
 }
 
 static int exec_node(jn_render *r, const jnode *n)
@@ -2453,7 +2727,7 @@ static int exec_body(jn_render *r, const jnode *n)
             rc = out_put(r, n, n->name, n->nlen);
         } else if (n->kind == N_OUTPUT) {
             jv v;
-            if (!(rc = eval(r, n->a, &v)))
+            if (!(rc = eval_fast(r, n->a, &v)))
                 rc = v.t == JV_STR ? out_put(r, n, v.u.s, v.n) : jv_print(r, n, &v, r->out);
         } else {
             rc = exec_node(r, n);
@@ -2466,7 +2740,7 @@ static int exec_body(jn_render *r, const jnode *n)
 
 /* ----------------------------------------------------------------- public */
 
-static int render_with(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *err,
+static int render_with(const sl_jinja *t, const sl_jinja_ctx *kx, sl_buf *out, sl_error *err,
                        jv *value_out, jn_arena *ar)
 {
     jn_render r;
@@ -2474,7 +2748,8 @@ static int render_with(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_erro
 
     memset(&r, 0, sizeof(r));
     r.t = t;
-    r.ctx = cJSON_IsObject(ctx) ? ctx : NULL;
+    r.ctx = kx->root;
+    r.kx = kx;
     r.ar = ar;
     r.out = out;
     r.err = err;
@@ -2495,36 +2770,56 @@ static int render_with(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_erro
         }
         return rc;
     }
-    return exec_body(&r, t->body);
+    rc = exec_body(&r, t->body);
+    if (out->ptr)
+        out->ptr[out->len] = 0; /* out_put() leaves the NUL out */
+    return rc;
 }
 
-int sl_jinja_render(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *err)
+int sl_jinja_render_ctx(const sl_jinja *t, const sl_jinja_ctx *kx, sl_buf *out, sl_error *err)
 {
     jn_arena ar;
     int rc;
 
     memset(&ar, 0, sizeof(ar));
     ar.max = (size_t)256 << 20;
-    rc = render_with(t, ctx, out, err, NULL, &ar);
+    rc = render_with(t, kx, out, err, NULL, &ar);
     jn_arena_free(&ar);
     return rc;
 }
 
-/* Render many times with one arena (benchmarks, scaffolding many files). */
+int sl_jinja_render(const sl_jinja *t, const cJSON *ctx, sl_buf *out, sl_error *err)
+{
+    sl_jinja_ctx *kx = NULL;
+    int rc;
+
+    if ((rc = sl_jinja_ctx_new(ctx, &kx, err)))
+        return rc;
+    rc = sl_jinja_render_ctx(t, kx, out, err);
+    sl_jinja_ctx_free(kx);
+    return rc;
+}
+
+/* Render many times with one arena and one prepared context (benchmarks,
+ * scaffolding many files). */
 int sl_jinja_render_n(const sl_jinja *t, const cJSON *ctx, sl_buf *out, size_t times,
                       sl_error *err)
 {
+    sl_jinja_ctx *kx = NULL;
     jn_arena ar;
-    int rc = 0;
+    int rc;
 
     memset(&ar, 0, sizeof(ar));
     ar.max = (size_t)256 << 20;
+    if ((rc = sl_jinja_ctx_new(ctx, &kx, err)))
+        return rc;
     for (size_t i = 0; i < times && !rc; i++) {
         sl_buf_reset(out);
-        rc = render_with(t, ctx, out, err, NULL, &ar);
+        rc = render_with(t, kx, out, err, NULL, &ar);
         jn_arena_reset(&ar);
     }
     jn_arena_free(&ar);
+    sl_jinja_ctx_free(kx);
     return rc;
 }
 
@@ -2546,8 +2841,11 @@ int sl_jinja_eval_value(const char *src, size_t len, const sl_jinja_opts *o, con
          * isSingleTemplateString): the value keeps its type */
         const jnode *lone = t->body;
         if (lone && !lone->next && lone->kind == N_OUTPUT) {
+            sl_jinja_ctx *kx = NULL;
             jv v;
-            rc = render_with(t, ctx, &b, err, &v, &ar);
+            if (!(rc = sl_jinja_ctx_new(ctx, &kx, err)))
+                rc = render_with(t, kx, &b, err, &v, &ar);
+            sl_jinja_ctx_free(kx);
             if (!rc)
                 *out = (cJSON *)v.u.j;
             goto out;

@@ -190,9 +190,22 @@ static int map_case(FARGS, int up)
         size_t i;
         char *d;
         unsigned char lo = up ? 'a' : 'A', hi = up ? 'z' : 'Z';
+        const uint64_t ones = 0x0101010101010101ull, highs = ones * 0x80;
         if (!(d = jn_alloc(r->ar, s.n + 1)))
             return jn_oom(r, site);
-        for (i = 0; i < s.n; i++) {
+        for (i = 0; i + 8 <= s.n; i += 8) {
+            /* eight ASCII bytes at once: the high bit of (x + 0x80 - lo)
+             * marks bytes >= lo, of (x + 0x7f - hi) bytes > hi (no carry
+             * crosses a byte while every byte is below 0x80) */
+            uint64_t x, m;
+            memcpy(&x, s.u.s + i, 8);
+            if (x & highs)
+                break;
+            m = (x + ones * (uint64_t)(0x80 - lo)) & ~(x + ones * (uint64_t)(0x7f - hi)) & highs;
+            x ^= m >> 2;
+            memcpy(d + i, &x, 8);
+        }
+        for (; i < s.n; i++) {
             unsigned char c = (unsigned char)s.u.s[i];
             if (c & 0x80)
                 break; /* not ASCII: the general path below */
@@ -267,7 +280,10 @@ static int f_title(FARGS)
                 return jn_oom(r, site);
             for (i = 0; i < s.n; i++) {
                 char c = s.u.s[i];
-                if (strchr(sep, c)) { /* NUL counts, as below */
+                if (c == 0 || c == ' ' ||
+                    (!r->nunjucks && ((c >= '\t' && c <= '\r') || c == '-' || c == '(' ||
+                                      c == '{' || c == '[' || c == '<'))) {
+                    /* a separator (as strchr(sep, c) below: NUL counts) */
                     d[i] = c;
                     start = 1;
                     continue;
@@ -299,6 +315,12 @@ static int f_title(FARGS)
             }
     }
     return str_result(r, site, &b, out);
+}
+
+/* memmem, with memchr for the usual one-byte needle. */
+static inline const char *find_sub(const char *p, size_t n, const char *s, size_t sn)
+{
+    return sn == 1 ? memchr(p, s[0], n) : memmem(p, n, s, sn);
 }
 
 static int f_replace(FARGS)
@@ -364,7 +386,7 @@ static int f_replace(FARGS)
         size_t nrep = 0, len;
         char *d, *w;
         while (p < e && (max < 0 || (long)nrep < max) &&
-               (m = memmem(p, (size_t)(e - p), os.u.s, os.n))) {
+               (m = find_sub(p, (size_t)(e - p), os.u.s, os.n))) {
             nrep++;
             p = m + os.n;
         }
@@ -378,7 +400,7 @@ static int f_replace(FARGS)
         w = d;
         p = s.u.s;
         for (size_t k = 0; k < nrep; k++) {
-            m = memmem(p, (size_t)(e - p), os.u.s, os.n);
+            m = find_sub(p, (size_t)(e - p), os.u.s, os.n);
             memcpy(w, p, (size_t)(m - p));
             w += m - p;
             memcpy(w, ns.u.s, ns.n);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include "jinja.h"
 
@@ -86,11 +87,12 @@ enum {
     /* expressions */
     N_LIT,    /* lit */
     N_NAME,   /* name */
-    N_GETATTR, /* a . name */
+    N_GETATTR, /* a . name; op 1: name is a Jinja2 dict method (items keys values get) */
     N_GETITEM, /* a [ b ] */
     N_SLICE,   /* a [ b : c : d ] (NULL parts omitted) */
     N_CALL,    /* a ( args ; kwargs ) */
-    N_FILTER,  /* a | name ( args ; kwargs ), fn: the filter */
+    N_FILTER,  /* a | name ( args ; kwargs ), fn: the filter; op 1: the args are
+                * literals, their values in lit.u.l */
     N_TEST,    /* a is [not] name args; op = negated */
     N_BIN,     /* a op b */
     N_UNARY,   /* op a */
@@ -120,7 +122,14 @@ typedef struct jnode {
     uint8_t kind;
     uint8_t op;
     uint8_t recursive;
+    uint8_t unbound; /* N_NAME: no statement of the template binds the name (set, for,
+                      * macro, call block), so only the context can hold it */
+    /* N_NAME resolved by the parser: the frame rdepth-1 levels up binds it,
+     * in slot rslot-1 (0: search that frame); 0: search every frame. */
+    uint8_t rdepth, rslot;
     int line, col;
+    uint32_t hash; /* N_NAME, N_GETATTR: jn_hash(name) */
+    uint64_t kpre; /* N_NAME, N_GETATTR: jn_keypre(name) */
     struct jnode *a, *b, *c, *d;
     struct jnode *args;    /* positional arguments / list items / params (linked by next) */
     struct jnode *kwargs;  /* keyword arguments: N_* value with name set (linked by next) */
@@ -201,21 +210,52 @@ typedef struct jfunc {
     jv u_self; /* bound object for methods */
 } jfunc;
 
+/* The hash of a key (names are hashed at parse time with the same). */
+static inline uint32_t jn_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* The first 8 bytes of a key, zero-padded: with the length, the whole key
+ * when it is not longer. */
+static inline uint64_t jn_keypre(const char *s, size_t n)
+{
+    uint64_t v = 0;
+    memcpy(&v, s, n < 8 ? n : 8);
+    return v;
+}
+
+/* One key of one JSON object of the context (jinja_eval.c's index). */
+typedef struct jn_kent {
+    const cJSON *parent; /* NULL: empty slot */
+    const cJSON *child;
+    uint64_t kpre; /* jn_keypre(key) */
+    uint32_t klen;
+    jv v; /* child's value, as Jinja2 reads it (a whole number is JV_INT) */
+} jn_kent;
+
+/* sl_jinja_ctx: every key of every object of a context in one open-addressed
+ * table keyed by (object, key), so member access does not walk cJSON's
+ * linked lists. */
+struct sl_jinja_ctx {
+    const cJSON *root; /* an object, or NULL */
+    jn_kent *tab;
+    size_t mask, n;
+};
+
 typedef struct jn_render {
     const sl_jinja *t;
     const cJSON *ctx;
+    const struct sl_jinja_ctx *kx;
     jn_arena *ar;
     sl_buf *out;
     sl_error *err;
     jframe *frame;
     int nunjucks;
     int depth;
-    /* context lookups by interned name, cached for the render */
-    struct {
-        const char *name;
-        jv v;
-        int found;
-    } memo[128];
 } jn_render;
 
 /* Fail with the site's position. Returns a negative code. */
@@ -243,8 +283,14 @@ jlist *jl_new(jn_render *r, size_t cap);
 int jl_push(jn_render *r, jlist *l, jv v);
 jdict *jd_new(jn_render *r, size_t cap);
 int jd_set(jn_render *r, jdict *d, jv k, jv v);
-/* Lookup a key in a mapping: 1 found, 0 not. */
-int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out);
+/* Lookup a key in a mapping: 1 found, 0 not. h is jn_hash(k, kn), pre
+ * jn_keypre(k, kn). */
+int jv_getkey_h(jn_render *r, const jv *m, const char *k, size_t kn, uint32_t h, uint64_t pre,
+                jv *out);
+static inline int jv_getkey(jn_render *r, const jv *m, const char *k, size_t kn, jv *out)
+{
+    return jv_getkey_h(r, m, k, kn, jn_hash(k, kn), jn_keypre(k, kn), out);
+}
 /* Number of entries and the i-th key/value of a mapping. */
 size_t jv_map_n(const jv *m);
 void jv_map_at(jn_render *r, const jv *m, size_t i, jv *k, jv *v);

@@ -234,6 +234,7 @@ static int template_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out
     const template_opts *o = app->opts;
     sl_snapshot *own, *snap;
     cJSON *catalog = NULL, *context = NULL;
+    sl_jinja_ctx *jctx = NULL;
     sl_strv seen = SL_STRV_INIT;
     sl_buf data = SL_BUF_INIT, text = SL_BUF_INIT;
     int rc;
@@ -242,7 +243,8 @@ static int template_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out
         goto out;
     if (o->catalog && (rc = read_catalog(app, ctx, own, &catalog, err)))
         goto out;
-    if ((rc = build_context(app, o, catalog, &context, err)))
+    if ((rc = build_context(app, o, catalog, &context, err)) ||
+        (rc = sl_jinja_ctx_new(context, &jctx, err)))
         goto out;
     for (size_t g = 0; g < o->nfiles; g++) {
         sl_strv matches = SL_STRV_INIT, files = SL_STRV_INIT;
@@ -289,7 +291,7 @@ static int template_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out
             jo.line = jo.col = 1;
             text.max = ctx->limits.max_file_bytes ? ctx->limits.max_file_bytes * 16 : 0;
             if (!(rc = sl_jinja_parse(data.ptr ? data.ptr : "", data.len, &jo, &t, err)))
-                rc = sl_jinja_render(t, context, &text, err);
+                rc = sl_jinja_render_ctx(t, jctx, &text, err);
             sl_jinja_free(t);
             if (rc == SL_ELIMIT && text.max)
                 sl_error_prefix(err, "rendering %s", files.v[i]);
@@ -304,6 +306,7 @@ static int template_render(const sl_app *app, sl_render_ctx *ctx, sl_objset *out
             goto out;
     }
 out:
+    sl_jinja_ctx_free(jctx);
     cJSON_Delete(catalog);
     cJSON_Delete(context);
     sl_strv_free(&seen);

@@ -1,8 +1,11 @@
 /* sl-jinja: render one template with sluice's engine, for the differential
  * tests against Jinja2 and Nunjucks and for the benchmark.
  *   sl-jinja [--nunjucks] [--backstage] [--keep-trailing-newline] [--value]
- *            [--times N] TEMPLATE CONTEXT.json
+ *            [--times N [--fresh]] TEMPLATE CONTEXT.json
  * Prints the output (or, with --value, the JSON of sl_jinja_eval_value);
+ * --times renders N times with one prepared context (sl_jinja_render_n);
+ * with --fresh each render prepares the context again (sl_jinja_render),
+ * as a caller with a new context every time would;
  * errors go to stderr as file:line:col: message, exit status 1. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +24,7 @@ int main(int argc, char **argv)
     sl_error err;
     char msg[2048];
     long times = 1;
-    int value = 0, rc = 1;
+    int value = 0, fresh = 0, rc = 1;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--nunjucks"))
@@ -32,6 +35,8 @@ int main(int argc, char **argv)
             o.keep_trailing_newline = 1;
         else if (!strcmp(argv[i], "--value"))
             value = 1;
+        else if (!strcmp(argv[i], "--fresh"))
+            fresh = 1;
         else if (!strcmp(argv[i], "--times") && i + 1 < argc)
             times = atol(argv[++i]);
         else if (!tpath)
@@ -40,7 +45,7 @@ int main(int argc, char **argv)
             cpath = argv[i];
         else {
             fprintf(stderr, "usage: sl-jinja [--nunjucks] [--backstage] [--keep-trailing-newline] "
-                            "[--value] [--times N] TEMPLATE CONTEXT.json\n");
+                            "[--value] [--times N [--fresh]] TEMPLATE CONTEXT.json\n");
             return 2;
         }
     }
@@ -73,9 +78,20 @@ int main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    if (sl_jinja_parse(src.ptr ? src.ptr : "", src.len, &o, &t, &err) ||
-        (times > 1 ? sl_jinja_render_n(t, ctx, &out, (size_t)times, &err)
-                   : sl_jinja_render(t, ctx, &out, &err))) {
+    if (sl_jinja_parse(src.ptr ? src.ptr : "", src.len, &o, &t, &err)) {
+        fprintf(stderr, "%s\n", sl_error_format(&err, msg, sizeof(msg)));
+        goto out;
+    }
+    if (fresh) {
+        for (long i = 0; i < times; i++) {
+            sl_buf_reset(&out);
+            if (sl_jinja_render(t, ctx, &out, &err)) {
+                fprintf(stderr, "%s\n", sl_error_format(&err, msg, sizeof(msg)));
+                goto out;
+            }
+        }
+    } else if (times > 1 ? sl_jinja_render_n(t, ctx, &out, (size_t)times, &err)
+                         : sl_jinja_render(t, ctx, &out, &err)) {
         fprintf(stderr, "%s\n", sl_error_format(&err, msg, sizeof(msg)));
         goto out;
     }
