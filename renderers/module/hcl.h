@@ -364,6 +364,8 @@ typedef struct sl_hcl_step {
 } sl_hcl_step;
 
 typedef struct sl_hcl_expr sl_hcl_expr;
+/* The most steps a traversal may have (a parse error beyond). */
+#define SL_HCL_MAX_STEPS ((1u << 18) - 1)
 /* A FOR expression's extra parts (allocated with the node). */
 typedef struct sl_hcl_for_parts {
     const char *val_var;
@@ -374,16 +376,17 @@ typedef struct sl_hcl_for_parts {
 /* An expression node. The parser's tree has about one node per 13 bytes of
  * source, so nodes are compact and sized by kind: kind-specific members
  * share storage (anonymous unions) and a node is allocated only up to the
- * last member its kind uses (24 bytes for a literal or an operator, 40 for
- * a call, 48 for a traversal). Read only the members of the node's kind,
- * and never copy a node by value. */
+ * last member its kind uses (24 bytes for a literal or an operator, 32 for
+ * a splat, 40 for a call or a traversal). Read only the members of the
+ * node's kind, and never copy a node by value. */
 struct sl_hcl_expr {
-    sl_hcl_expr_kind kind : 8;
-    sl_hcl_op op : 8;               /* BINARY, UNARY */
+    sl_hcl_expr_kind kind : 5;
+    sl_hcl_op op : 5;               /* BINARY, UNARY */
     unsigned expand_final : 1;      /* FUNCALL f(x...) */
     unsigned attr_only : 1;         /* SPLAT written .* */
     unsigned for_group : 1;         /* FOR: ... grouping */
     unsigned for_object : 1;        /* FOR: {for ...} */
+    unsigned nsteps : 18;           /* SCOPE_TRAV, REL_TRAV: steps (SL_HCL_MAX_STEPS) */
     uint32_t nsub;
     sl_hcl_span range;
     union {
@@ -398,10 +401,7 @@ struct sl_hcl_expr {
         sl_hcl_expr *splat_item; /* SPLAT: the ANON node inside sub[1] */
     };
     union {
-        struct {                    /* SCOPE_TRAV, REL_TRAV */
-            size_t nsteps;
-            sl_hcl_step *steps;
-        };
+        sl_hcl_step *steps;         /* SCOPE_TRAV, REL_TRAV: nsteps of them */
         /* FOR: for key_var, val_var in sub[0] : forp->key => sub[1] if forp->cond */
         const sl_hcl_for_parts *forp;
         /* FUNCALL name, INDEX brackets, UNARY symbol. */

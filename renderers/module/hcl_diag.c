@@ -179,6 +179,22 @@ void *sl_hcl_alloc(sl_hcl_arena *a, size_t n)
     return p;
 }
 
+int hcl_arena_grow(sl_hcl_arena *a, void *p, size_t old, size_t new_size)
+{
+    arena_chunk *c = a->head;
+    size_t was = ((old + 7) & ~(size_t)7) + ARENA_REDZONE;
+    size_t now = ((new_size + 7) & ~(size_t)7) + ARENA_REDZONE;
+
+    if (!c || new_size < old || (unsigned char *)p + was != c->data + c->used ||
+        c->size - c->used < now - was)
+        return 0;
+    c->used += now - was;
+    if (c->used > c->ready)
+        chunk_ready(c);
+    ARENA_UNPOISON(p, new_size);
+    return 1;
+}
+
 char *sl_hcl_strndup(sl_hcl_arena *a, const char *s, size_t n)
 {
     char *p = sl_hcl_alloc(a, n + 1);

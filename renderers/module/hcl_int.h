@@ -54,6 +54,11 @@ const char *hcl_tok_name(hcl_tok_type t);
 int hcl_unescape(const sl_hcl_file *f, const hcl_tok *tok, int quoted, sl_buf *out,
                  sl_hcl_diags *diags);
 
+/* Grow the allocation p of old bytes to new bytes in place when it is the
+ * arena's last one and its chunk has room: 1 if done (the added bytes are
+ * zero), else 0 (p is unchanged; allocate anew). */
+int hcl_arena_grow(sl_hcl_arena *a, void *p, size_t old, size_t new_size);
+
 /* UTF-8 helpers. */
 int hcl_utf8_valid(const char *s, size_t n);
 /* Decode one code point at s (n bytes left); returns its length (>=1) and

@@ -351,7 +351,7 @@ static size_t expr_size(sl_hcl_expr_kind kind)
     switch (kind) {
     case SL_HCL_E_SCOPE_TRAV:
     case SL_HCL_E_REL_TRAV:
-        return sizeof(sl_hcl_expr);
+        return EXPR_END(steps, sizeof(void *));
     case SL_HCL_E_FOR:
         return FOR_PARTS + sizeof(sl_hcl_for_parts);
     case SL_HCL_E_FUNCALL:
@@ -1194,17 +1194,28 @@ static sl_hcl_expr *extend_traversal(parser *p, sl_hcl_expr *e, sl_hcl_step step
             return NULL;
         e = r;
     }
-    /* Steps grow by doubling at powers of two (1, 2, 4, ...). */
+    if (e->nsteps >= SL_HCL_MAX_STEPS) {
+        if (!p->recovery)
+            perr(p, step.range, "Traversal too long",
+                 "A traversal may have at most %u steps.", SL_HCL_MAX_STEPS);
+        p->recovery = 1;
+        return e;
+    }
+    /* Steps grow by doubling at powers of two (1, 2, 4, ...), in place when
+     * the array is the arena's last allocation (as it mostly is: only a new
+     * name is allocated between two steps). */
     if ((e->nsteps & (e->nsteps - 1)) == 0) {
-        size_t cap = e->nsteps ? e->nsteps * 2 : 1;
-        steps = sl_hcl_alloc(p->a, cap * sizeof(*steps));
-        if (!steps) {
-            p->fatal = SL_ENOMEM;
-            return NULL;
+        size_t n = e->nsteps, cap = n ? n * 2 : 1;
+        if (!n || !hcl_arena_grow(p->a, e->steps, n * sizeof(*steps), cap * sizeof(*steps))) {
+            steps = sl_hcl_alloc(p->a, cap * sizeof(*steps));
+            if (!steps) {
+                p->fatal = SL_ENOMEM;
+                return NULL;
+            }
+            if (n)
+                memcpy(steps, e->steps, n * sizeof(*steps));
+            e->steps = steps;
         }
-        if (e->nsteps)
-            memcpy(steps, e->steps, e->nsteps * sizeof(*steps));
-        e->steps = steps;
     }
     e->steps[e->nsteps++] = step;
     e->range = sl_hcl_span_between(e->range, step.range);
