@@ -489,6 +489,19 @@ static void test_limits(void)
     SL_CHECK_STR(d.v[0].summary, "Invalid character encoding");
     sl_hcl_file_free(f);
     sl_hcl_diags_free(&d);
+    /* A traversal's step count is capped (it lives in 18 bits of a node). */
+    sl_buf_puts(&b, "a = x");
+    for (unsigned i = 0; i <= SL_HCL_MAX_STEPS; i++)
+        sl_buf_puts(&b, ".y");
+    f = NULL;
+    rc = sl_hcl_parse("long.hcl", b.ptr, b.len, NULL, &f, &d);
+    SL_CHECK_INT(rc, SL_EINVAL);
+    SL_CHECK(d.n == 1 && !strcmp(d.v[0].summary, "Traversal too long"));
+    SL_CHECK_INT(d.v[0].subject.start.col, 6 + 2 * (int)SL_HCL_MAX_STEPS);
+    SL_CHECK(f && f->body->attrs[0].expr->nsteps == SL_HCL_MAX_STEPS);
+    sl_hcl_file_free(f);
+    sl_hcl_diags_free(&d);
+    sl_buf_free(&b);
 }
 
 /* The tree's byte spans and their line:column (BOM skipped, columns in
