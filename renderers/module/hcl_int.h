@@ -22,6 +22,7 @@ typedef enum hcl_tok_type {
 
 typedef struct hcl_tok {
     hcl_tok_type type;
+    uint32_t hash; /* T_IDENT, T_NUMBER, T_QLIT: the parser's intern hash of the text */
     const char *s; /* into the source */
     size_t n;
     sl_hcl_span range;

@@ -92,6 +92,32 @@ static void pop_nl(parser *p)
 /* The next significant token at or after p->next (comments dropped; a line
  * comment stands for its newline when newlines matter); *after is the index
  * after it. */
+static uint32_t intern_hash(const char *s, size_t n);
+
+static int tok_hashed(hcl_tok_type t)
+{
+    return t == T_IDENT || t == T_NUMBER || t == T_QLIT;
+}
+
+/* Hash the texts the parser interns (identifiers, numbers, quoted literal
+ * parts) of the tokens the scanner just added (from index from on), and
+ * prefetch their intern table slots: the parser interns them up to a batch
+ * of tokens later, when the slot's cache line has arrived (the table is
+ * larger than the caches for big files). */
+static void hash_batch(parser *p, size_t from)
+{
+    intern_tab *t = &p->intern;
+
+    for (size_t i = from; i < p->toks.n; i++) {
+        hcl_tok *k = &p->toks.v[i];
+        if (!tok_hashed(k->type))
+            continue;
+        k->hash = intern_hash(k->s, k->n);
+        if (t->v)
+            __builtin_prefetch(&t->v[k->hash & (t->cap - 1)]);
+    }
+}
+
 /* Token number i of the stream, scanning on demand; the EOF token for any
  * i past the end. */
 static const hcl_tok *tok_at(parser *p, size_t i)
@@ -102,11 +128,13 @@ static const hcl_tok *tok_at(parser *p, size_t i)
         if (p->fatal)
             return &p->eof_tok;
         {
+            size_t from = p->toks.n;
             int rc = hcl_lex_more(p->lx);
             if (rc) {
                 p->fatal = rc;
                 return &p->eof_tok;
             }
+            hash_batch(p, from);
         }
     }
     return &p->toks.v[i - p->toks.base];
@@ -420,9 +448,9 @@ static sl_hcl_expr *placeholder(parser *p, sl_hcl_span r)
 
 /* A multiplicative hash of s[0..n) taking 8 bytes at a time (keys are
  * identifiers and short strings). */
-static uint32_t intern_hash(int tag, const char *s, size_t n)
+static uint32_t intern_hash(const char *s, size_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n << 8) ^ (uint64_t)tag;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n << 8);
     uint64_t w;
 
     for (; n >= 8; s += 8, n -= 8) {
@@ -441,9 +469,6 @@ static uint32_t intern_hash(int tag, const char *s, size_t n)
     return (uint32_t)(h >> 32);
 }
 
-/* The slot for (tag, s[0..n)): its entry when present, else the free slot
- * where it belongs; NULL when the table cannot take more (caller then
- * allocates without interning). */
 static const char *intern_key(const intern_ent *e)
 {
     switch (e->len_tag & 3) {
@@ -456,44 +481,51 @@ static const char *intern_key(const intern_ent *e)
     }
 }
 
-static intern_ent *intern_slot(parser *p, int tag, const char *s, size_t n)
+/* Make the table (or double it). The first table fits about one distinct
+ * name per 100 bytes of source (typical of configuration files), so most
+ * parses never grow it. Returns 0, or -1 when it cannot grow (full or no
+ * memory: interning stops). */
+static int intern_grow(intern_tab *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 1024;
+    intern_ent *v;
+
+    while (!t->cap && cap < INTERN_MAX && cap * 128 < t->hint)
+        cap *= 2;
+    if (t->n >= INTERN_MAX || !(v = calloc(cap, sizeof(*v))))
+        return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        intern_ent *o = &t->v[i];
+        if (!o->val)
+            continue;
+        size_t j = o->hash & (cap - 1);
+        while (v[j].val)
+            j = (j + 1) & (cap - 1);
+        v[j] = *o;
+    }
+    free(t->v);
+    t->v = v;
+    t->cap = cap;
+    return 0;
+}
+
+/* The slot for (tag, s[0..n)) whose intern_hash is h: its entry when
+ * present, else the free slot where it belongs; NULL when the table cannot
+ * take more (caller then allocates without interning). The tag is not
+ * hashed: the same text under two tags probes the same cache line. */
+static intern_ent *intern_slot_h(parser *p, int tag, const char *s, size_t n, uint32_t h)
 {
     intern_tab *t = &p->intern;
     size_t mask;
     intern_ent *e;
-
-    uint32_t h, lt;
+    uint32_t lt;
 
     if (n >= (size_t)1 << 30)
         return NULL;
-    if ((t->n + 1) * 4 > t->cap * 3) {
-        /* The first table fits about one distinct name per 100 bytes of
-         * source (typical of configuration files), so most parses never
-         * grow it. */
-        size_t cap = t->cap ? t->cap * 2 : 1024;
-        intern_ent *v;
-        while (!t->cap && cap < INTERN_MAX && cap * 128 < t->hint)
-            cap *= 2;
-        if (t->n >= INTERN_MAX)
-            return NULL;
-        v = calloc(cap, sizeof(*v));
-        if (!v)
-            return NULL;
-        for (size_t i = 0; i < t->cap; i++) {
-            intern_ent *o = &t->v[i];
-            if (!o->val)
-                continue;
-            size_t j = o->hash & (cap - 1);
-            while (v[j].val)
-                j = (j + 1) & (cap - 1);
-            v[j] = *o;
-        }
-        free(t->v);
-        t->v = v;
-        t->cap = cap;
-    }
+    if ((t->n + 1) * 4 > t->cap * 3 && intern_grow(t))
+        return NULL;
     mask = t->cap - 1;
-    h = t->hash = intern_hash(tag, s, n);
+    t->hash = h;
     lt = (uint32_t)n << 2 | (uint32_t)tag;
     for (size_t j = h & mask;; j = (j + 1) & mask) {
         e = &t->v[j];
@@ -515,7 +547,8 @@ static void intern_put(parser *p, intern_ent *e, int tag, size_t n, const void *
 /* The token's text as a NUL-terminated arena string (interned). */
 static const char *tok_str(parser *p, hcl_tok t)
 {
-    intern_ent *e = intern_slot(p, IN_STR, t.s, t.n);
+    intern_ent *e = intern_slot_h(p, IN_STR, t.s, t.n,
+                                  tok_hashed(t.type) ? t.hash : intern_hash(t.s, t.n));
     char *s;
 
     if (e && e->val)
@@ -532,9 +565,9 @@ static const char *tok_str(parser *p, hcl_tok t)
 
 /* sl_hcl_string(p->a, s, n), interned (NULL on invalid UTF-8 or no
  * memory, as sl_hcl_string). */
-static const sl_hcl_value *str_value(parser *p, const char *s, size_t n)
+static const sl_hcl_value *str_value_h(parser *p, const char *s, size_t n, uint32_t h)
 {
-    intern_ent *e = intern_slot(p, IN_STRVAL, s, n);
+    intern_ent *e = intern_slot_h(p, IN_STRVAL, s, n, h);
     const sl_hcl_value *v;
 
     if (e && e->val)
@@ -545,6 +578,11 @@ static const sl_hcl_value *str_value(parser *p, const char *s, size_t n)
     if (e && v && v->u.str.len == n && n && !memcmp(v->u.str.s, s, n))
         intern_put(p, e, IN_STRVAL, n, v);
     return v;
+}
+
+static const sl_hcl_value *str_value(parser *p, const char *s, size_t n)
+{
+    return str_value_h(p, s, n, intern_hash(s, n));
 }
 
 /* A growable array of pointers in malloc memory (copied into the arena at
@@ -1161,7 +1199,8 @@ static const sl_hcl_value *num_value(parser *p, hcl_tok t)
 {
     sl_hcl_num n;
     const sl_hcl_value *v;
-    intern_ent *e = intern_slot(p, IN_NUMVAL, t.s, t.n);
+    intern_ent *e = intern_slot_h(p, IN_NUMVAL, t.s, t.n,
+                                  tok_hashed(t.type) ? t.hash : intern_hash(t.s, t.n));
     num_ent *ne;
 
     if (e && e->val)
@@ -1717,7 +1756,7 @@ static sl_hcl_expr *parse_object(parser *p)
         if (next.type == T_IDENT && (peek2_type(p) == T_EQUAL || peek2_type(p) == T_COLON)) {
             /* A bare identifier key: no traversal node for it. */
             read_tok(p);
-            key = new_lit(p, str_value(p, next.s, next.n), next.range);
+            key = new_lit(p, str_value_h(p, next.s, next.n, next.hash), next.range);
         } else {
             key = parse_expression(p);
         }
@@ -1882,7 +1921,7 @@ static sl_hcl_expr *parse_term(parser *p)
                  * not a template wrapping it. */
                 read_tok(p);
                 read_tok(p);
-                return new_lit(p, str_value(p, lit.s, lit.n),
+                return new_lit(p, str_value_h(p, lit.s, lit.n, lit.hash),
                                sl_hcl_span_between(open.range, close.range));
             }
         }
@@ -2510,6 +2549,7 @@ static int parser_init(parser *p, const char *filename, const char *src, size_t 
     p->cur_nl = 1;
     p->pk_key = SIZE_MAX;
     p->intern.hint = len;
+    intern_grow(&p->intern); /* now, so the scanner's batches can prefetch slots */
     *out = NULL;
     if (max_bytes > UINT32_MAX - 1)
         max_bytes = UINT32_MAX - 1;
