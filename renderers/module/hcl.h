@@ -67,7 +67,7 @@ typedef struct sl_hcl_range {
 
 /* [start, end) as byte offsets into a file's source: how the syntax tree
  * stores its ranges (8 bytes instead of a file pointer and two line/column
- * positions; the tree has a node per 10 bytes of source). The file that
+ * positions; the tree has a node per 13 bytes of source). The file that
  * holds the node turns a span into an sl_hcl_range (sl_hcl_file_range). */
 typedef struct sl_hcl_span {
     uint32_t start, end;
