@@ -469,6 +469,17 @@ static uint32_t intern_hash(const char *s, size_t n)
     return (uint32_t)(h >> 32);
 }
 
+/* a[0..n) == b[0..n); short keys (most) without a library call. */
+static int key_eq(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return !memcmp(a, b, n);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static const char *intern_key(const intern_ent *e)
 {
     switch (e->len_tag & 3) {
@@ -529,7 +540,7 @@ static intern_ent *intern_slot_h(parser *p, int tag, const char *s, size_t n, ui
     lt = (uint32_t)n << 2 | (uint32_t)tag;
     for (size_t j = h & mask;; j = (j + 1) & mask) {
         e = &t->v[j];
-        if (!e->val || (e->hash == h && e->len_tag == lt && !memcmp(intern_key(e), s, n)))
+        if (!e->val || (e->hash == h && e->len_tag == lt && key_eq(intern_key(e), s, n)))
             return e;
     }
 }
@@ -590,22 +601,37 @@ static const sl_hcl_value *str_value(parser *p, const char *s, size_t n)
 typedef struct ptrv {
     void **v;
     size_t n, cap;
+    void *inl[8]; /* the first 8 (most lists are short): no malloc */
 } ptrv;
 
 static int ptrv_push(parser *p, ptrv *pv, void *x)
 {
+    if (!pv->v) {
+        pv->v = pv->inl;
+        pv->cap = sizeof(pv->inl) / sizeof(pv->inl[0]);
+    }
     if (pv->n == pv->cap) {
-        size_t cap = pv->cap ? pv->cap * 2 : 8;
-        void **v = realloc(pv->v, cap * sizeof(*v));
+        size_t cap = pv->cap * 2;
+        void **v = pv->v == pv->inl ? malloc(cap * sizeof(*v)) : realloc(pv->v, cap * sizeof(*v));
         if (!v) {
             p->fatal = SL_ENOMEM;
             return -1;
         }
+        if (pv->v == pv->inl)
+            memcpy(v, pv->inl, pv->n * sizeof(*v));
         pv->v = v;
         pv->cap = cap;
     }
     pv->v[pv->n++] = x;
     return 0;
+}
+
+static void ptrv_free(ptrv *pv)
+{
+    if (pv->v != pv->inl)
+        free(pv->v);
+    pv->v = NULL;
+    pv->n = pv->cap = 0;
 }
 
 /* ----------------------------------------------------------- templates */
@@ -1066,8 +1092,8 @@ static sl_hcl_expr *tp_if(parser *p, ttoks *tt)
     e = new_expr(p, SL_HCL_E_CONDITIONAL, sl_hcl_span_between(open->range, endif));
     set_subs(p, e, 3, subs);
 out:
-    free(ifs.v);
-    free(elses.v);
+    ptrv_free(&ifs);
+    ptrv_free(&elses);
     return e;
 }
 
@@ -1121,7 +1147,7 @@ static sl_hcl_expr *tp_for(parser *p, ttoks *tt)
     e = new_expr(p, SL_HCL_E_TEMPLATE_JOIN, f->range);
     set_subs(p, e, 1, &f);
 out:
-    free(content.v);
+    ptrv_free(&content);
     return e;
 }
 
@@ -1186,7 +1212,7 @@ static sl_hcl_expr *parse_template_inner(parser *p, hcl_tok_type end, int flush,
         set_subs(p, e, exprs.n, (sl_hcl_expr **)exprs.v);
     }
 out:
-    free(exprs.v);
+    ptrv_free(&exprs);
     tt_free(&tt);
     return e;
 }
@@ -1541,7 +1567,7 @@ static sl_hcl_expr *finish_funcall(parser *p, hcl_tok name)
         e->name_range = nrange;
     }
 out:
-    free(args.v);
+    ptrv_free(&args);
     return e;
 }
 
@@ -1721,7 +1747,7 @@ static sl_hcl_expr *parse_tuple(parser *p)
         e = NULL;
 out:
     pop_nl(p);
-    free(items.v);
+    ptrv_free(&items);
     return e;
 }
 
@@ -1826,24 +1852,21 @@ static sl_hcl_expr *parse_object(parser *p)
     if (e) {
         /* sub holds keys then values: sub[i] key, sub[n + i] value. */
         size_t n = keys.n;
-        sl_hcl_expr **all = malloc((2 * n + 1) * sizeof(*all));
-        if (!all) {
+        e->nsub = (uint32_t)(2 * n);
+        if (n && !(e->sub = sl_hcl_alloc(p->a, 2 * n * sizeof(*e->sub)))) {
             p->fatal = SL_ENOMEM;
             e = NULL;
             goto out;
         }
         for (size_t i = 0; i < n; i++) {
-            all[i] = keys.v[i];
-            all[n + i] = vals.v[i];
+            e->sub[i] = keys.v[i];
+            e->sub[n + i] = vals.v[i];
         }
-        if (set_subs(p, e, 2 * n, all))
-            e = NULL;
-        free(all);
     }
 out:
     pop_nl(p);
-    free(keys.v);
-    free(vals.v);
+    ptrv_free(&keys);
+    ptrv_free(&vals);
     return e;
 }
 
@@ -2438,7 +2461,7 @@ labels:
     if (!out->body)
         rc = -1;
 out:
-    free(labels.v);
+    ptrv_free(&labels);
     free(lranges);
     return rc;
 }
