@@ -63,18 +63,26 @@ void hcl_toks_free(hcl_toks *t)
     t->n = t->cap = 0;
 }
 
-static int lex_emit(lexer *lx, hcl_tok_type type, size_t n)
+/* Make room for more tokens in the window (rarely: it is reused). */
+static int lex_grow(lexer *lx)
+{
+    size_t cap = lx->out->cap ? lx->out->cap * 2 : 256;
+    hcl_tok *v = realloc(lx->out->v, cap * sizeof(*v));
+
+    if (!v)
+        return lx->rc = SL_ENOMEM;
+    lx->out->v = v;
+    lx->out->cap = cap;
+    return 0;
+}
+
+/* Append a token of type for the next n bytes and advance over them. */
+static inline int lex_emit(lexer *lx, hcl_tok_type type, size_t n)
 {
     hcl_tok *t;
 
-    if (lx->out->n == lx->out->cap) {
-        size_t cap = lx->out->cap ? lx->out->cap * 2 : 256;
-        hcl_tok *v = realloc(lx->out->v, cap * sizeof(*v));
-        if (!v)
-            return lx->rc = SL_ENOMEM;
-        lx->out->v = v;
-        lx->out->cap = cap;
-    }
+    if (lx->out->n == lx->out->cap && lex_grow(lx))
+        return lx->rc;
     t = &lx->out->v[lx->out->n++];
     t->type = type;
     t->s = lx->src + lx->i;
