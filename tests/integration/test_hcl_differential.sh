@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_hcl_differential.sh: differential parsing against HashiCorp's own
-# parser. Every .tf/.hcl file of the tests (tests/hcl/**, the HCL spec
+# parser. Every .tf/.hcl file of the tests (tests/hcl/**, the fuzz corpora
+# tests/fuzz/corpus/{hcl,tfmodule}, the HCL spec
 # suite's inputs, the example modules) goes through @cdktf/hcl2json
 # (hashicorp/hcl compiled to WebAssembly, run with node) and through
 # `sl-hcldec --json`; the JSON must be identical, or both must reject the
@@ -18,7 +19,7 @@ fi
 
 files=()
 while IFS= read -r f; do files+=("$f"); done < <(
-  { find "$SRC/tests/hcl" -type f \( -name '*.tf' -o -name '*.hcl' \)
+  { find "$SRC/tests/hcl" "$SRC/tests/fuzz/corpus/hcl" "$SRC/tests/fuzz/corpus/tfmodule" -type f \( -name '*.tf' -o -name '*.hcl' \)
     find "${SL_SHARED_DIR:?}/conformance/hcl-specsuite/tests" -type f -name '*.hcl'
     [ -d "$SRC/examples" ] && find "$SRC/examples" -type f \( -name '*.tf' -o -name '*.hcl' \)
   } | sort)
