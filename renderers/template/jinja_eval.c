@@ -1594,6 +1594,11 @@ static int get_member(jn_render *r, const jnode *site, const jv *obj, const jv *
                 return 0;
             if (dm && jn_method(r, site, obj, k, out))
                 return 0;
+        } else if (obj->t == JV_LIST && (obj->ns & 4) && obj->u.l->n == 2 &&
+                   (streq(k, "grouper") || streq(k, "list"))) {
+            /* a Jinja2 groupby result: the (grouper, list) named tuple */
+            *out = obj->u.l->v[k[0] == 'l'];
+            return 0;
         } else if (jn_method(r, site, obj, k, out)) {
             return 0;
         }

@@ -2025,19 +2025,1145 @@ static int f_map(FARGS)
     return 0;
 }
 
+/* ---- collections: dictsort, batch, groupby, select/reject, items, attr ---- */
+
+static jv list_val(jlist *l, uint8_t ns)
+{
+    jv o;
+    memset(&o, 0, sizeof(o));
+    o.t = JV_LIST;
+    o.ns = ns;
+    o.u.l = l;
+    return o;
+}
+
+/* A sort key folded for a case-insensitive comparison: Jinja2 lower-cases
+ * strings (ignore_case), Nunjucks upper-cases them (dictsort). */
+static int fold_key(jn_render *r, const jnode *site, const jv *k, int up, jv *out)
+{
+    if (k->t != JV_STR) {
+        *out = *k;
+        return 0;
+    }
+    return map_case(r, site, k, 0, NULL, 0, NULL, NULL, out, up);
+}
+
+static int f_dictsort(FARGS)
+{
+    const jv *cs = ARG(0, "case_sensitive"), *by = ARG(1, "by"), *rev = ARG(2, "reverse");
+    sortctx c = {r, r->nunjucks ? 0 : truthy_arg(r, rev), 0, 0};
+    int pos = 0, rc;
+    size_t n;
+    sortitem *items, *tmp;
+    jlist *res;
+
+    if (by && !(r->nunjucks && by->t == JV_UNDEF)) {
+        if (by->t == JV_STR && by->n == 5 && !memcmp(by->u.s, "value", 5))
+            pos = 1;
+        else if (!(by->t == JV_STR && by->n == 3 && !memcmp(by->u.s, "key", 3)))
+            return jn_fail(r, site, SL_EINVAL,
+                           "dictsort: you can only sort by either \"key\" or \"value\"");
+    }
+    if (!jv_is_map(v) || (r->nunjucks && v->t == JV_DICT && v->ns))
+        return jn_fail(r, site, SL_EINVAL, "dictsort: expected a mapping, got %s",
+                       jv_typename(r, v));
+    n = jv_map_n(v);
+    items = jn_alloc(r->ar, (n + 1) * sizeof(*items));
+    tmp = jn_alloc(r->ar, (n + 1) * sizeof(*items));
+    if (!items || !tmp || !(res = jl_new(r, n)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < n; i++) {
+        jv k, x;
+        jlist *pair = jl_new(r, 2);
+        if (!pair)
+            return jn_oom(r, site);
+        jv_map_at(r, v, i, &k, &x);
+        pair->v[0] = k;
+        pair->v[1] = x;
+        pair->n = 2;
+        items[i].val = list_val(pair, r->nunjucks ? 0 : 2);
+        items[i].key = pos ? x : k;
+        if (!truthy_arg(r, cs) && (rc = fold_key(r, site, &items[i].key, r->nunjucks, &items[i].key)))
+            return rc;
+    }
+    merge_sort(items, tmp, n, &c);
+    if (c.bad && !r->nunjucks)
+        return jn_fail(r, site, SL_EINVAL, "dictsort: values of different types cannot be compared");
+    for (size_t i = 0; i < n; i++)
+        res->v[res->n++] = items[i].val;
+    *out = list_val(res, 0);
+    return 0;
+}
+
+static int f_batch(FARGS)
+{
+    const jv *cntv = ARG(0, "linecount"), *fill = ARG(1, "fill_with");
+    double cnt;
+    jlist *l, *res, *cur = NULL;
+    int rc;
+
+    if (!cntv || !jv_num(cntv, &cnt))
+        return jn_fail(r, site, SL_EINVAL, "batch: the line count must be a number");
+    if (r->nunjucks && !jv_is_seq(v) && v->t != JV_STR)
+        return jn_fail(r, site, SL_EINVAL, "batch: expected an array, got %s", jv_typename(r, v));
+    if (r->nunjucks && fill && !jv_truthy(r, fill))
+        fill = NULL;
+    if (!r->nunjucks && fill && fill->t == JV_NONE)
+        fill = NULL;
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    if (!r->nunjucks && cnt < 1 && l->n)
+        return jn_fail(r, site, SL_EINVAL, "batch: the line count must be at least 1");
+    if (!(res = jl_new(r, 4)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < l->n; i++) {
+        /* Jinja2: a batch is full at linecount items; Nunjucks starts one
+         * at every i % linecount == 0 (never for 0 or a fraction's rest) */
+        int full = cur && (r->nunjucks ? fmod((double)i, cnt) == 0 : (double)cur->n >= cnt);
+        if (full) {
+            if (jl_push(r, res, list_val(cur, 0)))
+                return jn_oom(r, site);
+            cur = NULL;
+        }
+        if (!cur && !(cur = jl_new(r, 4)))
+            return jn_oom(r, site);
+        if (jl_push(r, cur, l->v[i]))
+            return jn_oom(r, site);
+    }
+    if (cur) {
+        for (size_t i = cur->n; fill && (double)i < cnt; i++)
+            if (jl_push(r, cur, *fill))
+                return jn_oom(r, site);
+        if (jl_push(r, res, list_val(cur, 0)))
+            return jn_oom(r, site);
+    }
+    *out = list_val(res, 0);
+    return 0;
+}
+
+/* Nunjucks object keys that are array indices come first, ascending. */
+static int js_index_key(const jv *k, double *idx)
+{
+    if (k->t != JV_STR || !k->n || k->n > 10 || (k->n > 1 && k->u.s[0] == '0'))
+        return 0;
+    *idx = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        if (k->u.s[i] < '0' || k->u.s[i] > '9')
+            return 0;
+        *idx = *idx * 10 + (k->u.s[i] - '0');
+    }
+    return *idx < 4294967295.0;
+}
+
+/* Nunjucks lib.groupBy: an object keyed by String(attribute value). */
+static int nj_groupby(jn_render *r, const jnode *site, jlist *l, const jv *attr, jv *out)
+{
+    jdict *d = jd_new(r, 4);
+    jlist *keys, *groups;
+    int rc;
+
+    if (!d || !(keys = jl_new(r, 4)) || !(groups = jl_new(r, 4)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < l->n; i++) {
+        jv k, ks;
+        size_t g;
+        if ((rc = attr_of(r, site, &l->v[i], attr, &k)))
+            return rc;
+        if (k.t == JV_UNDEF)
+            return jn_fail(r, site, SL_EINVAL, "groupby: attribute resolved to undefined");
+        if (k.t == JV_NONE)
+            ks = jv_str("null", 4);
+        else if ((rc = jv_tostr(r, site, &k, &ks)))
+            return rc;
+        for (g = 0; g < keys->n; g++)
+            if (keys->v[g].n == ks.n && !memcmp(keys->v[g].u.s, ks.u.s, ks.n))
+                break;
+        if (g == keys->n) {
+            jlist *nl = jl_new(r, 2);
+            if (!nl || jl_push(r, keys, ks) || jl_push(r, groups, list_val(nl, 0)))
+                return jn_oom(r, site);
+        }
+        if (jl_push(r, groups->v[g].u.l, l->v[i]))
+            return jn_oom(r, site);
+    }
+    /* integer-like keys first, ascending (JavaScript's property order) */
+    for (int pass = 0; pass < 2; pass++) {
+        for (;;) {
+            size_t best = keys->n;
+            double bi = 0, x;
+            for (size_t g = 0; g < keys->n; g++) {
+                if (keys->v[g].t != JV_STR)
+                    continue; /* taken */
+                int isidx = js_index_key(&keys->v[g], &x);
+                if (pass == 0 ? isidx && (best == keys->n || x < bi) : !isidx) {
+                    best = g;
+                    bi = x;
+                    if (pass)
+                        break;
+                }
+            }
+            if (best == keys->n)
+                break;
+            if (jd_set(r, d, keys->v[best], groups->v[best]))
+                return jn_oom(r, site);
+            keys->v[best].t = JV_NONE;
+        }
+    }
+    memset(out, 0, sizeof(*out));
+    out->t = JV_DICT;
+    out->u.d = d;
+    return 0;
+}
+
+static int f_groupby(FARGS)
+{
+    const jv *attr = ARG(0, "attribute"), *dflt = ARG(1, "default"),
+             *cs = ARG(2, "case_sensitive");
+    jlist *l, *res;
+    sortitem *items, *tmp;
+    jv *orig;
+    sortctx c = {r, 0, 0, 0};
+    int rc;
+
+    if (!attr)
+        return jn_fail(r, site, SL_EINVAL, "groupby needs an attribute");
+    if (r->nunjucks && !jv_is_seq(v) && v->t != JV_STR)
+        return jn_fail(r, site, SL_EINVAL, "groupby: expected an array, got %s",
+                       jv_typename(r, v));
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    if (r->nunjucks)
+        return nj_groupby(r, site, l, attr, out);
+    items = jn_alloc(r->ar, (l->n + 1) * sizeof(*items));
+    tmp = jn_alloc(r->ar, (l->n + 1) * sizeof(*items));
+    orig = jn_alloc(r->ar, (l->n + 1) * sizeof(*orig));
+    if (!items || !tmp || !orig || !(res = jl_new(r, 4)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < l->n; i++) {
+        jv k;
+        if ((rc = attr_of(r, site, &l->v[i], attr, &k)))
+            return rc;
+        if (k.t == JV_UNDEF && dflt && dflt->t != JV_NONE)
+            k = *dflt;
+        if (k.t == JV_UNDEF)
+            return jn_undef_fail(r, &k);
+        /* the value is kept with its unfolded key: pairs of (key, item) */
+        orig[i] = k;
+        items[i].val = jv_int(r, (int64_t)i);
+        items[i].key = k;
+        if (!truthy_arg(r, cs) && (rc = fold_key(r, site, &k, 0, &items[i].key)))
+            return rc;
+    }
+    merge_sort(items, tmp, l->n, &c);
+    if (c.bad)
+        return jn_fail(r, site, SL_EINVAL, "groupby: values of different types cannot be compared");
+    for (size_t i = 0; i < l->n;) {
+        size_t j = i;
+        jlist *grp = jl_new(r, 4), *pair = jl_new(r, 2);
+        if (!grp || !pair)
+            return jn_oom(r, site);
+        while (j < l->n && jv_equal(r, &items[j].key, &items[i].key)) {
+            if (jl_push(r, grp, l->v[items[j].val.u.i]))
+                return jn_oom(r, site);
+            j++;
+        }
+        /* the group's key as its first item has it */
+        pair->v[0] = truthy_arg(r, cs) ? items[i].key : orig[items[i].val.u.i];
+        pair->v[1] = list_val(grp, 0);
+        pair->n = 2;
+        if (jl_push(r, res, list_val(pair, 2 | 4)))
+            return jn_oom(r, site);
+        i = j;
+    }
+    *out = list_val(res, 0);
+    return 0;
+}
+
+/* select / reject: by a test (name and arguments), or by truthiness. */
+static int sel_test(FARGS, int want)
+{
+    const jn_test *t = NULL;
+    jlist *l, *res;
+    int rc;
+
+    if (r->nunjucks && !jv_is_seq(v) && v->t != JV_STR)
+        return jn_fail(r, site, SL_EINVAL, "%s: expected an array, got %s",
+                       want ? "select" : "reject", jv_typename(r, v));
+    if ((rc = jv_to_list(r, site, v, &l)))
+        return rc;
+    if (argc > 0 && !(r->nunjucks && argv[0].t == JV_UNDEF)) {
+        jv tn;
+        char buf[64];
+        if ((rc = jv_tostr(r, site, &argv[0], &tn)))
+            return rc;
+        snprintf(buf, sizeof(buf), "%.*s", (int)(tn.n < 63 ? tn.n : 63), tn.u.s);
+        /* Jinja2 looks the test up per item, Nunjucks before the first */
+        if (!(t = jn_test_find(buf, r->nunjucks)) && (l->n || r->nunjucks))
+            return jn_fail(r, site, SL_EINVAL, "no test named '%s'", buf);
+    } else if (r->nunjucks) {
+        t = jn_test_find("truthy", 1);
+    }
+    if (!(res = jl_new(r, l->n)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < l->n; i++) {
+        int ok;
+        if (t) {
+            /* Nunjucks passes the test one argument after the item */
+            int n = argc > 1 ? (r->nunjucks ? 1 : argc - 1) : 0;
+            if (l->v[i].t == JV_UNDEF && !t->lazy_undef && !r->nunjucks)
+                return jn_undef_fail(r, &l->v[i]);
+            if ((rc = t->fn(r, site, &l->v[i], n, argv + 1, &ok)))
+                return rc;
+        } else {
+            if (l->v[i].t == JV_UNDEF)
+                return jn_undef_fail(r, &l->v[i]);
+            ok = jv_truthy(r, &l->v[i]);
+        }
+        if (!!ok == want)
+            res->v[res->n++] = l->v[i];
+    }
+    *out = list_val(res, 0);
+    return 0;
+}
+
+static int f_select(FARGS)
+{
+    return sel_test(r, site, v, argc, argv, kwc, kwn, kwv, out, 1);
+}
+
+static int f_reject(FARGS)
+{
+    return sel_test(r, site, v, argc, argv, kwc, kwn, kwv, out, 0);
+}
+
+/* Jinja2 3.1 items: (key, value) tuples of a mapping; nothing for undefined. */
+static int f_items(FARGS)
+{
+    size_t n;
+    jlist *res;
+
+    (void)argc, (void)argv, (void)kwc, (void)kwn, (void)kwv;
+    if (v->t == JV_UNDEF)
+        n = 0;
+    else if (!jv_is_map(v))
+        return jn_fail(r, site, SL_EINVAL, "Can only get item pairs from a mapping.");
+    else
+        n = jv_map_n(v);
+    if (!(res = jl_new(r, n)))
+        return jn_oom(r, site);
+    for (size_t i = 0; i < n; i++) {
+        jlist *pair = jl_new(r, 2);
+        if (!pair)
+            return jn_oom(r, site);
+        jv_map_at(r, v, i, &pair->v[0], &pair->v[1]);
+        pair->n = 2;
+        res->v[res->n++] = list_val(pair, 2);
+    }
+    *out = list_val(res, 0);
+    return 0;
+}
+
+/* Jinja2 attr: an attribute, never an item (a dict's keys are items):
+ * the methods of strings and dicts, else undefined. */
+static int f_attr(FARGS)
+{
+    const jv *name = ARG(0, "name");
+    char buf[64];
+    jv nm;
+    int rc;
+
+    if (!name)
+        return jn_fail(r, site, SL_EINVAL, "attr needs an attribute name");
+    if ((rc = jv_tostr(r, site, name, &nm)))
+        return rc;
+    snprintf(buf, sizeof(buf), "%.*s", (int)(nm.n < 63 ? nm.n : 63), nm.u.s);
+    if (nm.n < 63 && jn_method(r, site, v, buf, out))
+        return 0;
+    memset(out, 0, sizeof(*out));
+    out->u.node = site;
+    return 0;
+}
+
+/* ---- strings: format, escape, safe, striptags, wordwrap, filesizeformat ---- */
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+/* Python printf-style formatting (str % args) of one conversion: the
+ * numeric conversions go to snprintf with a spec built from the parsed
+ * flags (only "-+ #0", width and precision reach it). */
+static int pct_one(jn_render *r, const jnode *site, sl_buf *b, const char *flags, int width,
+                   int prec, char conv, const jv *a)
+{
+    char fmt[32], num[512];
+    double d;
+    int rc;
+
+    switch (conv) {
+    case 's':
+    case 'r':
+    case 'a': {
+        jv s;
+        sl_buf tmp = SL_BUF_INIT;
+        size_t cps = 0, keep;
+        int left = strchr(flags, '-') != NULL;
+        if (conv == 's') {
+            if ((rc = jv_tostr(r, site, a, &s)))
+                return rc;
+        } else {
+            if ((rc = jv_repr(r, site, a, &tmp))) {
+                sl_buf_free(&tmp);
+                return rc;
+            }
+            if ((rc = str_result(r, site, &tmp, &s)))
+                return rc;
+        }
+        keep = s.n;
+        for (size_t i = 0; i < s.n; i++) {
+            if (((unsigned char)s.u.s[i] & 0xc0) == 0x80)
+                continue;
+            if (prec >= 0 && cps == (size_t)prec) {
+                keep = i;
+                break;
+            }
+            cps++;
+        }
+        for (int i = (int)cps; !left && i < width; i++)
+            if (sl_buf_putc(b, ' '))
+                return jn_oom(r, site);
+        if (sl_buf_put(b, s.u.s, keep))
+            return jn_oom(r, site);
+        for (int i = (int)cps; left && i < width; i++)
+            if (sl_buf_putc(b, ' '))
+                return jn_oom(r, site);
+        return 0;
+    }
+    case 'd':
+    case 'i':
+    case 'u':
+    case 'x':
+    case 'X':
+    case 'o':
+    case 'c': {
+        long long i;
+        if (a->t == JV_INT)
+            i = a->u.i;
+        else if (a->t == JV_BOOL)
+            i = a->u.b;
+        else if (a->t == JV_FLOAT && (conv == 'd' || conv == 'i' || conv == 'u') &&
+                 isfinite(a->u.f) && fabs(a->u.f) < 9e18)
+            i = (long long)a->u.f;
+        else if (conv == 'c' && a->t == JV_STR) {
+            return sl_buf_put(b, a->u.s, a->n) ? jn_oom(r, site) : 0;
+        } else
+            return jn_fail(r, site, SL_EINVAL, "%%%c format: %s is required, not %s", conv,
+                           conv == 'd' || conv == 'i' || conv == 'u' ? "a real number"
+                                                                      : "an integer",
+                           jv_typename(r, a));
+        if (conv == 'c') {
+            if (i < 0 || i > 0x10ffff)
+                return jn_fail(r, site, SL_EINVAL, "%%c arg not in range(0x110000)");
+            return put_cp(b, (unsigned)i) ? jn_oom(r, site) : 0;
+        }
+        if (conv == 'u' || conv == 'i')
+            conv = 'd';
+        if (conv == 'o' && strchr(flags, '#')) {
+            /* Python's alternate octal form is 0o17 */
+            char f2[8];
+            size_t k = 0;
+            for (const char *p = flags; *p && k < 6; p++)
+                if (*p != '#')
+                    f2[k++] = *p;
+            f2[k] = 0;
+            snprintf(fmt, sizeof(fmt), "%%%s*llo", f2);
+            snprintf(num, sizeof(num), fmt, 0, i < 0 ? -i : i);
+            return sl_buf_printf(b, "%s0o%s", i < 0 ? "-" : "", num) ? jn_oom(r, site) : 0;
+        }
+        if (prec >= 0)
+            snprintf(fmt, sizeof(fmt), "%%%s*.*ll%c", flags, conv);
+        else
+            snprintf(fmt, sizeof(fmt), "%%%s*ll%c", flags, conv);
+        if (prec >= 0)
+            snprintf(num, sizeof(num), fmt, width, prec, i);
+        else
+            snprintf(num, sizeof(num), fmt, width, i);
+        return sl_buf_puts(b, num) ? jn_oom(r, site) : 0;
+    }
+    default: /* e E f F g G */
+        if (a->t == JV_STR || !jv_num(a, &d))
+            return jn_fail(r, site, SL_EINVAL, "must be real number, not %s", jv_typename(r, a));
+        if (width > 200 || prec > 200)
+            return jn_fail(r, site, SL_ELIMIT, "format: width or precision too large");
+        snprintf(fmt, sizeof(fmt), "%%%s*.*%c", flags, conv);
+        snprintf(num, sizeof(num), fmt, width, prec < 0 ? 6 : prec, d);
+        return sl_buf_puts(b, num) ? jn_oom(r, site) : 0;
+    }
+}
+#pragma GCC diagnostic pop
+
+/* Jinja2 format: Python's value % args (or % kwargs for %(name)s). */
+static int f_format(FARGS)
+{
+    jv s;
+    sl_buf b = SL_BUF_INIT;
+    int next = 0, rc, used_map = 0;
+
+    if (argc && kwc)
+        return jn_fail(r, site, SL_EINVAL,
+                       "can't handle positional and keyword arguments at the same time");
+    if ((rc = jv_tostr(r, site, v, &s)))
+        return rc;
+    for (size_t i = 0; i < s.n; i++) {
+        char flags[8] = "";
+        size_t nf = 0;
+        int width = 0, prec = -1;
+        const jv *a = NULL;
+        if (s.u.s[i] != '%') {
+            if (sl_buf_putc(&b, s.u.s[i]))
+                goto oom;
+            continue;
+        }
+        if (++i >= s.n) {
+            rc = jn_fail(r, site, SL_EINVAL, "incomplete format");
+            goto fail;
+        }
+        if (s.u.s[i] == '(') {
+            const char *e = memchr(s.u.s + i, ')', s.n - i);
+            size_t kn;
+            if (!e) {
+                rc = jn_fail(r, site, SL_EINVAL, "incomplete format key");
+                goto fail;
+            }
+            if (!kwc) {
+                rc = jn_fail(r, site, SL_EINVAL, "format requires a mapping");
+                goto fail;
+            }
+            kn = (size_t)(e - s.u.s) - i - 1;
+            for (int k = 0; k < kwc && !a; k++)
+                if (strlen(kwn[k]) == kn && !memcmp(kwn[k], s.u.s + i + 1, kn))
+                    a = &kwv[k];
+            if (!a) {
+                rc = jn_fail(r, site, SL_EINVAL, "format: no argument named '%.*s'", (int)kn,
+                             s.u.s + i + 1);
+                goto fail;
+            }
+            used_map = 1;
+            i = (size_t)(e - s.u.s) + 1;
+        }
+        while (i < s.n && strchr("-+ #0", s.u.s[i]) && s.u.s[i]) {
+            if (nf < 6 && !strchr(flags, s.u.s[i])) {
+                flags[nf++] = s.u.s[i];
+                flags[nf] = 0;
+            }
+            i++;
+        }
+        while (i < s.n && isdigit((unsigned char)s.u.s[i]) && width < 10000)
+            width = width * 10 + (s.u.s[i++] - '0');
+        if (i < s.n && s.u.s[i] == '.') {
+            prec = 0;
+            i++;
+            while (i < s.n && isdigit((unsigned char)s.u.s[i]) && prec < 10000)
+                prec = prec * 10 + (s.u.s[i++] - '0');
+        }
+        if (i >= s.n) {
+            rc = jn_fail(r, site, SL_EINVAL, "incomplete format");
+            goto fail;
+        }
+        if (s.u.s[i] == '%') {
+            if (sl_buf_putc(&b, '%'))
+                goto oom;
+            continue;
+        }
+        if (!strchr("sradiuxXoceEfFgG", s.u.s[i])) {
+            rc = jn_fail(r, site, SL_EINVAL, "unsupported format character '%c' (0x%x)",
+                         s.u.s[i], (unsigned char)s.u.s[i]);
+            goto fail;
+        }
+        if (width > 10000 || prec > 10000) {
+            rc = jn_fail(r, site, SL_ELIMIT, "format: width or precision too large");
+            goto fail;
+        }
+        if (!a) {
+            if (kwc) {
+                rc = jn_fail(r, site, SL_EINVAL, "format requires a mapping");
+                goto fail;
+            }
+            if (next >= argc) {
+                rc = jn_fail(r, site, SL_EINVAL, "not enough arguments for format string");
+                goto fail;
+            }
+            a = &argv[next++];
+        }
+        if ((rc = pct_one(r, site, &b, flags, width, prec, s.u.s[i], a)))
+            goto fail;
+    }
+    if (next < argc && !used_map) {
+        rc = jn_fail(r, site, SL_EINVAL, "not all arguments converted during string formatting");
+        goto fail;
+    }
+    return str_result(r, site, &b, out);
+oom:
+    rc = jn_oom(r, site);
+fail:
+    sl_buf_free(&b);
+    return rc;
+}
+
+#define JN_SAFE 8 /* jv.ns of a string: marked safe (escape leaves it) */
+
+static int f_escape(FARGS)
+{
+    jv s;
+    sl_buf b = SL_BUF_INIT;
+    int rc;
+
+    (void)argc, (void)argv, (void)kwc, (void)kwn, (void)kwv;
+    if (v->t == JV_STR && (v->ns & JN_SAFE)) {
+        *out = *v;
+        return 0;
+    }
+    if (r->nunjucks && (v->t == JV_UNDEF || v->t == JV_NONE))
+        s = jv_str("", 0);
+    else if ((rc = jv_tostr(r, site, v, &s)))
+        return rc;
+    for (size_t i = 0; i < s.n; i++) {
+        const char *e = NULL;
+        switch (s.u.s[i]) {
+        case '&': e = "&amp;"; break;
+        case '<': e = "&lt;"; break;
+        case '>': e = "&gt;"; break;
+        case '"': e = r->nunjucks ? "&quot;" : "&#34;"; break;
+        case '\'': e = "&#39;"; break;
+        case '\\': e = r->nunjucks ? "&#92;" : NULL; break;
+        }
+        if (e ? sl_buf_puts(&b, e) : sl_buf_putc(&b, s.u.s[i])) {
+            sl_buf_free(&b);
+            return jn_oom(r, site);
+        }
+    }
+    if ((rc = str_result(r, site, &b, out)))
+        return rc;
+    out->ns = JN_SAFE;
+    return 0;
+}
+
+static int f_safe(FARGS)
+{
+    int rc;
+
+    (void)argc, (void)argv, (void)kwc, (void)kwn, (void)kwv;
+    if (r->nunjucks && (v->t == JV_UNDEF || v->t == JV_NONE))
+        *out = jv_str("", 0);
+    else if ((rc = jv_tostr(r, site, v, out)))
+        return rc;
+    out->ns = JN_SAFE;
+    return 0;
+}
+
+/* Python str.split() / JavaScript \s whitespace (ASCII). */
+static int ws_byte(unsigned char c, int nj)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r') || (!nj && c >= 0x1c && c <= 0x1f);
+}
+
+/* Nunjucks striptags(s, true) after the trim: the regular expressions
+ * /^ +| +$/gm -> '', / +/g -> ' ', \r\n -> \n, \n\n\n+ -> \n\n in turn. */
+static int nj_keep_lines(sl_buf *b, const char *p, size_t n)
+{
+    sl_buf a = SL_BUF_INIT, c = SL_BUF_INIT;
+    int rc = -1;
+
+    for (size_t i = 0; i < n;) {
+        size_t e = i, x, z;
+        while (e < n && p[e] != '\n' && p[e] != '\r')
+            e++;
+        for (x = i; x < e && p[x] == ' ';)
+            x++;
+        for (z = e; z > x && p[z - 1] == ' ';)
+            z--;
+        if (sl_buf_put(&a, p + x, z - x) || (e < n && sl_buf_putc(&a, p[e])))
+            goto out;
+        i = e + 1;
+        if (e == n)
+            break;
+    }
+    for (size_t i = 0; i < a.len; i++) {
+        const char *q = a.ptr;
+        if (q[i] == ' ' && i && q[i - 1] == ' ')
+            continue;
+        if (q[i] == '\r' && i + 1 < a.len && q[i + 1] == '\n')
+            continue;
+        if (sl_buf_putc(&c, q[i]))
+            goto out;
+    }
+    for (size_t i = 0; i < c.len; i++) {
+        size_t k = i;
+        while (k < c.len && c.ptr[k] == '\n')
+            k++;
+        if (k - i >= 3) {
+            if (sl_buf_puts(b, "\n\n"))
+                goto out;
+            i = k - 1;
+        } else if (sl_buf_putc(b, c.ptr[i])) {
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    sl_buf_free(&a);
+    sl_buf_free(&c);
+    return rc;
+}
+
+/* The HTML entities striptags decodes (Python html.unescape has all of
+ * HTML5's; these are the common ones). */
+static const struct {
+    const char *name;
+    unsigned cp;
+} entities[] = {
+    {"amp", '&'},     {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+    {"apos", '\''},   {"nbsp", 0xa0},    {"copy", 0xa9},    {"reg", 0xae},
+    {"laquo", 0xab},  {"raquo", 0xbb},   {"hellip", 0x2026}, {"mdash", 0x2014},
+    {"ndash", 0x2013}, {"trade", 0x2122}, {"middot", 0xb7},  {"bull", 0x2022},
+};
+
+static int unescape_html(sl_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *semi;
+        if (s[i] != '&' || !(semi = memchr(s + i, ';', n - i)) || semi - (s + i) > 12) {
+            if (sl_buf_putc(b, s[i]))
+                return -1;
+            continue;
+        }
+        size_t en = (size_t)(semi - (s + i)) - 1;
+        const char *e = s + i + 1;
+        long cp = -1;
+        if (en >= 2 && e[0] == '#') {
+            char buf[16], *end;
+            int hex = e[1] == 'x' || e[1] == 'X';
+            snprintf(buf, sizeof(buf), "%.*s", (int)en - 1 - hex, e + 1 + hex);
+            if (buf[0] && isxdigit((unsigned char)buf[0])) {
+                cp = strtol(buf, &end, hex ? 16 : 10);
+                if (*end || (!hex && !isdigit((unsigned char)buf[0])))
+                    cp = -1;
+                else if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+                    cp = 0xfffd;
+            }
+        } else {
+            for (size_t k = 0; k < sizeof(entities) / sizeof(entities[0]); k++)
+                if (strlen(entities[k].name) == en && !memcmp(entities[k].name, e, en))
+                    cp = entities[k].cp;
+        }
+        if (cp < 0) {
+            if (sl_buf_putc(b, s[i]))
+                return -1;
+            continue;
+        }
+        if (put_cp(b, (unsigned)cp))
+            return -1;
+        i = (size_t)(semi - s);
+    }
+    return 0;
+}
+
+/* Jinja2 (markupsafe): drop <!--...--> and <...>, squash whitespace to one
+ * space, decode entities. Nunjucks: drop <tag ...> and comments, trim,
+ * squash whitespace (or with preserve_linebreaks keep line breaks). */
+static int f_striptags(FARGS)
+{
+    const jv *keepnl = ARG(0, NULL);
+    jv s;
+    sl_buf t = SL_BUF_INIT, b = SL_BUF_INIT;
+    int rc = 0;
+
+    if (r->nunjucks && v->t != JV_STR && v->t != JV_UNDEF && v->t != JV_NONE &&
+        !(v->t == JV_BOOL && !v->u.b))
+        return jn_fail(r, site, SL_EINVAL, "striptags: expected a string, got %s",
+                       jv_typename(r, v));
+    if ((rc = in_str(r, site, v, &s)))
+        return rc;
+    for (size_t i = 0; i < s.n; i++) {
+        const char *p = s.u.s + i, *e = NULL;
+        if (*p == '<') {
+            if (i + 4 <= s.n && !memcmp(p, "<!--", 4)) {
+                /* a comment up to the first --> */
+                for (size_t j = i + 4; j + 3 <= s.n && !e; j++)
+                    if (!memcmp(s.u.s + j, "-->", 3))
+                        e = s.u.s + j + 2;
+            }
+            if (!e && !r->nunjucks) {
+                e = memchr(p, '>', s.n - i);
+            } else if (!e) {
+                size_t j = i + 1;
+                if (j < s.n && s.u.s[j] == '/')
+                    j++;
+                if (j < s.n && isalpha((unsigned char)s.u.s[j])) {
+                    while (j < s.n && isalnum((unsigned char)s.u.s[j]))
+                        j++;
+                    if (j == s.n || !(isalnum((unsigned char)s.u.s[j]) || s.u.s[j] == '_'))
+                        e = memchr(s.u.s + j, '>', s.n - j);
+                }
+            }
+        }
+        if (e) {
+            i = (size_t)(e - s.u.s);
+            continue;
+        }
+        if (sl_buf_putc(&t, *p))
+            goto oom;
+    }
+    {
+        const char *p = t.ptr ? t.ptr : "";
+        size_t n = t.len, st = 0;
+        int keep = r->nunjucks && truthy_arg(r, keepnl);
+        while (st < n && ws_byte((unsigned char)p[st], r->nunjucks))
+            st++;
+        while (n > st && ws_byte((unsigned char)p[n - 1], r->nunjucks))
+            n--;
+        if (!keep) {
+            sl_buf sq = SL_BUF_INIT;
+            for (size_t i = st; i < n; i++) {
+                if (ws_byte((unsigned char)p[i], r->nunjucks)) {
+                    while (i + 1 < n && ws_byte((unsigned char)p[i + 1], r->nunjucks))
+                        i++;
+                    if (sl_buf_putc(&sq, ' ')) {
+                        sl_buf_free(&sq);
+                        goto oom;
+                    }
+                } else if (sl_buf_putc(&sq, p[i])) {
+                    sl_buf_free(&sq);
+                    goto oom;
+                }
+            }
+            if (r->nunjucks ? sl_buf_put(&b, sq.ptr ? sq.ptr : "", sq.len)
+                            : unescape_html(&b, sq.ptr ? sq.ptr : "", sq.len)) {
+                sl_buf_free(&sq);
+                goto oom;
+            }
+            sl_buf_free(&sq);
+        } else if (nj_keep_lines(&b, p + st, n - st)) {
+            goto oom;
+        }
+    }
+    sl_buf_free(&t);
+    return str_result(r, site, &b, out);
+oom:
+    sl_buf_free(&t);
+    sl_buf_free(&b);
+    return jn_oom(r, site);
+}
+
+/* ---- wordwrap: Python textwrap.wrap per line, as Jinja2 calls it ---- */
+
+typedef struct wchunk {
+    size_t at, n, cps;
+} wchunk;
+
+static size_t u8_cps(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return c;
+}
+
+/* Byte length of the first cps code points of s[0..n). */
+static size_t u8_bytes(const char *s, size_t n, size_t cps)
+{
+    size_t i = 0;
+    while (i < n && cps) {
+        i++;
+        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
+            i++;
+        cps--;
+    }
+    return i;
+}
+
+static int tw_ws(const char *s, size_t n, size_t i)
+{
+    return i < n && strchr("\t\n\v\f\r ", s[i]) && s[i];
+}
+
+static int tw_word(const char *s, size_t n, long i) /* \w */
+{
+    return i >= 0 && (size_t)i < n &&
+           (isalnum((unsigned char)s[i]) || s[i] == '_' || ((unsigned char)s[i] & 0x80));
+}
+
+static int tw_letter(const char *s, size_t n, long i) /* [^\d\W] */
+{
+    return tw_word(s, n, i) && !isdigit((unsigned char)s[i]);
+}
+
+static int tw_wp(const char *s, size_t n, long i) /* [\w!"'&.,?] */
+{
+    return tw_word(s, n, i) || (i >= 0 && (size_t)i < n && s[i] && strchr("!\"'&.,?", s[i]));
+}
+
+/* textwrap's wordsep_re (break_on_hyphens) or wordsep_simple_re: the end
+ * of the chunk that starts at i. */
+static size_t tw_chunk_end(const char *s, size_t n, size_t i, int hyphens)
+{
+    size_t j;
+
+    if (tw_ws(s, n, i)) {
+        while (tw_ws(s, n, i))
+            i++;
+        return i;
+    }
+    if (!hyphens) {
+        while (i < n && !tw_ws(s, n, i))
+            i++;
+        return i;
+    }
+    if (s[i] == '-' && tw_wp(s, n, (long)i - 1)) {
+        /* an em-dash between words: -{2,} followed by \w */
+        j = i;
+        while (j < n && s[j] == '-')
+            j++;
+        if (j - i >= 2 && tw_word(s, n, (long)j))
+            return j;
+    }
+    for (j = i + 1; j <= n; j++) {
+        long h = (long)j;
+        /* a hyphenated word: ...ab-|cd or a-b-|cd */
+        if (j < n && s[j] == '-' &&
+            ((tw_letter(s, n, h - 1) && tw_letter(s, n, h - 2)) ||
+             (tw_letter(s, n, h - 1) && h >= 3 && s[h - 2] == '-' && tw_letter(s, n, h - 3))) &&
+            tw_letter(s, n, h + 1) &&
+            (tw_letter(s, n, h + 2) || (h + 3 < (long)n && s[h + 2] == '-' && tw_letter(s, n, h + 3))))
+            return j + 1;
+        if (j == n || tw_ws(s, n, j))
+            return j;
+        if (tw_wp(s, n, h - 1) && s[j] == '-' && j + 1 < n && s[j + 1] == '-') {
+            size_t k = j;
+            while (k < n && s[k] == '-')
+                k++;
+            if (tw_word(s, n, (long)k))
+                return j;
+        }
+    }
+    return n;
+}
+
+/* Wrap one line (no line breaks in it) into b, lines joined by wrap. */
+static int tw_wrap(jn_render *r, const char *s, size_t n, size_t width, int breaklong,
+                   int hyphens, const jv *wrap, sl_buf *b)
+{
+    wchunk *ch;
+    size_t nc = 0, cap = 16, k = 0;
+    int lines = 0;
+
+    if (!(ch = jn_alloc(r->ar, cap * sizeof(*ch))))
+        return -1;
+    for (size_t i = 0; i < n;) {
+        size_t e = tw_chunk_end(s, n, i, hyphens);
+        if (nc == cap) {
+            wchunk *g = jn_alloc(r->ar, cap * 2 * sizeof(*ch));
+            if (!g)
+                return -1;
+            memcpy(g, ch, cap * sizeof(*ch));
+            ch = g;
+            cap *= 2;
+        }
+        ch[nc].at = i;
+        ch[nc].n = e - i;
+        ch[nc++].cps = u8_cps(s + i, e - i);
+        i = e;
+    }
+    while (k < nc) {
+        size_t cur = 0, first = k, last;
+        size_t cut_at = 0, cut_n = 0; /* a piece of a long word ending the line */
+        if (lines && tw_ws(s, n, ch[k].at)) {
+            k++; /* drop_whitespace: at the start of a line but the first */
+            if (k == nc)
+                break;
+            first = k;
+        }
+        while (k < nc && cur + ch[k].cps <= width)
+            cur += ch[k++].cps;
+        int empty_cut = 0, has_cut = 0;
+        if (k < nc && ch[k].cps > width) {
+            /* _handle_long_word */
+            size_t left = width - cur;
+            if (breaklong) {
+                size_t end = left, nb;
+                const char *w = s + ch[k].at;
+                if (hyphens && ch[k].cps > left) {
+                    /* the last '-' before the limit, unless only dashes precede it */
+                    size_t lim = u8_bytes(w, ch[k].n, left);
+                    for (size_t q = lim; q-- > 0;) {
+                        if (w[q] == '-') {
+                            size_t z;
+                            for (z = 0; z < q && w[z] == '-'; z++)
+                                ;
+                            if (q > 0 && z < q)
+                                end = u8_cps(w, q) + 1;
+                            break;
+                        }
+                    }
+                }
+                nb = u8_bytes(w, ch[k].n, end);
+                has_cut = 1;
+                empty_cut = nb == 0;
+                cut_at = ch[k].at;
+                cut_n = nb;
+                ch[k].at += nb;
+                ch[k].n -= nb;
+                ch[k].cps -= end;
+            } else if (k == first) {
+                k++;
+            }
+        }
+        last = k;
+        /* drop_whitespace: the line's last piece when it is blank (an empty
+         * piece of a long word counts as blank) */
+        if (has_cut) {
+            if (empty_cut || tw_ws(s, n, cut_at))
+                cut_n = 0;
+        } else if (last > first && tw_ws(s, n, ch[last - 1].at)) {
+            last--;
+        }
+        if (last > first || cut_n) {
+            if (lines && sl_buf_put(b, wrap->u.s, wrap->n))
+                return -1;
+            for (size_t q = first; q < last; q++)
+                if (sl_buf_put(b, s + ch[q].at, ch[q].n))
+                    return -1;
+            if (cut_n && sl_buf_put(b, s + cut_at, cut_n))
+                return -1;
+            lines++;
+        }
+    }
+    return 0;
+}
+
+static int f_wordwrap(FARGS)
+{
+    const jv *wv = ARG(0, "width"), *bl = ARG(1, "break_long_words"), *ws = ARG(2, "wrapstring"),
+             *bh = ARG(3, "break_on_hyphens");
+    double w = 79;
+    jv wrap = jv_str("\n", 1);
+    sl_buf b = SL_BUF_INIT;
+    int rc, lines = 0;
+
+    if (v->t != JV_STR)
+        return jn_fail(r, site, SL_EINVAL, "wordwrap: expected a string, got %s",
+                       jv_typename(r, v));
+    if (wv && (!jv_num(wv, &w) || wv->t == JV_FLOAT))
+        return jn_fail(r, site, SL_EINVAL, "wordwrap: the width must be an integer");
+    if (w <= 0)
+        return jn_fail(r, site, SL_EINVAL, "invalid width %.0f (must be > 0)", w);
+    if (ws && ws->t != JV_NONE && (rc = jv_tostr(r, site, ws, &wrap)))
+        return rc;
+    for (size_t i = 0; i < v->n;) {
+        /* str.splitlines(): \n \r \r\n \v \f \x1c-\x1e \x85 \u2028 \u2029 */
+        size_t e = i, next;
+        const char *s = v->u.s;
+        for (;;) {
+            if (e >= v->n) {
+                next = e;
+                break;
+            }
+            unsigned char c = (unsigned char)s[e];
+            if (c == '\n' || c == '\v' || c == '\f' || (c >= 0x1c && c <= 0x1e)) {
+                next = e + 1;
+                break;
+            }
+            if (c == '\r') {
+                next = e + 1 + (e + 1 < v->n && s[e + 1] == '\n');
+                break;
+            }
+            if (c == 0xc2 && e + 1 < v->n && (unsigned char)s[e + 1] == 0x85) {
+                next = e + 2;
+                break;
+            }
+            if (c == 0xe2 && e + 2 < v->n && (unsigned char)s[e + 1] == 0x80 &&
+                ((unsigned char)s[e + 2] == 0xa8 || (unsigned char)s[e + 2] == 0xa9)) {
+                next = e + 3;
+                break;
+            }
+            e++;
+        }
+        if ((lines++ && sl_buf_put(&b, wrap.u.s, wrap.n)) ||
+            tw_wrap(r, s + i, e - i, (size_t)w, !bl || jv_truthy(r, bl), !bh || jv_truthy(r, bh),
+                    &wrap, &b)) {
+            sl_buf_free(&b);
+            return jn_oom(r, site);
+        }
+        i = next;
+    }
+    return str_result(r, site, &b, out);
+}
+
+static int f_filesizeformat(FARGS)
+{
+    const jv *bin = ARG(0, "binary");
+    static const char *const dec[] = {"kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"};
+    static const char *const iec[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"};
+    int binary = truthy_arg(r, bin);
+    double bytes, base = binary ? 1024 : 1000, unit = base;
+    char buf[64];
+    size_t i;
+
+    if (v->t == JV_STR) {
+        if (!py_parse_float(v->u.s, v->n, &bytes))
+            return jn_fail(r, site, SL_EINVAL, "could not convert string to float: '%.*s'",
+                           (int)(v->n > 40 ? 40 : v->n), v->u.s);
+    } else if (!jv_num(v, &bytes)) {
+        return jn_fail(r, site, SL_EINVAL, "filesizeformat: expected a number, got %s",
+                       jv_typename(r, v));
+    }
+    if (bytes == 1) {
+        *out = jv_str("1 Byte", 6);
+        return 0;
+    }
+    if (bytes < base) {
+        if (!isfinite(bytes) || fabs(bytes) > 9e18)
+            return jn_fail(r, site, SL_EINVAL, "filesizeformat: number out of range");
+        snprintf(buf, sizeof(buf), "%lld Bytes", (long long)bytes);
+    } else {
+        for (i = 0; i < 8; i++) {
+            unit *= base;
+            if (bytes < unit)
+                break;
+        }
+        if (i == 8)
+            i = 7;
+        snprintf(buf, sizeof(buf), "%.1f %s", base * bytes / unit, binary ? iec[i] : dec[i]);
+    }
+    {
+        char *s = jn_strndup(r->ar, buf, strlen(buf));
+        if (!s)
+            return jn_oom(r, site);
+        *out = jv_str(s, strlen(s));
+    }
+    return 0;
+}
+
 static const jn_filter filters[] = {
     {"abs", JN_J2 | JN_NJ, f_abs, 0},
+    {"attr", JN_J2, f_attr, 0},
     {"b64encode", JN_J2 | JN_NJ, f_b64encode, 0},
+    {"batch", JN_J2 | JN_NJ, f_batch, 0},
     {"capitalize", JN_J2 | JN_NJ, f_capitalize, 0},
     {"center", JN_J2 | JN_NJ, f_center, 0},
     {"count", JN_J2, f_length, 0},
     {"d", JN_J2 | JN_NJ, f_default, 1},
     {"default", JN_J2 | JN_NJ, f_default, 1},
+    {"dictsort", JN_J2 | JN_NJ, f_dictsort, 0},
     {"dump", JN_NJ, f_dump, 0},
+    {"e", JN_J2 | JN_NJ, f_escape, 0},
+    {"escape", JN_J2 | JN_NJ, f_escape, 0},
+    {"filesizeformat", JN_J2, f_filesizeformat, 0},
     {"first", JN_J2 | JN_NJ, f_first, 0},
     {"float", JN_J2 | JN_NJ, f_float, 0},
+    {"format", JN_J2, f_format, 0},
+    {"groupby", JN_J2 | JN_NJ, f_groupby, 0},
     {"indent", JN_J2 | JN_NJ, f_indent, 0},
     {"int", JN_J2 | JN_NJ, f_int, 0},
+    {"items", JN_J2, f_items, 1},
     {"join", JN_J2 | JN_NJ, f_join, 0},
     {"jsonify", JN_J2, f_jsonify, 0},
     {"last", JN_J2 | JN_NJ, f_last, 0},
@@ -2051,15 +3177,19 @@ static const jn_filter filters[] = {
     {"parseRepoUrl", JN_NJ, f_parse_repo_url, 0},
     {"pick", JN_NJ, f_pick, 1},
     {"projectSlug", JN_NJ, f_project_slug, 0},
+    {"reject", JN_J2 | JN_NJ, f_reject, 0},
     {"rejectattr", JN_J2 | JN_NJ, f_rejectattr, 0},
     {"replace", JN_J2 | JN_NJ, f_replace, 0},
     {"reverse", JN_J2 | JN_NJ, f_reverse, 0},
     {"round", JN_J2 | JN_NJ, f_round, 0},
+    {"safe", JN_J2 | JN_NJ, f_safe, 0},
+    {"select", JN_J2 | JN_NJ, f_select, 0},
     {"selectattr", JN_J2 | JN_NJ, f_selectattr, 0},
     {"slugify", JN_J2, f_slugify, 0},
     {"sort", JN_J2 | JN_NJ, f_sort, 0},
     {"split", JN_J2 | JN_NJ, f_split, 0},
     {"string", JN_J2 | JN_NJ, f_string, 0},
+    {"striptags", JN_J2 | JN_NJ, f_striptags, 0},
     {"sum", JN_J2, f_sum, 0},
     {"title", JN_J2 | JN_NJ, f_title, 0},
     {"tojson", JN_J2, f_tojson, 0},
@@ -2069,6 +3199,7 @@ static const jn_filter filters[] = {
     {"upper", JN_J2 | JN_NJ, f_upper, 0},
     {"urlencode", JN_J2 | JN_NJ, f_urlencode, 0},
     {"wordcount", JN_J2 | JN_NJ, f_wordcount, 0},
+    {"wordwrap", JN_J2, f_wordwrap, 0},
 };
 
 const jn_filter *jn_filter_find(const char *name, int nunjucks)
