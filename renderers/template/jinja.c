@@ -494,6 +494,7 @@ static int collect_bound(const jnode *n, nameset *s)
         case N_SET:
         case N_SETBLOCK:
         case N_FOR:
+        case N_WITH:
             for (x = n->targets; x; x = x->next)
                 if (x->name && ns_add(s, x->name))
                     return SL_ENOMEM;
@@ -619,6 +620,7 @@ static int root_order(const jnode *n, int nj, nameset *order)
             continue;
         case N_FOR:
         case N_CALLBLOCK:
+        case N_WITH:
             continue;
         case N_FILTERBLOCK:
             if (nj && ((rc = frame_binds(n->b, nj, &tmp)) || tmp.n))
@@ -712,6 +714,20 @@ static int resolve_list(P *p, jnode *n, const rscope *sc)
                 resolve_own(p, n->b, sc))
                 return SL_ENOMEM;
             break;
+        case N_WITH: {
+            /* the values in the enclosing scope; the targets and the body's
+             * own sets in the with's frame */
+            rscope in = {.up = sc};
+            int rc = resolve_list(p, n->args, sc);
+            for (const jnode *x = n->targets; x && !rc; x = x->next)
+                rc = ns_add(&in.binds, x->name);
+            if (rc || frame_binds(n->b, p->nj, &in.binds) || resolve_list(p, n->b, &in)) {
+                free(in.binds.v);
+                return SL_ENOMEM;
+            }
+            free(in.binds.v);
+            break;
+        }
         case N_MACRO:
         case N_CALLBLOCK: {
             rscope in = {.barrier = 1, .up = sc};
@@ -1794,6 +1810,38 @@ static int p_stmt(P *p, jnode **out)
         TRY(expect_end(p, "filter"));
         TRY(p_body(p, ends, "filter", k.line, k.col, &n->b, &found));
         TRY(p_end_tag(p, "endfilter"));
+    } else if (!p->nj && is_name(p, "with")) {
+        /* {% with a = x, b = y %}: a scope of its own, the values evaluated
+         * outside it (Nunjucks has no with: an unknown tag there) */
+        static const char *const ends[] = {"endwith", NULL};
+        jnode **tt, **vt;
+        NEW(n, N_WITH, k);
+        tt = &n->targets;
+        vt = &n->args;
+        TRY(lex(p));
+        while (p->cur.t != T_END) {
+            jnode *t, *e;
+            if (n->targets)
+                TRY(expect_op(p, ",", "in with"));
+            if (p->cur.t != T_NAME)
+                return p_failat(p, p->cur.line, p->cur.col, "expected a variable name in 'with'");
+            NEW(t, N_NAME, p->cur);
+            if (!(t->name = tok_name(p)))
+                return p_oom(p);
+            t->nlen = p->cur.n;
+            t->hash = jn_hash(t->name, t->nlen);
+            t->kpre = jn_keypre(t->name, t->nlen);
+            TRY(lex(p));
+            TRY(expect_op(p, "=", "in with"));
+            TRY(p_expr(p, 0, &e));
+            *tt = t;
+            tt = &t->next;
+            *vt = e;
+            vt = &e->next;
+        }
+        TRY(expect_end(p, "with"));
+        TRY(p_body(p, ends, "with", k.line, k.col, &n->b, &found));
+        TRY(p_end_tag(p, "endwith"));
     } else if (is_name(p, "raw") || (p->nj && is_name(p, "verbatim"))) {
         TRY(p_raw(p, &n));
     } else if (is_name(p, "include") || is_name(p, "import") || is_name(p, "extends") ||
@@ -1923,7 +1971,8 @@ static int p_body(P *p, const char *const *ends, const char *opener, int oline, 
                 {
                     static const char *const stray[] = {"endif", "endfor", "else", "elif",
                                                         "elseif", "endset", "endmacro",
-                                                        "endcall", "endfilter", "endraw", NULL};
+                                                        "endcall", "endfilter", "endraw", "endwith",
+                                                        NULL};
                     if (tag_is(p, stray)) {
                         if (ends)
                             return p_failat(p, p->cur.line, p->cur.col,

@@ -1491,6 +1491,48 @@ static int lookup(jn_render *r, const jnode *n, jv *out)
 
 /* ------------------------------------------------------- attribute access */
 
+/* Jinja2 loop.cycle(a, b, ...): the argument for this iteration. */
+static int loop_cycle(jn_render *r, const jnode *site, jfunc *self, int argc, const jv *argv,
+                      int kwc, const char *const *kwn, const jv *kwv, jv *out)
+{
+    (void)kwn, (void)kwv;
+    if (kwc)
+        return jn_fail(r, site, SL_EINVAL, "loop.cycle takes no keyword arguments");
+    if (argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "no items for cycling given");
+    *out = argv[self->u_self.u.loop->index0 % (size_t)argc];
+    return 0;
+}
+
+/* Jinja2 loop.changed(*values): true on the first call and whenever the
+ * values differ from the previous call's. */
+static int loop_changed(jn_render *r, const jnode *site, jfunc *self, int argc, const jv *argv,
+                        int kwc, const char *const *kwn, const jv *kwv, jv *out)
+{
+    jloop *l = self->u_self.u.loop;
+    jlist *now;
+    jv a, b;
+
+    (void)kwn, (void)kwv;
+    if (kwc)
+        return jn_fail(r, site, SL_EINVAL, "loop.changed takes no keyword arguments");
+    if (!(now = jl_new(r, (size_t)argc + 1)))
+        return jn_oom(r, site);
+    memcpy(now->v, argv, (size_t)argc * sizeof(jv));
+    now->n = (size_t)argc;
+    a = jv_list(now);
+    if (l->last_changed) {
+        b = jv_list(l->last_changed);
+        if (jv_equal(r, &a, &b) == 1) {
+            *out = jv_bool(0);
+            return 0;
+        }
+    }
+    l->last_changed = now;
+    *out = jv_bool(1);
+    return 0;
+}
+
 static int loop_attr(jn_render *r, const jloop *l, const char *name, jv *out)
 {
     size_t i = l->index0, n = l->length;
@@ -1512,7 +1554,19 @@ static int loop_attr(jn_render *r, const jloop *l, const char *name, jv *out)
         *out = jv_int(r, 1);
     else if (!r->nunjucks && !strcmp(name, "depth0"))
         *out = jv_int(r, 0);
-    else
+    else if (!r->nunjucks && (!strcmp(name, "cycle") || !strcmp(name, "changed"))) {
+        jfunc *f = jn_alloc(r->ar, sizeof(*f));
+        if (!f)
+            return 0;
+        memset(f, 0, sizeof(*f));
+        f->fn = name[1] == 'y' ? loop_cycle : loop_changed;
+        f->name = name[1] == 'y' ? "cycle" : "changed";
+        f->u_self.t = JV_LOOP;
+        f->u_self.u.loop = (jloop *)l; /* changed() keeps its state in the loop */
+        memset(out, 0, sizeof(*out));
+        out->t = JV_FUNC;
+        out->u.fn = f;
+    } else
         return 0;
     return 1;
 }
@@ -2472,7 +2526,7 @@ static int exec_else(jn_render *r, const jnode *n)
 static int for_json(jn_render *r, const jnode *n, const cJSON *arr)
 {
     jframe *f, *saved = r->frame;
-    jloop loop = {0, 0};
+    jloop loop = {0, 0, NULL};
     jv lv;
     int rc = 0;
 
@@ -2514,7 +2568,7 @@ static int exec_for(jn_render *r, const jnode *n)
     jv it;
     jlist *items = NULL, *keys = NULL;
     jframe *f, *saved = r->frame;
-    jloop loop = {0, 0};
+    jloop loop = {0, 0, NULL};
     jv lv;
     int rc = 0, objpairs = 0;
 
@@ -2717,6 +2771,31 @@ static int exec_node(jn_render *r, const jnode *n)
         if ((rc = capture(r, n, n->b, &v)) || (rc = filter_chain(r, n->d, &v)))
             return rc;
         return jv_print(r, n, &v, r->out);
+    case N_WITH: {
+        /* the values first, in the enclosing scope; then the body in a
+         * frame of its own holding the targets */
+        const jnode *t, *x;
+        jframe *f, *saved = r->frame;
+        size_t cnt = 0, i = 0;
+        jv *vals;
+        for (x = n->args; x; x = x->next)
+            cnt++;
+        if (!(vals = jn_alloc(r->ar, (cnt + 1) * sizeof(*vals))))
+            return jn_oom(r, n);
+        for (x = n->args; x; x = x->next)
+            if ((rc = eval(r, x, &vals[i++])))
+                return rc;
+        if (!(f = frame_new(r, saved)))
+            return jn_oom(r, n);
+        r->frame = f;
+        for (t = n->targets, i = 0; t; t = t->next, i++)
+            if ((rc = set_local(r, n, t->name, vals[i])))
+                goto with_out;
+        rc = exec_body(r, n->b);
+    with_out:
+        r->frame = saved;
+        return rc;
+    }
     default:
         return jn_fail(r, n, SL_EINVAL, "not a statement");
     }

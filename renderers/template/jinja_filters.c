@@ -3924,10 +3924,127 @@ static int g_namespace(MARGS)
     return g_dict(r, site, self, argc, argv, kwc, kwn, kwv, out, 1);
 }
 
+/* Nunjucks cycler(...) and joiner(sep): objects whose methods keep state. */
+typedef struct jstateful {
+    jfunc fn; /* first: the method's self */
+    jlist *items;
+    long index;
+    jdict *obj; /* the cycler object (its "current" key) */
+    jv sep;
+    int first;
+} jstateful;
+
+static jv func_val(jfunc *f)
+{
+    jv o;
+    memset(&o, 0, sizeof(o));
+    o.t = JV_FUNC;
+    o.u.fn = f;
+    return o;
+}
+
+/* next(): Nunjucks advances, then returns the new current item; Jinja2
+ * returns the current item, then advances. */
+static int g_cycler_next(MARGS)
+{
+    jstateful *st = (jstateful *)self;
+    size_t n = st->items->n;
+    (void)argc, (void)argv, (void)kwc, (void)kwn, (void)kwv;
+    if (r->nunjucks) {
+        if (++st->index >= (long)n)
+            st->index = 0;
+        memset(out, 0, sizeof(*out));
+        out->u.node = site; /* no items: undefined */
+        if (n)
+            *out = st->items->v[st->index];
+        return jd_set(r, st->obj, jv_str("current", 7), *out) ? jn_oom(r, site) : 0;
+    }
+    *out = st->items->v[st->index];
+    st->index = (st->index + 1) % (long)n;
+    return jd_set(r, st->obj, jv_str("current", 7), st->items->v[st->index]) ? jn_oom(r, site)
+                                                                               : 0;
+}
+
+static int g_cycler_reset(MARGS)
+{
+    jstateful *st = (jstateful *)self->u_self.u.fn;
+    (void)argc, (void)argv, (void)kwc, (void)kwn, (void)kwv;
+    st->index = r->nunjucks ? -1 : 0;
+    if (r->nunjucks) {
+        memset(out, 0, sizeof(*out));
+        out->u.node = site;
+    } else {
+        *out = jv_none();
+    }
+    return jd_set(r, st->obj, jv_str("current", 7), r->nunjucks ? jv_none() : st->items->v[0])
+               ? jn_oom(r, site)
+               : 0;
+}
+
+static int g_cycler(MARGS)
+{
+    jstateful *st = jn_alloc(r->ar, sizeof(*st));
+    jfunc *reset = jn_alloc(r->ar, sizeof(*reset));
+    (void)self, (void)kwc, (void)kwn, (void)kwv;
+    if (!r->nunjucks && argc < 1)
+        return jn_fail(r, site, SL_EINVAL, "at least one item has to be provided");
+    if (!st || !reset || !(st->items = jl_new(r, (size_t)argc + 1)) || !(st->obj = jd_new(r, 3)))
+        return jn_oom(r, site);
+    memcpy(st->items->v, argv, (size_t)argc * sizeof(jv));
+    st->items->n = (size_t)argc;
+    st->index = r->nunjucks ? -1 : 0;
+    memset(&st->fn, 0, sizeof(st->fn));
+    st->fn.fn = g_cycler_next;
+    st->fn.name = "next";
+    memset(reset, 0, sizeof(*reset));
+    reset->fn = g_cycler_reset;
+    reset->name = "reset";
+    reset->u_self = func_val(&st->fn);
+    if (jd_set(r, st->obj, jv_str("current", 7), r->nunjucks ? jv_none() : argv[0]) ||
+        jd_set(r, st->obj, jv_str("next", 4), func_val(&st->fn)) ||
+        jd_set(r, st->obj, jv_str("reset", 5), func_val(reset)))
+        return jn_oom(r, site);
+    memset(out, 0, sizeof(*out));
+    out->t = JV_DICT;
+    out->u.d = st->obj;
+    return 0;
+}
+
+static int g_joiner_call(MARGS)
+{
+    jstateful *st = (jstateful *)self;
+    (void)r, (void)site, (void)argc, (void)argv, (void)kwc, (void)kwn, (void)kwv;
+    *out = st->first ? jv_str("", 0) : st->sep;
+    st->first = 0;
+    return 0;
+}
+
+static int g_joiner(MARGS)
+{
+    jstateful *st = jn_alloc(r->ar, sizeof(*st));
+    int rc;
+    (void)self, (void)kwc, (void)kwn, (void)kwv;
+    if (!st)
+        return jn_oom(r, site);
+    memset(st, 0, sizeof(*st));
+    st->fn.fn = g_joiner_call;
+    st->fn.name = "joiner";
+    st->first = 1;
+    /* Nunjucks: sep || ','; Jinja2: sep=', ' */
+    st->sep = r->nunjucks ? jv_str(",", 1) : jv_str(", ", 2);
+    if (!r->nunjucks && argc > 0)
+        st->sep = argv[0];
+    else if (argc > 0 && jv_truthy(r, &argv[0]) && (rc = jv_tostr(r, site, &argv[0], &st->sep)))
+        return rc;
+    *out = func_val(&st->fn);
+    return 0;
+}
+
 int jn_global(jn_render *r, const char *name, jv *out)
 {
     static jfunc range = {g_range, "range", {0}}, dict = {g_dict_fn, "dict", {0}},
-                 namesp = {g_namespace, "namespace", {0}};
+                 namesp = {g_namespace, "namespace", {0}}, cyc = {g_cycler, "cycler", {0}},
+                 join = {g_joiner, "joiner", {0}};
     jfunc *f = NULL;
 
     if (!strcmp(name, "range"))
@@ -3936,6 +4053,10 @@ int jn_global(jn_render *r, const char *name, jv *out)
         f = &dict;
     else if (!r->nunjucks && !strcmp(name, "namespace"))
         f = &namesp;
+    else if (!strcmp(name, "cycler"))
+        f = &cyc;
+    else if (!strcmp(name, "joiner"))
+        f = &join;
     if (!f)
         return 0;
     memset(out, 0, sizeof(*out));

@@ -70,6 +70,7 @@ typedef struct jdict {
 
 typedef struct jloop {
     size_t index0, length;
+    struct jlist *last_changed; /* loop.changed(): the previous arguments (NULL: none yet) */
 } jloop;
 
 /* Node kinds: statements then expressions. */
@@ -84,6 +85,7 @@ enum {
     N_MACRO,  /* name, args: params (N_NAME with a = default), b: body */
     N_CALLBLOCK, /* a: the call expression, args: caller params, b: body */
     N_FILTERBLOCK, /* d: filter chain applied to the body, b: body */
+    N_WITH,   /* Jinja2 with: targets (N_NAME), args: their values (parallel), b: body */
     /* expressions */
     N_LIT,    /* lit */
     N_NAME,   /* name */
