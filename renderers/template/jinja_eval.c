@@ -1518,7 +1518,8 @@ static int loop_changed(jn_render *r, const jnode *site, jfunc *self, int argc, 
         return jn_fail(r, site, SL_EINVAL, "loop.changed takes no keyword arguments");
     if (!(now = jl_new(r, (size_t)argc + 1)))
         return jn_oom(r, site);
-    memcpy(now->v, argv, (size_t)argc * sizeof(jv));
+    if (argc)
+        memcpy(now->v, argv, (size_t)argc * sizeof(jv));
     now->n = (size_t)argc;
     a = jv_list(now);
     if (l->last_changed) {

@@ -3990,7 +3990,8 @@ static int g_cycler(MARGS)
         return jn_fail(r, site, SL_EINVAL, "at least one item has to be provided");
     if (!st || !reset || !(st->items = jl_new(r, (size_t)argc + 1)) || !(st->obj = jd_new(r, 3)))
         return jn_oom(r, site);
-    memcpy(st->items->v, argv, (size_t)argc * sizeof(jv));
+    if (argc)
+        memcpy(st->items->v, argv, (size_t)argc * sizeof(jv));
     st->items->n = (size_t)argc;
     st->index = r->nunjucks ? -1 : 0;
     memset(&st->fn, 0, sizeof(st->fn));
