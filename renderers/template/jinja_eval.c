@@ -472,7 +472,7 @@ const char *jv_typename(jn_render *r, const jv *v)
     case JV_STR:
         return r->nunjucks ? "string" : "str";
     case JV_LIST:
-        return v->ns & 2 ? "tuple" : "list";
+        return v->ns & JN_GEN ? "generator" : v->ns & 2 ? "tuple" : "list";
     case JV_DICT:
         return v->ns & 1 ? "Namespace" : "dict";
     case JV_JSON:
@@ -807,6 +807,11 @@ int jv_repr(jn_render *r, const jnode *site, const jv *v, sl_buf *b)
     char num[40];
     int rc = 0;
 
+    if (v->t == JV_LIST && (v->ns & JN_GEN))
+        /* Python prints <generator object ... at 0x...>: no stable text */
+        return jn_fail(r, site, SL_EINVAL,
+                       "cannot print a generator (the result of map, select, batch, ...): "
+                       "convert it with |list");
     switch (v->t) {
     case JV_UNDEF:
         return jn_undef_fail(r, v);
@@ -1079,6 +1084,8 @@ int jv_json(jn_render *r, const jnode *site, const jv *v, sl_buf *b, int indent,
     int rc = 0, py = !r->nunjucks, html = flags & JN_JSON_HTML, ascii = flags & JN_JSON_ASCII,
         sortkeys = flags & JN_JSON_SORT;
 
+    if (py && v->t == JV_LIST && (v->ns & JN_GEN))
+        return jn_fail(r, site, SL_EINVAL, "Object of type generator is not JSON serializable");
     switch (v->t) {
     case JV_UNDEF:
         if (py)
@@ -1252,7 +1259,7 @@ int jv_truthy(jn_render *r, const jv *v)
     case JV_LIST:
     case JV_DICT:
     case JV_JSON:
-        return r->nunjucks ? 1 : jv_len(v) != 0;
+        return r->nunjucks || (v->ns & JN_GEN) ? 1 : jv_len(v) != 0;
     default:
         return 1;
     }
@@ -1578,8 +1585,8 @@ static int get_index(jn_render *r, const jv *obj, double idx, jv *out)
     long n = jv_len(obj);
     long i;
 
-    if (idx != floor(idx))
-        return 0;
+    if (idx != floor(idx) || (obj->t == JV_LIST && (obj->ns & JN_GEN)))
+        return 0; /* a generator has no items by index: undefined */
     i = (long)idx;
     if (i < 0 && !r->nunjucks)
         i += n;

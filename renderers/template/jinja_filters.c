@@ -640,7 +640,7 @@ static int f_length(FARGS)
         *out = jv_int(r, n);
         return 0;
     }
-    n = jv_len(v);
+    n = v->t == JV_LIST && (v->ns & JN_GEN) ? -1 : jv_len(v);
     if (n < 0)
         return jn_fail(r, site, SL_EINVAL, "object of type '%s' has no len()", jv_typename(r, v));
     *out = jv_int(r, n);
@@ -677,6 +677,8 @@ static int f_last(FARGS)
 
     if (!r->nunjucks && jv_is_map(v))
         return jn_fail(r, site, SL_EINVAL, "'dict' object is not reversible");
+    if (v->t == JV_LIST && (v->ns & JN_GEN))
+        return jn_fail(r, site, SL_EINVAL, "'generator' object is not reversible");
     if (n < 0 && !r->nunjucks)
         return jn_fail(r, site, SL_EINVAL, "'%s' object is not reversible", jv_typename(r, v));
     if (n <= 0) {
@@ -795,6 +797,8 @@ static int f_unique(FARGS)
     memset(out, 0, sizeof(*out));
     out->t = JV_LIST;
     out->u.l = res;
+    if (!r->nunjucks)
+        out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -1784,6 +1788,8 @@ static int f_reverse(FARGS)
         memset(out, 0, sizeof(*out));
         out->t = JV_LIST;
         out->u.l = res;
+        if (!r->nunjucks && !(v->t == JV_LIST && (v->ns & JN_GEN)))
+            out->ns = JN_GEN; /* Jinja2 returns a generator */
     }
     return 0;
 }
@@ -1967,6 +1973,8 @@ static int sel_attr(FARGS, int want)
     memset(out, 0, sizeof(*out));
     out->t = JV_LIST;
     out->u.l = res;
+    if (!r->nunjucks)
+        out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2022,6 +2030,8 @@ static int f_map(FARGS)
     memset(out, 0, sizeof(*out));
     out->t = JV_LIST;
     out->u.l = res;
+    if (!r->nunjucks)
+        out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2138,6 +2148,8 @@ static int f_batch(FARGS)
             return jn_oom(r, site);
     }
     *out = list_val(res, 0);
+    if (!r->nunjucks)
+        out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2323,6 +2335,8 @@ static int sel_test(FARGS, int want)
             res->v[res->n++] = l->v[i];
     }
     *out = list_val(res, 0);
+    if (!r->nunjucks)
+        out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2360,6 +2374,8 @@ static int f_items(FARGS)
         res->v[res->n++] = list_val(pair, 2);
     }
     *out = list_val(res, 0);
+    if (!r->nunjucks)
+        out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2607,8 +2623,6 @@ fail:
     sl_buf_free(&b);
     return rc;
 }
-
-#define JN_SAFE 8 /* jv.ns of a string: marked safe (escape leaves it) */
 
 static int f_escape(FARGS)
 {
@@ -3456,7 +3470,8 @@ static int t_float(TARGS)
 
 static int t_sequence(TARGS)
 {
-    *out = jv_is_seq(v) || jv_is_map(v) || v->t == JV_STR;
+    *out = (jv_is_seq(v) && !(v->t == JV_LIST && (v->ns & JN_GEN))) || jv_is_map(v) ||
+           v->t == JV_STR;
     return 0;
 }
 

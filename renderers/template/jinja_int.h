@@ -38,9 +38,16 @@ enum {
     JV_FUNC, /* u.fn: a global function (range, dict, namespace, ...) or bound method */
 };
 
+/* jv.ns bits */
+#define JN_NS 1    /* a Jinja2 namespace() object (attribute assignment allowed) */
+#define JN_TUPLE 2 /* a list that is a Python tuple */
+#define JN_GROUP 4 /* a Jinja2 groupby (grouper, list) tuple */
+#define JN_SAFE 8  /* a string marked safe (escape leaves it) */
+#define JN_GEN 16  /* a Jinja2 generator (map, select, ...): no len(), no [i], always true */
+
 typedef struct jv {
     uint8_t t;
-    uint8_t ns; /* a Jinja2 namespace() object (attribute assignment allowed) */
+    uint8_t ns; /* JN_* bits */
     size_t n;
     union {
         int64_t i;

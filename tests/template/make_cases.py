@@ -342,6 +342,14 @@ spec:
     ("fast_loop_empty_ctx_array", BOTH, "{% for i in empty %}x{% else %}none{% endfor %}{% for o in owners %}{{ o.age }}{% if not loop.last %},{% endif %}{% endfor %}", SVC),
     ("fast_replace_one_byte", BOTH, "{{ 'a-b-c' | replace('-', '_') }} {{ 'a-b-c' | replace('-', '') }} {{ 'aXbXc' | replace('X', '--') }} {{ '---' | replace('-', '+') }} {{ 'abc' | replace('-', '_') }}", {}),
     ("backstage_nunjucks_filters", [B], "${{ parameters.name | upper }} ${{ parameters.name | replace('-', '_') }} ${{ parameters.tags | join(',') }} ${{ parameters.tags | length }}", {"parameters": {"name": "my-svc", "tags": ["a", "b"]}}),
+    # Jinja2 generators (map, select, reject, selectattr, rejectattr, batch, unique, items, reverse)
+    ("generator_use_j2", [J], "{{ xs|select('odd')|reverse|length }} {{ (xs|map('string'))[0]|default('u') }} {% if []|select %}T{% endif %} {% if os|selectattr('a') %}Y{% endif %} {{ xs|select('odd') is sequence }} {{ xs|select('odd') is iterable }} {{ xs|reverse|list }} {{ xs|unique|first }} {% for x in xs|select('even') %}{{ loop.length }}{{ loop.last }}{% endfor %}", {"xs": [1, 2, 3, 4], "os": [{"a": 1}, {"a": 0}]}),
+    ("generator_length_j2", [J], "{{ xs|select('odd')|length }}", {"xs": [1, 2, 3]}),
+    ("generator_map_length_j2", [J], "{{ os|map(attribute='a')|length }}", {"os": [{"a": 1}]}),
+    ("generator_last_j2", [J], "{{ xs|reverse|last }}", {"xs": [1, 2]}),
+    ("generator_tojson_j2", [J], "{{ xs|batch(2)|tojson }}", {"xs": [1, 2]}),
+    ("generator_index_j2", [J], "{{ (xs|selectattr('a'))[0] }}", {"xs": [{"a": 1}]}),
+    ("generator_nj_arrays", [N], "{{ xs|select('odd')|length }} {{ (xs|reverse)[0] }} {{ xs|batch(2)|length }} {% if []|select %}T{% endif %}", {"xs": [1, 2, 3]}),
     # with blocks, loop.cycle / loop.changed, cycler / joiner
     ("with_block_j2", [J], "{% set a = 1 %}{% with a = a + 1, b = a %}{{ a }}{{ b }}{% set c = 3 %}{{ c }}{% endwith %}{{ a }}{{ c is defined }}|{% with %}empty{% endwith %}|{% with x = name %}{% with y = x ~ '!' %}{{ x }}{{ y }}{% endwith %}{% endwith %}", SVC),
     ("with_scopes_j2", [J], "{% for i in [1, 2] %}{% with j = i * 10 %}{{ j }}{{ i }}{{ loop.index }}{% endwith %}{% endfor %}{{ j is defined }}|{% with a = 1 %}{% for i in [1] %}{{ a }}{% set a = 5 %}{{ a }}{% endfor %}{{ a }}{% endwith %}|{% with a = 1 %}{% if true %}{% set b = a + 1 %}{% endif %}{{ b }}{% macro m() %}{{ a }}{{ b }}{% endmacro %}{{ m() }}{% endwith %}|{% set ns = namespace(n=0) %}{% with a = 2 %}{% set ns.n = a %}{% endwith %}{{ ns.n }}", {}),
