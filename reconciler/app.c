@@ -128,7 +128,9 @@ static int appv_push(sl_appv *av, sl_app *app)
 }
 
 /* Variables for one generator match: path (the match), base (its last
- * segment), dir and dirpath (the folder holding the match). The app's
+ * segment), stem (base without its last extension, as Python's
+ * PurePath.stem: "a.yaml" -> "a", ".env" -> ".env"), dir and dirpath (the
+ * folder holding the match). The app's
  * path, where renderers look by default, is the match itself when it is a
  * folder, else the folder holding it. */
 static cJSON *app_vars(sl_snapshot *snap, const char *match, char **path_out)
@@ -136,18 +138,25 @@ static cJSON *app_vars(sl_snapshot *snap, const char *match, char **path_out)
     cJSON *vars = cJSON_CreateObject();
     const char *slash = strrchr(match, '/');
     char *dirpath = slash ? strndup(match, (size_t)(slash - match)) : strdup("");
-    const char *dir;
+    const char *dir, *base = slash ? slash + 1 : match, *dot = strrchr(base, '.');
+    char *stem = NULL;
     int isdir = sl_snapshot_isdir(snap, match, NULL) == 1;
 
     if (!vars || !dirpath)
         goto fail;
+    stem = dot && dot != base ? strndup(base, (size_t)(dot - base)) : strdup(base);
+    if (!stem)
+        goto fail;
     dir = strrchr(dirpath, '/');
     dir = dir ? dir + 1 : dirpath;
     if (!cJSON_AddStringToObject(vars, "path", match) ||
-        !cJSON_AddStringToObject(vars, "base", slash ? slash + 1 : match) ||
+        !cJSON_AddStringToObject(vars, "base", base) ||
+        !cJSON_AddStringToObject(vars, "stem", stem) ||
         !cJSON_AddStringToObject(vars, "dirpath", dirpath) ||
         !cJSON_AddStringToObject(vars, "dir", dir))
         goto fail;
+    free(stem);
+    stem = NULL;
     if (isdir) {
         free(dirpath);
         dirpath = strdup(match);
@@ -159,6 +168,7 @@ static cJSON *app_vars(sl_snapshot *snap, const char *match, char **path_out)
 fail:
     cJSON_Delete(vars);
     free(dirpath);
+    free(stem);
     return NULL;
 }
 

@@ -163,6 +163,44 @@ static void test_generator(void)
     }
     sl_appv_free(&apps);
     sl_snapshot_free(snap);
+    snap = NULL;
+    sl_config_free(cfg);
+    cfg = NULL;
+    sl_diags_free(&d);
+    memset(&d, 0, sizeof(d));
+    memset(&apps, 0, sizeof(apps));
+    free(file);
+
+    /* file matches: {{ stem }} is the file name without its last extension
+     * (a file without one keeps its name; dot-files are not matched by *) */
+    sl_test_sh("mkdir -p '%s/environments' && touch '%s/environments/commerce-staging.yaml' "
+               "'%s/environments/README' '%s/environments/payments.v2.yaml'",
+               tree, tree, tree, tree);
+    file = write_config(dir, "stateDir: state\n"
+                             "sources:\n"
+                             "  local: { dir: ./tree }\n"
+                             "targets:\n"
+                             "  out: { directory: ./out }\n"
+                             "apps:\n"
+                             "  - name: \"env-{{ stem }}\"\n"
+                             "    source: local\n"
+                             "    target: out\n"
+                             "    each: \"environments/*\"\n"
+                             "    render: manifests\n");
+    SL_CHECK_INT(sl_config_load(file, &cfg, &d), 0);
+    dump_diags(&d);
+    if (cfg) {
+        SL_CHECK_INT(sl_dir_snapshot_open(tree, "local", &snap, &err), 0);
+        SL_CHECK_INT(sl_app_expand(cfg, &cfg->specs[0], snap, &apps, &err), 0);
+        SL_CHECK_INT(apps.n, 3);
+        if (apps.n == 3) {
+            SL_CHECK_STR(apps.v[0]->name, "env-README");
+            SL_CHECK_STR(apps.v[1]->name, "env-commerce-staging");
+            SL_CHECK_STR(apps.v[2]->name, "env-payments.v2");
+        }
+    }
+    sl_appv_free(&apps);
+    sl_snapshot_free(snap);
     sl_config_free(cfg);
     sl_diags_free(&d);
     sl_test_sh("rm -rf '%s'", dir);
