@@ -2410,7 +2410,7 @@ static int f_attr(FARGS)
 static int pct_one(jn_render *r, const jnode *site, sl_buf *b, const char *flags, int width,
                    int prec, char conv, const jv *a)
 {
-    char fmt[32], num[512];
+    char fmt[32], num[64];
     double d;
     int rc;
 
@@ -2499,19 +2499,16 @@ static int pct_one(jn_render *r, const jnode *site, sl_buf *b, const char *flags
         else
             snprintf(fmt, sizeof(fmt), "%%%s*ll%c", flags, conv);
         if (prec >= 0)
-            snprintf(num, sizeof(num), fmt, width, prec, i);
+            rc = sl_buf_printf(b, fmt, width, prec, i);
         else
-            snprintf(num, sizeof(num), fmt, width, i);
-        return sl_buf_puts(b, num) ? jn_oom(r, site) : 0;
+            rc = sl_buf_printf(b, fmt, width, i);
+        return rc ? jn_oom(r, site) : 0;
     }
     default: /* e E f F g G */
         if (a->t == JV_STR || !jv_num(a, &d))
             return jn_fail(r, site, SL_EINVAL, "must be real number, not %s", jv_typename(r, a));
-        if (width > 200 || prec > 200)
-            return jn_fail(r, site, SL_ELIMIT, "format: width or precision too large");
         snprintf(fmt, sizeof(fmt), "%%%s*.*%c", flags, conv);
-        snprintf(num, sizeof(num), fmt, width, prec < 0 ? 6 : prec, d);
-        return sl_buf_puts(b, num) ? jn_oom(r, site) : 0;
+        return sl_buf_printf(b, fmt, width, prec < 0 ? 6 : prec, d) ? jn_oom(r, site) : 0;
     }
 }
 #pragma GCC diagnostic pop
@@ -2572,13 +2569,12 @@ static int f_format(FARGS)
             }
             i++;
         }
-        while (i < s.n && isdigit((unsigned char)s.u.s[i]) && width < 10000)
-            width = width * 10 + (s.u.s[i++] - '0');
+        for (; i < s.n && isdigit((unsigned char)s.u.s[i]); i++)
+            width = width > 100000 ? width : width * 10 + (s.u.s[i] - '0');
         if (i < s.n && s.u.s[i] == '.') {
             prec = 0;
-            i++;
-            while (i < s.n && isdigit((unsigned char)s.u.s[i]) && prec < 10000)
-                prec = prec * 10 + (s.u.s[i++] - '0');
+            for (i++; i < s.n && isdigit((unsigned char)s.u.s[i]); i++)
+                prec = prec > 100000 ? prec : prec * 10 + (s.u.s[i] - '0');
         }
         if (i >= s.n) {
             rc = jn_fail(r, site, SL_EINVAL, "incomplete format");

@@ -190,6 +190,92 @@ static void test_render_n_and_limits(void)
     sl_jinja_free(NULL);
 }
 
+/* {% with %} has a frame of its own: names set before it (resolved by the
+ * parser to root-frame slots) are read through it, its targets and sets do
+ * not leak, and loop state (loop.changed) and cycler objects start afresh
+ * on every render of a parsed template. */
+static void test_with_scope_and_state(void)
+{
+    sl_jinja_opts o = {.file = "w.j2"};
+    sl_jinja *t = NULL;
+    sl_buf b = SL_BUF_INIT;
+    sl_error err;
+    cJSON *ctx = cJSON_Parse("{\"xs\":[1,1,2]}");
+    char *out, msg[1024];
+    static const char state[] = "{% set c = cycler('a', 'b') %}{% for x in xs %}"
+                                "{{ loop.changed(x) }}{{ c.next() }},{% endfor %}";
+
+    SL_CHECK_INT(render("{% set a = 1 %}{% set b = 'B' %}{% with a = a + 1 %}{% set c = a * 10 %}"
+                        "{{ a }}{{ b }}{{ c }}{% for i in [1] %}{{ a }}{{ c }}{% endfor %}"
+                        "{% endwith %}{{ a }}{{ c is defined }}",
+                        NULL, &o, &out, msg, sizeof(msg)),
+                 0);
+    SL_CHECK_STR(out, "2B202201False");
+    free(out);
+    /* the values are read outside the with: b is the outer (undefined) b */
+    SL_CHECK_INT(render("{% with a = 1, b = a %}{{ b }}{% endwith %}", NULL, &o, &out, msg,
+                        sizeof(msg)),
+                 SL_EINVAL);
+    SL_CHECK_HAS(msg, "w.j2:1:");
+    SL_CHECK_HAS(msg, "'a' is undefined");
+    /* an unclosed with points at its tag; Nunjucks has no with */
+    SL_CHECK_INT(render("x\n {% with a = 1 %}", NULL, &o, &out, msg, sizeof(msg)), SL_EINVAL);
+    SL_CHECK_HAS(msg, "w.j2:2:2: ");
+    SL_CHECK_HAS(msg, "endwith");
+    o.dialect = SL_JINJA_NUNJUCKS;
+    SL_CHECK_INT(render("{% with a = 1 %}{% endwith %}", NULL, &o, &out, msg, sizeof(msg)),
+                 SL_EINVAL);
+    SL_CHECK_HAS(msg, "w.j2:1:1: unknown tag 'with'");
+    o.dialect = SL_JINJA_JINJA2;
+    /* state is per render */
+    sl_error_clear(&err);
+    SL_CHECK_INT(sl_jinja_parse(state, strlen(state), &o, &t, &err), 0);
+    for (int i = 0; i < 2; i++) {
+        b.len = 0;
+        SL_CHECK_INT(sl_jinja_render(t, ctx, &b, &err), 0);
+        SL_CHECK_STR(b.ptr, "Truea,Falseb,Truea,");
+    }
+    sl_jinja_free(t);
+    sl_buf_free(&b);
+    cJSON_Delete(ctx);
+}
+
+/* Filter errors name the filter's position and what was wrong. */
+static void test_filter_errors(void)
+{
+    sl_jinja_opts o = {.file = "f.j2"};
+    char *out, msg[1024];
+
+    SL_CHECK_INT(render("a\n{{ '%s %s' | format('x') }}", NULL, &o, &out, msg, sizeof(msg)),
+                 SL_EINVAL);
+    SL_CHECK_HAS(msg, "f.j2:2:");
+    SL_CHECK_HAS(msg, "not enough arguments for format string");
+    SL_CHECK_INT(render("{{ d | dictsort(by='size') }}", "{\"d\":{}}", &o, &out, msg,
+                        sizeof(msg)),
+                 SL_EINVAL);
+    SL_CHECK_HAS(msg, "\"key\" or \"value\"");
+    SL_CHECK_INT(render("{{ xs | select('odd') | length }}", "{\"xs\":[1]}", &o, &out, msg,
+                        sizeof(msg)),
+                 SL_EINVAL);
+    SL_CHECK_HAS(msg, "'generator' has no len()");
+    SL_CHECK_INT(render("{{ xs | select('nope') | list }}", "{\"xs\":[1]}", &o, &out, msg,
+                        sizeof(msg)),
+                 SL_EINVAL);
+    SL_CHECK_HAS(msg, "no test named 'nope'");
+    SL_CHECK_INT(render("{{ 'x' | wordwrap(0) }}", NULL, &o, &out, msg, sizeof(msg)),
+                 SL_EINVAL);
+    SL_CHECK_HAS(msg, "invalid width");
+    /* a huge width or precision is refused, not allocated */
+    SL_CHECK_INT(render("{{ '%99999999d' | format(1) }}", NULL, &o, &out, msg, sizeof(msg)),
+                 SL_ELIMIT);
+    SL_CHECK_INT(render("[{{ 'ab' | format }}] {{ 'é%5.1s|' | format('éa') }}", NULL, &o, &out,
+                        msg, sizeof(msg)),
+                 0);
+    SL_CHECK_STR(out, "[ab] é    é|");
+    free(out);
+}
+
 SL_TEST_MAIN(SL_TEST_ENTRY(test_basic_render), SL_TEST_ENTRY(test_error_positions),
              SL_TEST_ENTRY(test_offset_in_yaml), SL_TEST_ENTRY(test_no_file_access),
-             SL_TEST_ENTRY(test_eval_value), SL_TEST_ENTRY(test_render_n_and_limits))
+             SL_TEST_ENTRY(test_eval_value), SL_TEST_ENTRY(test_render_n_and_limits),
+             SL_TEST_ENTRY(test_with_scope_and_state), SL_TEST_ENTRY(test_filter_errors))
