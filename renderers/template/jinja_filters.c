@@ -1931,6 +1931,15 @@ oom:
     return jn_oom(r, site);
 }
 
+/* The items of map/select/selectattr's input: Jinja2 guards the loop with
+ * `if value:`, so none, '' and 0 give nothing there. */
+static int gen_input(jn_render *r, const jnode *site, const jv *v, jlist **l)
+{
+    if (!r->nunjucks && v->t != JV_UNDEF && !jv_truthy(r, v))
+        return (*l = jl_new(r, 1)) ? 0 : jn_oom(r, site);
+    return jv_to_list(r, site, v, l);
+}
+
 /* selectattr / rejectattr (attribute truthiness, or a test in Jinja2). */
 static int sel_attr(FARGS, int want)
 {
@@ -1950,7 +1959,7 @@ static int sel_attr(FARGS, int want)
         if (!(t = jn_test_find(buf, r->nunjucks)))
             return jn_fail(r, site, SL_EINVAL, "unknown test '%s'", buf);
     }
-    if ((rc = jv_to_list(r, site, v, &l)))
+    if ((rc = gen_input(r, site, v, &l)))
         return rc;
     if (!(res = jl_new(r, l->n)))
         return jn_oom(r, site);
@@ -1995,7 +2004,7 @@ static int f_map(FARGS)
     jlist *l, *res;
     int rc;
 
-    if ((rc = jv_to_list(r, site, v, &l)))
+    if ((rc = gen_input(r, site, v, &l)))
         return rc;
     if (!(res = jl_new(r, l->n)))
         return jn_oom(r, site);
@@ -2122,14 +2131,15 @@ static int f_batch(FARGS)
         fill = NULL;
     if ((rc = jv_to_list(r, site, v, &l)))
         return rc;
-    if (!r->nunjucks && cnt < 1 && l->n)
-        return jn_fail(r, site, SL_EINVAL, "batch: the line count must be at least 1");
     if (!(res = jl_new(r, 4)))
         return jn_oom(r, site);
+    if (!r->nunjucks && !(cur = jl_new(r, 4)))
+        return jn_oom(r, site);
     for (size_t i = 0; i < l->n; i++) {
-        /* Jinja2: a batch is full at linecount items; Nunjucks starts one
-         * at every i % linecount == 0 (never for 0 or a fraction's rest) */
-        int full = cur && (r->nunjucks ? fmod((double)i, cnt) == 0 : (double)cur->n >= cnt);
+        /* Jinja2: a batch is full when it has exactly linecount items (an
+         * empty one for 0, never for a fraction); Nunjucks starts one at
+         * every i % linecount == 0 */
+        int full = cur && (r->nunjucks ? fmod((double)i, cnt) == 0 : (double)cur->n == cnt);
         if (full) {
             if (jl_push(r, res, list_val(cur, 0)))
                 return jn_oom(r, site);
@@ -2140,7 +2150,10 @@ static int f_batch(FARGS)
         if (jl_push(r, cur, l->v[i]))
             return jn_oom(r, site);
     }
-    if (cur) {
+    if (cur && cur->n) {
+        if (fill && !r->nunjucks && (double)cur->n < cnt && cnt != floor(cnt))
+            return jn_fail(r, site, SL_EINVAL,
+                           "can't multiply sequence by non-int of type 'float'");
         for (size_t i = cur->n; fill && (double)i < cnt; i++)
             if (jl_push(r, cur, *fill))
                 return jn_oom(r, site);
@@ -2257,8 +2270,13 @@ static int f_groupby(FARGS)
             return rc;
         if (k.t == JV_UNDEF && dflt && dflt->t != JV_NONE)
             k = *dflt;
-        if (k.t == JV_UNDEF)
-            return jn_undef_fail(r, &k);
+        if (k.t == JV_UNDEF) {
+            jv an;
+            if ((rc = jv_tostr(r, site, attr, &an)))
+                return rc;
+            return jn_fail(r, site, SL_EINVAL, "groupby: an item has no attribute '%.*s'",
+                           (int)(an.n > 60 ? 60 : an.n), an.u.s);
+        }
         /* the value is kept with its unfolded key: pairs of (key, item) */
         orig[i] = k;
         items[i].val = jv_int(r, (int64_t)i);
@@ -2298,11 +2316,16 @@ static int sel_test(FARGS, int want)
     jlist *l, *res;
     int rc;
 
-    if (r->nunjucks && !jv_is_seq(v) && v->t != JV_STR)
+    if (r->nunjucks && (v->t == JV_UNDEF || v->t == JV_NONE))
         return jn_fail(r, site, SL_EINVAL, "%s: expected an array, got %s",
                        want ? "select" : "reject", jv_typename(r, v));
-    if ((rc = jv_to_list(r, site, v, &l)))
+    if (r->nunjucks && !jv_is_seq(v) && v->t != JV_STR) {
+        /* lib.toArray(): no length, no items */
+        if (!(l = jl_new(r, 1)))
+            return jn_oom(r, site);
+    } else if ((rc = gen_input(r, site, v, &l))) {
         return rc;
+    }
     if (argc > 0 && !(r->nunjucks && argv[0].t == JV_UNDEF)) {
         jv tn;
         char buf[64];

@@ -350,6 +350,12 @@ spec:
     ("generator_tojson_j2", [J], "{{ xs|batch(2)|tojson }}", {"xs": [1, 2]}),
     ("generator_index_j2", [J], "{{ (xs|selectattr('a'))[0] }}", {"xs": [{"a": 1}]}),
     ("generator_nj_arrays", [N], "{{ xs|select('odd')|length }} {{ (xs|reverse)[0] }} {{ xs|batch(2)|length }} {% if []|select %}T{% endif %}", {"xs": [1, 2, 3]}),
+    ("generator_falsy_input_j2", [J], "{{ n|select|list|length }}{{ n|map('upper')|list|length }}{{ ''|selectattr('x')|list|length }}{{ 0|reject|list|length }}", {"n": None}),
+    ("select_not_iterable_j2", [J], "{{ 5|select|list }}", {}),
+    ("select_object_nj", [N], "{{ d|select|length }} {{ 'abc'|reject('lower')|length }} {{ 5|select|length }}", {"d": {"a": 1}}),
+    ("select_null_nj", [N], "{{ n|select|length }}", {"n": None}),
+    ("f_batch_edge", BOTH, "{{ xs|batch(0)|list|length }} {{ xs|batch(1.5)|list|length }} {{ xs|batch(-1)|list|length }} {{ []|batch(0)|list|length }} {{ xs|batch(2.5, 0)|list|length }} {{ 'abcde'|batch(2)|list|length }}", {"xs": [3, 1, 2]}),
+    ("f_groupby_not_objects", BOTH, "{{ xs|groupby('x')|list|length }}", {"xs": [3, 1]}),
     # with blocks, loop.cycle / loop.changed, cycler / joiner
     ("with_block_j2", [J], "{% set a = 1 %}{% with a = a + 1, b = a %}{{ a }}{{ b }}{% set c = 3 %}{{ c }}{% endwith %}{{ a }}{{ c is defined }}|{% with %}empty{% endwith %}|{% with x = name %}{% with y = x ~ '!' %}{{ x }}{{ y }}{% endwith %}{% endwith %}", SVC),
     ("with_scopes_j2", [J], "{% for i in [1, 2] %}{% with j = i * 10 %}{{ j }}{{ i }}{{ loop.index }}{% endwith %}{% endfor %}{{ j is defined }}|{% with a = 1 %}{% for i in [1] %}{{ a }}{% set a = 5 %}{{ a }}{% endfor %}{{ a }}{% endwith %}|{% with a = 1 %}{% if true %}{% set b = a + 1 %}{% endif %}{{ b }}{% macro m() %}{{ a }}{{ b }}{% endmacro %}{{ m() }}{% endwith %}|{% set ns = namespace(n=0) %}{% with a = 2 %}{% set ns.n = a %}{% endwith %}{{ ns.n }}", {}),
