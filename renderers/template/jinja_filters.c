@@ -1282,8 +1282,10 @@ static int f_urlencode(FARGS)
                 jv_map_at(r, v, i, &k, &x);
             else {
                 jv pair = jv_index(r, v, i);
-                if (jv_len(&pair) < 2)
+                if (jv_len(&pair) < 2) {
+                    sl_buf_free(&b);
                     return jn_fail(r, site, SL_EINVAL, "urlencode: expected (key, value) pairs");
+                }
                 k = jv_index(r, &pair, 0);
                 x = jv_index(r, &pair, 1);
             }
