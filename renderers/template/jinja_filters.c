@@ -2427,6 +2427,8 @@ static int f_attr(FARGS)
 
 /* ---- strings: format, escape, safe, striptags, wordwrap, filesizeformat ---- */
 
+static size_t u8_cps(const char *s, size_t n);
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 /* Python printf-style formatting (str % args) of one conversion: the
@@ -2494,46 +2496,74 @@ static int pct_one(jn_render *r, const jnode *site, sl_buf *b, const char *flags
                  isfinite(a->u.f) && fabs(a->u.f) < 9e18)
             i = (long long)a->u.f;
         else if (conv == 'c' && a->t == JV_STR) {
-            return sl_buf_put(b, a->u.s, a->n) ? jn_oom(r, site) : 0;
+            if (u8_cps(a->u.s, a->n) != 1)
+                return jn_fail(r, site, SL_EINVAL, "%%c requires int or char");
+            return pct_one(r, site, b, flags, width, -1, 's', a);
         } else
             return jn_fail(r, site, SL_EINVAL, "%%%c format: %s is required, not %s", conv,
                            conv == 'd' || conv == 'i' || conv == 'u' ? "a real number"
                                                                       : "an integer",
                            jv_typename(r, a));
         if (conv == 'c') {
+            sl_buf cb = SL_BUF_INIT;
+            jv cs;
             if (i < 0 || i > 0x10ffff)
                 return jn_fail(r, site, SL_EINVAL, "%%c arg not in range(0x110000)");
-            return put_cp(b, (unsigned)i) ? jn_oom(r, site) : 0;
+            if (put_cp(&cb, (unsigned)i)) {
+                sl_buf_free(&cb);
+                return jn_oom(r, site);
+            }
+            if ((rc = str_result(r, site, &cb, &cs)))
+                return rc;
+            return pct_one(r, site, b, flags, width, -1, 's', &cs);
         }
         if (conv == 'u' || conv == 'i')
             conv = 'd';
-        if (conv == 'o' && strchr(flags, '#')) {
-            /* Python's alternate octal form is 0o17 */
-            char f2[8];
-            size_t k = 0;
-            for (const char *p = flags; *p && k < 6; p++)
-                if (*p != '#')
-                    f2[k++] = *p;
-            f2[k] = 0;
-            snprintf(fmt, sizeof(fmt), "%%%s*llo", f2);
-            snprintf(num, sizeof(num), fmt, 0, i < 0 ? -i : i);
-            return sl_buf_printf(b, "%s0o%s", i < 0 ? "-" : "", num) ? jn_oom(r, site) : 0;
+        {
+            /* Python: the digits (at least prec of them), the alternate
+             * form's 0x/0X/0o, the sign, then the width: zeros after the
+             * sign and prefix with the 0 flag, else spaces */
+            unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+            unsigned base = conv == 'd' ? 10 : conv == 'o' ? 8 : 16;
+            const char *dig = conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+            char pre[4] = "";
+            size_t nd = 0, len, pad;
+            int left = strchr(flags, '-') != NULL, zero = !left && strchr(flags, '0');
+            do {
+                num[sizeof(num) - 1 - nd++] = dig[u % base];
+                u /= base;
+            } while (u && nd < sizeof(num) - 1);
+            if (i < 0)
+                strcat(pre, "-");
+            else if (strchr(flags, '+'))
+                strcat(pre, "+");
+            else if (strchr(flags, ' '))
+                strcat(pre, " ");
+            if (strchr(flags, '#') && base != 10)
+                strcat(pre, conv == 'X' ? "0X" : conv == 'x' ? "0x" : "0o");
+            len = strlen(pre) + (prec > (int)nd ? (size_t)prec : nd);
+            pad = width > (int)len ? (size_t)width - len : 0;
+            rc = 0;
+            for (size_t k = 0; !left && !zero && k < pad && !rc; k++)
+                rc = sl_buf_putc(b, ' ');
+            rc = rc || sl_buf_puts(b, pre);
+            for (size_t k = 0; zero && k < pad && !rc; k++)
+                rc = sl_buf_putc(b, '0');
+            for (int k = (int)nd; k < prec && !rc; k++)
+                rc = sl_buf_putc(b, '0');
+            rc = rc || sl_buf_put(b, num + sizeof(num) - nd, nd);
+            for (size_t k = 0; left && k < pad && !rc; k++)
+                rc = sl_buf_putc(b, ' ');
+            return rc ? jn_oom(r, site) : 0;
         }
-        if (prec >= 0)
-            snprintf(fmt, sizeof(fmt), "%%%s*.*ll%c", flags, conv);
-        else
-            snprintf(fmt, sizeof(fmt), "%%%s*ll%c", flags, conv);
-        if (prec >= 0)
-            rc = sl_buf_printf(b, fmt, width, prec, i);
-        else
-            rc = sl_buf_printf(b, fmt, width, i);
-        return rc ? jn_oom(r, site) : 0;
     }
     default: /* e E f F g G */
         if (a->t == JV_STR || !jv_num(a, &d))
             return jn_fail(r, site, SL_EINVAL, "must be real number, not %s", jv_typename(r, a));
-        snprintf(fmt, sizeof(fmt), "%%%s*.*%c", flags, conv);
-        return sl_buf_printf(b, fmt, width, prec < 0 ? 6 : prec, d) ? jn_oom(r, site) : 0;
+        /* width and precision written into the spec (sanitizers' printf
+         * interceptors choke on some '*' forms) */
+        snprintf(fmt, sizeof(fmt), "%%%s%d.%d%c", flags, width, prec < 0 ? 6 : prec, conv);
+        return sl_buf_printf(b, fmt, d) ? jn_oom(r, site) : 0;
     }
 }
 #pragma GCC diagnostic pop

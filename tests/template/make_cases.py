@@ -402,6 +402,8 @@ spec:
     ("f_attr_nj_missing", [N], "{{ env|attr('x') }}", SVC),
     # string filters (format, escape, safe, striptags, wordwrap, filesizeformat)
     ("f_format_j2", [J], "{{ '%s-%d %05.2f|%-5s|%x %X %o %r %%'|format('a', 3.9, 2.5, 'ab', 255, 255, 8, 'q') }} {{ '%(a)s=%(b)03d'|format(a='k', b=7) }} {{ '%s and %s'|format([1, 'x'], none) }} {{ '%+d % d %e %g %.3s %c'|format(5, 5, 12345.678, 0.0001, 'abcdef', 65) }} {{ '%5s|%-4d|%#x|%#o'|format('é', 7, 255, 8) }}", {}),
+    ("f_format_ints_j2", [J], "{{ '%05.2d|%-05d|%+05.3x|%5.3d|% 05d|%#5x|%#5o|%-#8o|%.0f|%#.0f|%#g|%05s|%.0e|%x|%X|%o|%d|%#05o|%i|%u'|format(4, 3, 255, 7, 5, 255, 8, 8, 2.5, 2.5, 1.0, 'ab', 15000, -255, 3054, -8, -9223372036854775807, 8, true, 2.9) }} {{ '%5c|%-3c|%c|%2c'|format(65, 'x', 233, 'é') }}", {}),
+    ("f_format_char_j2", [J], "{{ '%c'|format('xy') }}", {}),
     ("f_format_too_few_j2", [J], "{{ '%s %s'|format('a') }}", {}),
     ("f_format_too_many_j2", [J], "{{ '%s'|format('a', 'b') }}", {}),
     ("f_format_type_j2", [J], "{{ '%d'|format('x') }}", {}),
