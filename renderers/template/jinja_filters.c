@@ -1903,6 +1903,8 @@ static int f_center(FARGS)
     if (wv)
         jv_num(wv, &w);
     len = jv_len(&s);
+    if (!(w <= 16777216.0)) /* also NaN */
+        return jn_fail(r, site, SL_ELIMIT, "center: width %.0f is too large (at most 16777216)", w);
     if (len >= (long)w) {
         *out = s;
         return 0;
@@ -2153,6 +2155,9 @@ static int f_batch(FARGS)
             return jn_oom(r, site);
     }
     if (cur && cur->n) {
+        if (fill && cnt > 1000000)
+            return jn_fail(r, site, SL_ELIMIT, "batch: %.0f items is too large (at most 1000000)",
+                           cnt);
         if (fill && !r->nunjucks && (double)cur->n < cnt && cnt != floor(cnt))
             return jn_fail(r, site, SL_EINVAL,
                            "can't multiply sequence by non-int of type 'float'");
