@@ -228,5 +228,56 @@ static void test_errors(void)
     free(dir);
 }
 
+/* One ConfigMap per team from a service list: groupby, dictsort, with,
+ * loop.cycle, format, select and wordwrap in a manifest template (the
+ * output is what Python Jinja2 renders from the same template). */
+static void test_golden_grouped(void)
+{
+    char *dir = sl_test_tmpdir(), p[1200];
+    sl_buf out = SL_BUF_INIT;
+    sl_error err;
+
+    snprintf(p, sizeof(p), "%s/teams/configmaps.yaml.j2", dir);
+    sl_test_write(p,
+                     "{%- for team, svcs in services | groupby('team') %}\n"
+                     "---\n"
+                     "apiVersion: v1\n"
+                     "kind: ConfigMap\n"
+                     "metadata:\n"
+                     "  name: {{ team | lower }}-services\n"
+                     "  namespace: {{ namespace }}\n"
+                     "  labels:\n"
+                     "    shard: {{ loop.cycle('a', 'b') }}\n"
+                     "data:\n"
+                     "{%- for svc in svcs | sort(attribute='name') %}\n"
+                     "{%- with port = svc.port | default(8080) %}\n"
+                     "  {{ svc.name }}: {{ '%s:%05d' | format(svc.name, port) | tojson }}\n"
+                     "{%- endwith %}\n"
+                     "{%- endfor %}\n"
+                     "{%- for k, v in labels | dictsort %}\n"
+                     "  label-{{ k }}: {{ v | string | tojson }}\n"
+                     "{%- endfor %}\n"
+                     "  summary: {{ svcs | map(attribute='name') | select('ne', 'legacy') | join(', ') | wordwrap(20) | tojson }}\n"
+                     "{%- endfor %}\n");
+    SL_CHECK_INT(render(dir, NULL,
+                        "files: teams/*.j2\n"
+                        "values:\n"
+                        "  services:\n"
+                        "    - { name: orders, team: Shop, port: 80 }\n"
+                        "    - { name: cart, team: shop }\n"
+                        "    - { name: legacy, team: Ops, port: 9 }\n"
+                        "    - { name: billing, team: payments, port: 443 }\n"
+                        "    - { name: ledger, team: payments }\n"
+                        "  labels: { tier: 1, Env: prod, area: eu }\n",
+                        NULL, NULL, &out, &err, NULL, 0),
+                 0);
+    /* grouped case-insensitively under the first item's spelling, sorted */
+    SL_CHECK_HAS(out.ptr, "name: shop-services");
+    SL_CHECK_HAS(out.ptr, "cart: cart:08080");
+    check_golden("grouped.yaml", &out);
+    sl_buf_free(&out);
+}
+
 SL_TEST_MAIN(SL_TEST_ENTRY(test_golden_default_deny), SL_TEST_ENTRY(test_golden_catalog_context),
+             SL_TEST_ENTRY(test_golden_grouped),
              SL_TEST_ENTRY(test_nunjucks_backstage), SL_TEST_ENTRY(test_errors))
