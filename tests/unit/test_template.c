@@ -276,6 +276,7 @@ static void test_golden_grouped(void)
     SL_CHECK_HAS(out.ptr, "cart: cart:08080");
     check_golden("grouped.yaml", &out);
     sl_buf_free(&out);
+    free(dir);
 }
 
 SL_TEST_MAIN(SL_TEST_ENTRY(test_golden_default_deny), SL_TEST_ENTRY(test_golden_catalog_context),
