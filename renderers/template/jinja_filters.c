@@ -2641,6 +2641,11 @@ static int f_format(FARGS)
             goto fail;
         }
         if (s.u.s[i] == '%') {
+            /* only a bare %% is a percent sign */
+            if (nf || width || prec >= 0 || a || s.u.s[i - 1] != '%') {
+                rc = jn_fail(r, site, SL_EINVAL, "unsupported format character '%%' (0x25)");
+                goto fail;
+            }
             if (sl_buf_putc(&b, '%'))
                 goto oom;
             continue;
@@ -2926,7 +2931,7 @@ oom:
 /* ---- wordwrap: Python textwrap.wrap per line, as Jinja2 calls it ---- */
 
 typedef struct wchunk {
-    size_t at, n, cps;
+    size_t at, n; /* code points */
 } wchunk;
 
 static size_t u8_cps(const char *s, size_t n)
@@ -2937,151 +2942,153 @@ static size_t u8_cps(const char *s, size_t n)
     return c;
 }
 
-/* Byte length of the first cps code points of s[0..n). */
-static size_t u8_bytes(const char *s, size_t n, size_t cps)
+/* Python's \w for a code point: ASCII letters, digits and _, and the
+ * letters of the Latin, Greek, Cyrillic, kana, CJK and Hangul blocks. */
+static int tw_alnum(uint32_t u)
 {
-    size_t i = 0;
-    while (i < n && cps) {
-        i++;
-        while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80)
-            i++;
-        cps--;
-    }
-    return i;
+    if (u < 0x80)
+        return isalnum((int)u) || u == '_';
+    return u == 0xaa || u == 0xb5 || u == 0xba || (u >= 0xc0 && u <= 0x2af && u != 0xd7 && u != 0xf7) ||
+           (u >= 0x370 && u <= 0x52f && u != 0x37e && u != 0x387) || (u >= 0x3040 && u <= 0x30ff) ||
+           (u >= 0x4e00 && u <= 0x9fff) || (u >= 0xac00 && u <= 0xd7af);
 }
 
-static int tw_ws(const char *s, size_t n, size_t i)
+static int tw_ws(const uint32_t *c, size_t n, long i) /* textwrap's whitespace */
 {
-    return i < n && strchr("\t\n\v\f\r ", s[i]) && s[i];
+    return i >= 0 && (size_t)i < n && (c[i] == ' ' || (c[i] >= '\t' && c[i] <= '\r'));
 }
 
-static int tw_word(const char *s, size_t n, long i) /* \w */
+static int tw_word(const uint32_t *c, size_t n, long i) /* \w */
 {
-    return i >= 0 && (size_t)i < n &&
-           (isalnum((unsigned char)s[i]) || s[i] == '_' || ((unsigned char)s[i] & 0x80));
+    return i >= 0 && (size_t)i < n && tw_alnum(c[i]);
 }
 
-static int tw_letter(const char *s, size_t n, long i) /* [^\d\W] */
+static int tw_letter(const uint32_t *c, size_t n, long i) /* [^\d\W] */
 {
-    return tw_word(s, n, i) && !isdigit((unsigned char)s[i]);
+    return tw_word(c, n, i) && !(c[i] >= '0' && c[i] <= '9');
 }
 
-static int tw_wp(const char *s, size_t n, long i) /* [\w!"'&.,?] */
+static int tw_wp(const uint32_t *c, size_t n, long i) /* [\w!"'&.,?] */
 {
-    return tw_word(s, n, i) || (i >= 0 && (size_t)i < n && s[i] && strchr("!\"'&.,?", s[i]));
+    return tw_word(c, n, i) || (i >= 0 && (size_t)i < n && c[i] && c[i] < 0x80 &&
+                                strchr("!\"'&.,?", (int)c[i]));
 }
 
-/* textwrap's wordsep_re (break_on_hyphens) or wordsep_simple_re: the end
- * of the chunk that starts at i. */
-static size_t tw_chunk_end(const char *s, size_t n, size_t i, int hyphens)
+/* textwrap's wordsep_re (break_on_hyphens) or wordsep_simple_re over code
+ * points: the end of the chunk that starts at i. */
+static size_t tw_chunk_end(const uint32_t *c, size_t n, size_t i, int hyphens)
 {
     size_t j;
 
-    if (tw_ws(s, n, i)) {
-        while (tw_ws(s, n, i))
+    if (tw_ws(c, n, (long)i)) {
+        while (tw_ws(c, n, (long)i))
             i++;
         return i;
     }
     if (!hyphens) {
-        while (i < n && !tw_ws(s, n, i))
+        while (i < n && !tw_ws(c, n, (long)i))
             i++;
         return i;
     }
-    if (s[i] == '-' && tw_wp(s, n, (long)i - 1)) {
+    if (c[i] == '-' && tw_wp(c, n, (long)i - 1)) {
         /* an em-dash between words: -{2,} followed by \w */
         j = i;
-        while (j < n && s[j] == '-')
+        while (j < n && c[j] == '-')
             j++;
-        if (j - i >= 2 && tw_word(s, n, (long)j))
+        if (j - i >= 2 && tw_word(c, n, (long)j))
             return j;
     }
     for (j = i + 1; j <= n; j++) {
         long h = (long)j;
         /* a hyphenated word: ...ab-|cd or a-b-|cd */
-        if (j < n && s[j] == '-' &&
-            ((tw_letter(s, n, h - 1) && tw_letter(s, n, h - 2)) ||
-             (tw_letter(s, n, h - 1) && h >= 3 && s[h - 2] == '-' && tw_letter(s, n, h - 3))) &&
-            tw_letter(s, n, h + 1) &&
-            (tw_letter(s, n, h + 2) || (h + 3 < (long)n && s[h + 2] == '-' && tw_letter(s, n, h + 3))))
+        if (j < n && c[j] == '-' &&
+            ((tw_letter(c, n, h - 1) && tw_letter(c, n, h - 2)) ||
+             (tw_letter(c, n, h - 1) && h >= 3 && c[h - 2] == '-' && tw_letter(c, n, h - 3))) &&
+            tw_letter(c, n, h + 1) &&
+            (tw_letter(c, n, h + 2) || (h + 3 < (long)n && c[h + 2] == '-' && tw_letter(c, n, h + 3))))
             return j + 1;
-        if (j == n || tw_ws(s, n, j))
+        if (j == n || tw_ws(c, n, h))
             return j;
-        if (tw_wp(s, n, h - 1) && s[j] == '-' && j + 1 < n && s[j + 1] == '-') {
+        if (tw_wp(c, n, h - 1) && c[j] == '-' && j + 1 < n && c[j + 1] == '-') {
             size_t k = j;
-            while (k < n && s[k] == '-')
+            while (k < n && c[k] == '-')
                 k++;
-            if (tw_word(s, n, (long)k))
+            if (tw_word(c, n, (long)k))
                 return j;
         }
     }
     return n;
 }
 
-/* Wrap one line (no line breaks in it) into b, lines joined by wrap. */
+/* Wrap one line (no line breaks in it) into b, lines joined by wrap:
+ * textwrap's _wrap_chunks over the line's code points. */
 static int tw_wrap(jn_render *r, const char *s, size_t n, size_t width, int breaklong,
                    int hyphens, const jv *wrap, sl_buf *b)
 {
-    wchunk *ch;
-    size_t nc = 0, cap = 16, k = 0;
+    uint32_t *c = jn_alloc(r->ar, (n + 1) * sizeof(*c));
+    size_t *off = jn_alloc(r->ar, (n + 1) * sizeof(*off));
+    wchunk *ch = jn_alloc(r->ar, (n + 1) * sizeof(*ch));
+    size_t ncp = 0, nc = 0, k = 0;
     int lines = 0;
 
-    if (!(ch = jn_alloc(r->ar, cap * sizeof(*ch))))
+    if (!c || !off || !ch)
         return -1;
-    for (size_t i = 0; i < n;) {
-        size_t e = tw_chunk_end(s, n, i, hyphens);
-        if (nc == cap) {
-            wchunk *g = jn_alloc(r->ar, cap * 2 * sizeof(*ch));
-            if (!g)
-                return -1;
-            memcpy(g, ch, cap * sizeof(*ch));
-            ch = g;
-            cap *= 2;
-        }
+    for (size_t i = 0; i < n; ncp++) {
+        unsigned char x = (unsigned char)s[i];
+        size_t len = x < 0x80 ? 1 : x >= 0xf0 ? 4 : x >= 0xe0 ? 3 : x >= 0xc0 ? 2 : 1;
+        uint32_t u = len == 1 ? x : x & (0x3f >> (len - 1));
+        if (i + len > n)
+            len = n - i;
+        for (size_t q = 1; q < len; q++)
+            u = (u << 6) | ((unsigned char)s[i + q] & 0x3f);
+        off[ncp] = i;
+        c[ncp] = u;
+        i += len;
+    }
+    off[ncp] = n;
+    /* chunks: at = first code point, n = code points */
+    for (size_t i = 0; i < ncp;) {
+        size_t e = tw_chunk_end(c, ncp, i, hyphens);
         ch[nc].at = i;
-        ch[nc].n = e - i;
-        ch[nc++].cps = u8_cps(s + i, e - i);
+        ch[nc++].n = e - i;
         i = e;
     }
     while (k < nc) {
-        size_t cur = 0, first = k, last;
-        size_t cut_at = 0, cut_n = 0; /* a piece of a long word ending the line */
-        if (lines && tw_ws(s, n, ch[k].at)) {
+        size_t cur = 0, first = k, last, cut_at = 0, cut_n = 0;
+        int empty_cut = 0, has_cut = 0;
+        if (lines && tw_ws(c, ncp, (long)ch[k].at)) {
             k++; /* drop_whitespace: at the start of a line but the first */
             if (k == nc)
                 break;
             first = k;
         }
-        while (k < nc && cur + ch[k].cps <= width)
-            cur += ch[k++].cps;
-        int empty_cut = 0, has_cut = 0;
-        if (k < nc && ch[k].cps > width) {
+        while (k < nc && cur + ch[k].n <= width)
+            cur += ch[k++].n;
+        if (k < nc && ch[k].n > width) {
             /* _handle_long_word */
             size_t left = width - cur;
             if (breaklong) {
-                size_t end = left, nb;
-                const char *w = s + ch[k].at;
-                if (hyphens && ch[k].cps > left) {
-                    /* the last '-' before the limit, unless only dashes precede it */
-                    size_t lim = u8_bytes(w, ch[k].n, left);
-                    for (size_t q = lim; q-- > 0;) {
+                size_t end = left;
+                const uint32_t *w = c + ch[k].at;
+                if (hyphens && ch[k].n > left) {
+                    /* after the last '-' before the limit, unless only dashes precede it */
+                    for (size_t q = left; q-- > 0;) {
                         if (w[q] == '-') {
                             size_t z;
                             for (z = 0; z < q && w[z] == '-'; z++)
                                 ;
                             if (q > 0 && z < q)
-                                end = u8_cps(w, q) + 1;
+                                end = q + 1;
                             break;
                         }
                     }
                 }
-                nb = u8_bytes(w, ch[k].n, end);
                 has_cut = 1;
-                empty_cut = nb == 0;
+                empty_cut = end == 0;
                 cut_at = ch[k].at;
-                cut_n = nb;
-                ch[k].at += nb;
-                ch[k].n -= nb;
-                ch[k].cps -= end;
+                cut_n = end;
+                ch[k].at += end;
+                ch[k].n -= end;
             } else if (k == first) {
                 k++;
             }
@@ -3090,18 +3097,17 @@ static int tw_wrap(jn_render *r, const char *s, size_t n, size_t width, int brea
         /* drop_whitespace: the line's last piece when it is blank (an empty
          * piece of a long word counts as blank) */
         if (has_cut) {
-            if (empty_cut || tw_ws(s, n, cut_at))
+            if (empty_cut || tw_ws(c, ncp, (long)cut_at))
                 cut_n = 0;
-        } else if (last > first && tw_ws(s, n, ch[last - 1].at)) {
+        } else if (last > first && tw_ws(c, ncp, (long)ch[last - 1].at)) {
             last--;
         }
         if (last > first || cut_n) {
+            size_t from = last > first ? ch[first].at : cut_at;
+            size_t to = cut_n ? cut_at + cut_n : ch[last - 1].at + ch[last - 1].n;
             if (lines && sl_buf_put(b, wrap->u.s, wrap->n))
                 return -1;
-            for (size_t q = first; q < last; q++)
-                if (sl_buf_put(b, s + ch[q].at, ch[q].n))
-                    return -1;
-            if (cut_n && sl_buf_put(b, s + cut_at, cut_n))
+            if (sl_buf_put(b, s + off[from], off[to] - off[from]))
                 return -1;
             lines++;
         }

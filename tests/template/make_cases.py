@@ -403,6 +403,8 @@ spec:
     # string filters (format, escape, safe, striptags, wordwrap, filesizeformat)
     ("f_format_j2", [J], "{{ '%s-%d %05.2f|%-5s|%x %X %o %r %%'|format('a', 3.9, 2.5, 'ab', 255, 255, 8, 'q') }} {{ '%(a)s=%(b)03d'|format(a='k', b=7) }} {{ '%s and %s'|format([1, 'x'], none) }} {{ '%+d % d %e %g %.3s %c'|format(5, 5, 12345.678, 0.0001, 'abcdef', 65) }} {{ '%5s|%-4d|%#x|%#o'|format('é', 7, 255, 8) }}", {}),
     ("f_format_ints_j2", [J], "{{ '%05.2d|%-05d|%+05.3x|%5.3d|% 05d|%#5x|%#5o|%-#8o|%.0f|%#.0f|%#g|%05s|%.0e|%x|%X|%o|%d|%#05o|%i|%u'|format(4, 3, 255, 7, 5, 255, 8, 8, 2.5, 2.5, 1.0, 'ab', 15000, -255, 3054, -8, -9223372036854775807, 8, true, 2.9) }} {{ '%5c|%-3c|%c|%2c'|format(65, 'x', 233, 'é') }}", {}),
+    ("f_format_percent_flags_j2", [J], "{{ '%5%'|format(1) }}", {}),
+    ("f_format_floats_j2", [J], "{{ '%+.3e|% 09.2f|%-8.3G|%#x|%#.0f'|format(123456.789, -0.5, 1e-7, 0, 3.0) }}", {}),
     ("f_format_char_j2", [J], "{{ '%c'|format('xy') }}", {}),
     ("f_format_too_few_j2", [J], "{{ '%s %s'|format('a') }}", {}),
     ("f_format_too_many_j2", [J], "{{ '%s'|format('a', 'b') }}", {}),
@@ -416,6 +418,7 @@ spec:
     ("f_striptags_entities_j2", [J], "{{ 'caf&#233; &#x41;&quot;&nbsp;|&bogus; &copy;'|striptags }}", {}),
     ("f_striptags_lines_nj", [N], "{{ '<p>one  two </p>\\n  <p>three</p>\\n\\n\\n\\n<i>four</i>  '|striptags(true) }}", {}),
     ("f_wordwrap_j2", [J], "{{ text|wordwrap(20) }}\n--\n{{ 'a well-known self-contained multi-line string'|wordwrap(10, wrapstring='\\n  ') }}\n--\n{{ 'superlongwordthatneverends here'|wordwrap(8) }}\n--\n{{ 'superlongwordthatneverends here'|wordwrap(8, false) }}\n--\n{{ 'first para is long enough\\n\\nsecond  para   here'|wordwrap(10) }}\n--\n{{ '  indented text stays'|wordwrap(9) }}|{{ 'a-b-c-d-e-f'|wordwrap(4, break_on_hyphens=false) }}|{{ 'x'|wordwrap(1) }}", {"text": "The quick brown fox jumps over the lazy dog and keeps on running-far-away-from-here, ünïcödé wörds too"}),
+    ("f_wordwrap_unicode_j2", [J], "{{ '</b>ü-b_3-4hy-phen.a-b-clonglonglong a?</b>,-->'|wordwrap(10) }}|{{ 'a-b-c.3-4ü-longlonglongword!\t3-4-->'|wordwrap(15, true, '/') }}|{{ '—word x— Ω-Ω ab-cd-ef 日本語のテキスト'|wordwrap(6) }}", {}),
     ("f_wordwrap_bad_width_j2", [J], "{{ 'abc'|wordwrap(0) }}", {}),
     ("f_wordwrap_nj_missing", [N], "{{ 'abc'|wordwrap(2) }}", {}),
     ("f_filesizeformat_j2", [J], "{{ 0|filesizeformat }} {{ 1|filesizeformat }} {{ 999|filesizeformat }} {{ 1000|filesizeformat }} {{ 123456789|filesizeformat }} {{ 123456789|filesizeformat(true) }} {{ '2048'|filesizeformat(binary=true) }} {{ 1e30|filesizeformat }} {{ 1.5|filesizeformat }} {{ 10**24|filesizeformat }}", {}),
