@@ -2071,6 +2071,95 @@ static int fold_key(jn_render *r, const jnode *site, const jv *k, int up, jv *ou
     return map_case(r, site, k, 0, NULL, 0, NULL, NULL, out, up);
 }
 
+/* The comparator of Nunjucks' dictsort, with JavaScript's operators:
+ * a > b ? 1 : a === b ? 0 : -1 (mixed types compare as numbers, NaN never
+ * greater, so it need not be consistent). */
+static int js_cmp3(jn_render *r, const jnode *site, const jv *a, const jv *b)
+{
+    jv pa = *a, pb = *b;
+    int gt;
+
+    if ((jv_is_seq(&pa) || jv_is_map(&pa)) && jv_tostr(r, site, &pa, &pa))
+        return 0;
+    if ((jv_is_seq(&pb) || jv_is_map(&pb)) && jv_tostr(r, site, &pb, &pb))
+        return 0;
+    if (pa.t == JV_STR && pb.t == JV_STR) {
+        size_t n = pa.n < pb.n ? pa.n : pb.n;
+        int c = memcmp(pa.u.s, pb.u.s, n);
+        gt = c > 0 || (c == 0 && pa.n > pb.n);
+    } else {
+        double x = jn_js_number(r, &pa), y = jn_js_number(r, &pb);
+        gt = x > y;
+    }
+    if (gt)
+        return 1;
+    if ((a->t == JV_INT || a->t == JV_FLOAT) && (b->t == JV_INT || b->t == JV_FLOAT)) {
+        double x, y;
+        jv_num(a, &x);
+        jv_num(b, &y);
+        return x == y ? 0 : -1;
+    }
+    if (a->t != b->t)
+        return -1;
+    switch (a->t) {
+    case JV_STR:
+        return a->n == b->n && !memcmp(a->u.s, b->u.s, a->n) ? 0 : -1;
+    case JV_BOOL:
+        return a->u.b == b->u.b ? 0 : -1;
+    case JV_NONE:
+    case JV_UNDEF:
+        return 0;
+    case JV_LIST:
+        return a->u.l == b->u.l ? 0 : -1;
+    case JV_DICT:
+        return a->u.d == b->u.d ? 0 : -1;
+    case JV_JSON:
+        return a->u.j == b->u.j ? 0 : -1;
+    default:
+        return -1;
+    }
+}
+
+/* V8's Array.prototype.sort for fewer than 64 items (TimSort's first run,
+ * then binary insertion), so that an inconsistent comparator orders the
+ * items as Nunjucks on node does. */
+static void v8_small_sort(jn_render *r, const jnode *site, sortitem *a, size_t n)
+{
+    size_t run = 2, start;
+
+    if (n < 2)
+        return;
+    {
+        int desc = js_cmp3(r, site, &a[1].key, &a[0].key) < 0;
+        for (size_t i = 2; i < n; i++) {
+            int o = js_cmp3(r, site, &a[i].key, &a[i - 1].key);
+            if (desc ? o >= 0 : o < 0)
+                break;
+            run++;
+        }
+        for (size_t i = 0; desc && i < run / 2; i++) {
+            sortitem t = a[i];
+            a[i] = a[run - 1 - i];
+            a[run - 1 - i] = t;
+        }
+    }
+    for (start = run; start < n; start++) {
+        size_t left = 0, right = start;
+        sortitem pivot = a[start];
+        while (left < right) {
+            size_t mid = left + ((right - left) >> 1);
+            if (js_cmp3(r, site, &pivot.key, &a[mid].key) < 0)
+                right = mid;
+            else
+                left = mid + 1;
+        }
+        memmove(a + left + 1, a + left, (start - left) * sizeof(*a));
+        a[left] = pivot;
+    }
+}
+
+static int js_index_key(const jv *k, double *idx);
+
 static int f_dictsort(FARGS)
 {
     const jv *cs = ARG(0, "case_sensitive"), *by = ARG(1, "by"), *rev = ARG(2, "reverse");
@@ -2109,7 +2198,27 @@ static int f_dictsort(FARGS)
         if (!truthy_arg(r, cs) && (rc = fold_key(r, site, &items[i].key, r->nunjucks, &items[i].key)))
             return rc;
     }
-    merge_sort(items, tmp, n, &c);
+    if (r->nunjucks) {
+        /* JavaScript's for-in order: integer-like keys first, ascending */
+        size_t m = 0;
+        double x, y;
+        for (size_t i = 0; i < n; i++) {
+            jv k = items[i].val.u.l->v[0];
+            if (js_index_key(&k, &x)) {
+                size_t j = m;
+                sortitem it = items[i];
+                while (j > 0 && js_index_key(&items[j - 1].val.u.l->v[0], &y) && y > x)
+                    j--;
+                memmove(items + j + 1, items + j, (i - j) * sizeof(*items));
+                items[j] = it;
+                m++;
+            }
+        }
+    }
+    if (r->nunjucks && n < 64)
+        v8_small_sort(r, site, items, n);
+    else
+        merge_sort(items, tmp, n, &c);
     if (c.bad && !r->nunjucks)
         return jn_fail(r, site, SL_EINVAL, "dictsort: values of different types cannot be compared");
     for (size_t i = 0; i < n; i++)

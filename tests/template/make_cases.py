@@ -376,6 +376,7 @@ spec:
     ("cycler_empty", BOTH, "{% set c = cycler() %}{{ c.next() }}", {}),
     # collection filters (dictsort, batch, groupby, select/reject, items, attr)
     ("f_dictsort", BOTH, "{% for k, v in d|dictsort %}{{ k }}={{ v }},{% endfor %}|{% for k, v in d|dictsort(true) %}{{ k }},{% endfor %}|{% for k, v in d|dictsort(false, 'value') %}{{ k }},{% endfor %}", {"d": {"b": 2, "A": 1, "c": 3, "a_b": 0, "ab": 5}}),
+    ("f_dictsort_mixed_nj", [N], "{{ d|dictsort(false, 'value')|dump }} {{ e|dictsort(false, 'value')|dump }} {{ f|dictsort(false, 'value')|dump }} {{ g|dictsort|dump }}", {"d": {"b": 0, "10": 2, "a_b": "X"}, "e": {"z9": 2.5, "É": "b", "a": 1, "é": None, "A": "X", "b": True}, "f": {"a": -3, "ü": 2.5, "10": -3, "Z": 0}, "g": {"b": 1, "B": 2, "2": 3, "10": 4, "a": 5}}),
     ("f_dictsort_print", BOTH, "{{ d|dictsort }} {{ (d|dictsort)[0][0] }}", {"d": {"y": "1", "x": "2"}}),
     ("f_dictsort_reverse_j2", [J], "{{ d|dictsort(reverse=true) }} {{ d|dictsort(by='value', reverse=true) }} {{ d|dictsort(case_sensitive=true) }}", {"d": {"b": 2, "A": 1, "c": 3, "a_b": 0}}),
     ("f_dictsort_bad_by", BOTH, "{{ d|dictsort(false, 'size') }}", {"d": {"a": 1}}),
