@@ -2759,7 +2759,7 @@ static int f_format(FARGS)
                 goto oom;
             continue;
         }
-        if (!strchr("sradiuxXoceEfFgG", s.u.s[i])) {
+        if (!s.u.s[i] || !strchr("sradiuxXoceEfFgG", s.u.s[i])) {
             rc = jn_fail(r, site, SL_EINVAL, "unsupported format character '%c' (0x%x)",
                          s.u.s[i], (unsigned char)s.u.s[i]);
             goto fail;
