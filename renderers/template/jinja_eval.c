@@ -2240,6 +2240,12 @@ static int eval(jn_render *r, const jnode *n, jv *out)
     }
 }
 
+/* A slice bound as a long: NaN is 0, out-of-range values are clamped. */
+static long slice_bound(double f)
+{
+    return f != f ? 0 : f > 1e18 ? (long)1e18 : f < -1e18 ? (long)-1e18 : (long)f;
+}
+
 /* eval() for the remaining expression kinds. */
 static int eval_slow(jn_render *r, const jnode *n, jv *out)
 {
@@ -2279,7 +2285,7 @@ static int eval_slow(jn_render *r, const jnode *n, jv *out)
                 !(r->nunjucks && parts[i].t == JV_FLOAT))
                 return jn_fail(r, n, SL_EINVAL, "slice indices must be integers or None");
         }
-#define PI(x) ((x).t == JV_INT ? (long)(x).u.i : (long)(x).u.f)
+#define PI(x) ((x).t == JV_INT ? (long)(x).u.i : slice_bound((x).u.f))
         if (parts[2].t != JV_NONE)
             step = PI(parts[2]);
         if (step == 0)

@@ -968,6 +968,9 @@ static int f_int(FARGS)
             return 0;
         }
         if (py_parse_float(v->u.s, v->n, &f) && isfinite(f)) {
+            if (fabs(f) >= 9.2e18)
+                return jn_fail(r, site, SL_ELIMIT,
+                               "int: %.0f is out of range (integers are 64-bit)", f);
             *out = jv_int(r, (int64_t)trunc(f));
             return 0;
         }
@@ -1085,7 +1088,7 @@ static int f_indent(FARGS)
             w = 4;
         if (wv && !jv_num(wv, &w) && !r->nunjucks)
             return jn_fail(r, site, SL_EINVAL, "indent width must be a number or a string");
-        for (int i = 0; i < (int)w && i < 1000; i++)
+        for (int i = 0; i < 1000 && i < w; i++) /* NaN: none */
             if (sl_buf_putc(&ind, ' '))
                 goto oom;
     }
@@ -1170,8 +1173,10 @@ static int f_truncate(FARGS)
 
     if ((rc = nj_need_str(r, site, v, "truncate")) || (rc = in_str(r, site, v, &s)))
         return rc;
-    if (lv && jv_num(lv, &len) && r->nunjucks && len == 0)
-        len = 255;
+    if (lv && jv_num(lv, &len) && r->nunjucks && (len == 0 || isnan(len)))
+        len = 255; /* length || 255 */
+    if (!r->nunjucks && (!isfinite(len) || len != floor(len)))
+        return jn_fail(r, site, SL_EINVAL, "truncate: slice indices must be integers");
     if (ev && ev->t != JV_NONE && ev->t != JV_UNDEF && (rc = jv_tostr(r, site, ev, &end)))
         return rc;
     if (lw)
@@ -1184,8 +1189,10 @@ static int f_truncate(FARGS)
             *out = s;
             return 0;
         }
+        if (len < 0)
+            len = 0; /* substring() and lastIndexOf() read a negative length as 0 */
         if (truthy_arg(r, kv)) {
-            cut = (size_t)len;
+            cut = len > 0 ? (size_t)len : 0; /* len < n here, so not NaN */
         } else {
             /* lastIndexOf(' ', length) */
             long idx = -1;
@@ -1344,7 +1351,7 @@ static int f_dump(FARGS)
         out->u.node = site;
         return 0;
     }
-    if (sv && jv_num(sv, &sp) && sp < 1)
+    if (sv && jv_num(sv, &sp) && !(sp >= 1)) /* also NaN */
         sp = -1;
     if (sp > 10)
         sp = 10;
