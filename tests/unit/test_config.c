@@ -125,87 +125,73 @@ static void test_every_problem_reported(void)
     free(dir);
 }
 
-static void test_generator(void)
+/* Expand one generated app (name template `name`, glob `each`) over the
+ * folder tree of dir into *apps; 0 or the first failing step's status. */
+static int expand_generator(const char *dir, const char *tree, const char *name,
+                            const char *each, sl_appv *apps)
 {
-    char *dir = sl_test_tmpdir(), *file, *tree;
+    char *file = NULL, *yaml = NULL;
     sl_config *cfg = NULL;
     sl_diags d = {0};
     sl_snapshot *snap = NULL;
-    sl_appv apps = {0};
     sl_error err;
+    int rc;
+
+    asprintf(&yaml,
+             "stateDir: state\nsources:\n  local: { dir: ./tree }\n"
+             "targets:\n  out: { directory: ./out }\n"
+             "apps:\n  - name: \"%s\"\n    source: local\n    target: out\n"
+             "    each: \"%s\"\n    render: manifests\n",
+             name, each);
+    file = write_config(dir, yaml);
+    rc = sl_config_load(file, &cfg, &d);
+    dump_diags(&d);
+    if (!rc)
+        rc = sl_dir_snapshot_open(tree, "local", &snap, &err);
+    if (!rc)
+        rc = sl_app_expand(cfg, &cfg->specs[0], snap, apps, &err);
+    sl_snapshot_free(snap);
+    sl_config_free(cfg);
+    sl_diags_free(&d);
+    free(file);
+    free(yaml);
+    return rc;
+}
+
+static void test_generator(void)
+{
+    char *dir = sl_test_tmpdir(), *tree;
+    sl_appv apps = {0};
 
     asprintf(&tree, "%s/tree", dir);
     sl_test_sh("mkdir -p '%s/services/orders/k8s' '%s/services/billing/k8s' "
                "'%s/services/empty'",
                tree, tree, tree);
-    file = write_config(dir, "stateDir: state\n"
-                             "sources:\n"
-                             "  local: { dir: ./tree }\n"
-                             "targets:\n"
-                             "  out: { directory: ./out }\n"
-                             "apps:\n"
-                             "  - name: \"svc-{{ dir }}\"\n"
-                             "    source: local\n"
-                             "    target: out\n"
-                             "    each: services/*/k8s\n"
-                             "    render: manifests\n");
-    SL_CHECK_INT(sl_config_load(file, &cfg, &d), 0);
-    dump_diags(&d);
-    if (cfg) {
-        SL_CHECK_INT(sl_dir_snapshot_open(tree, "local", &snap, &err), 0);
-        SL_CHECK_INT(sl_app_expand(cfg, &cfg->specs[0], snap, &apps, &err), 0);
-        SL_CHECK_INT(apps.n, 2);
-        if (apps.n == 2) {
-            SL_CHECK_STR(apps.v[0]->name, "svc-billing");
-            SL_CHECK_STR(apps.v[0]->path, "services/billing/k8s");
-            SL_CHECK_STR(apps.v[1]->name, "svc-orders");
-        }
+    SL_CHECK_INT(expand_generator(dir, tree, "svc-{{ dir }}", "services/*/k8s", &apps), 0);
+    SL_CHECK_INT(apps.n, 2);
+    if (apps.n == 2) {
+        SL_CHECK_STR(apps.v[0]->name, "svc-billing");
+        SL_CHECK_STR(apps.v[0]->path, "services/billing/k8s");
+        SL_CHECK_STR(apps.v[1]->name, "svc-orders");
     }
     sl_appv_free(&apps);
-    sl_snapshot_free(snap);
-    snap = NULL;
-    sl_config_free(cfg);
-    cfg = NULL;
-    sl_diags_free(&d);
-    memset(&d, 0, sizeof(d));
     memset(&apps, 0, sizeof(apps));
-    free(file);
 
     /* file matches: {{ stem }} is the file name without its last extension
      * (a file without one keeps its name; dot-files are not matched by *) */
     sl_test_sh("mkdir -p '%s/environments' && touch '%s/environments/commerce-staging.yaml' "
                "'%s/environments/README' '%s/environments/payments.v2.yaml'",
                tree, tree, tree, tree);
-    file = write_config(dir, "stateDir: state\n"
-                             "sources:\n"
-                             "  local: { dir: ./tree }\n"
-                             "targets:\n"
-                             "  out: { directory: ./out }\n"
-                             "apps:\n"
-                             "  - name: \"env-{{ stem }}\"\n"
-                             "    source: local\n"
-                             "    target: out\n"
-                             "    each: \"environments/*\"\n"
-                             "    render: manifests\n");
-    SL_CHECK_INT(sl_config_load(file, &cfg, &d), 0);
-    dump_diags(&d);
-    if (cfg) {
-        SL_CHECK_INT(sl_dir_snapshot_open(tree, "local", &snap, &err), 0);
-        SL_CHECK_INT(sl_app_expand(cfg, &cfg->specs[0], snap, &apps, &err), 0);
-        SL_CHECK_INT(apps.n, 3);
-        if (apps.n == 3) {
-            SL_CHECK_STR(apps.v[0]->name, "env-README");
-            SL_CHECK_STR(apps.v[1]->name, "env-commerce-staging");
-            SL_CHECK_STR(apps.v[2]->name, "env-payments.v2");
-        }
+    SL_CHECK_INT(expand_generator(dir, tree, "env-{{ stem }}", "environments/*", &apps), 0);
+    SL_CHECK_INT(apps.n, 3);
+    if (apps.n == 3) {
+        SL_CHECK_STR(apps.v[0]->name, "env-README");
+        SL_CHECK_STR(apps.v[1]->name, "env-commerce-staging");
+        SL_CHECK_STR(apps.v[2]->name, "env-payments.v2");
     }
     sl_appv_free(&apps);
-    sl_snapshot_free(snap);
-    sl_config_free(cfg);
-    sl_diags_free(&d);
     sl_test_sh("rm -rf '%s'", dir);
     free(tree);
-    free(file);
     free(dir);
 }
 
