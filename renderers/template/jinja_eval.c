@@ -183,15 +183,6 @@ int jd_set(jn_render *r, jdict *d, jv k, jv v)
     return 0;
 }
 
-static jv jv_list(jlist *l)
-{
-    jv v;
-    memset(&v, 0, sizeof(v));
-    v.t = JV_LIST;
-    v.u.l = l;
-    return v;
-}
-
 static jv jv_dict(jdict *d)
 {
     jv v;
@@ -597,9 +588,9 @@ static inline int buf_put(sl_buf *b, const char *s, size_t len)
     return sl_buf_put(b, s, len);
 }
 
-static int put_int(sl_buf *b, int64_t i)
+/* The decimal digits of i at the end of ib; returns where they start. */
+static int fmt_int(int64_t i, char ib[24])
 {
-    char ib[24];
     int k = 24;
     uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
 
@@ -609,6 +600,13 @@ static int put_int(sl_buf *b, int64_t i)
     } while (u);
     if (i < 0)
         ib[--k] = '-';
+    return k;
+}
+
+static int put_int(sl_buf *b, int64_t i)
+{
+    char ib[24];
+    int k = fmt_int(i, ib);
     return buf_put(b, ib + k, (size_t)(24 - k));
 }
 
@@ -984,15 +982,7 @@ int jv_tostr(jn_render *r, const jnode *site, const jv *v, jv *out)
         /* an integer (Python int, or a JavaScript number with no fraction:
          * the same digits; -0 prints as 0 in both) straight into the arena */
         char ib[24];
-        int k = 24;
-        int64_t i = v->t == JV_INT ? v->u.i : (int64_t)v->u.f;
-        uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-        do {
-            ib[--k] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        if (i < 0)
-            ib[--k] = '-';
+        int k = fmt_int(v->t == JV_INT ? v->u.i : (int64_t)v->u.f, ib);
         if (!(s = jn_strndup(r->ar, ib + k, (size_t)(24 - k))))
             return jn_oom(r, site);
         *out = jv_str(s, (size_t)(24 - k));
@@ -1528,9 +1518,9 @@ static int loop_changed(jn_render *r, const jnode *site, jfunc *self, int argc, 
     if (argc)
         memcpy(now->v, argv, (size_t)argc * sizeof(jv));
     now->n = (size_t)argc;
-    a = jv_list(now);
+    a = jv_list_of(now, 0);
     if (l->last_changed) {
-        b = jv_list(l->last_changed);
+        b = jv_list_of(l->last_changed, 0);
         if (jv_equal(r, &a, &b) == 1) {
             *out = jv_bool(0);
             return 0;
@@ -1858,7 +1848,7 @@ static int py_binop(jn_render *r, const jnode *n, int op, const jv *a, const jv 
             l->v[l->n++] = jv_index(r, a, (size_t)i);
         for (long i = 0; i < q; i++)
             l->v[l->n++] = jv_index(r, b, (size_t)i);
-        *out = jv_list(l);
+        *out = jv_list_of(l, 0);
         return 0;
     }
     if (op == OP_MUL && ((a->t == JV_STR && bi) || (b->t == JV_STR && ai))) {
@@ -2335,7 +2325,7 @@ static int eval_slow(jn_render *r, const jnode *n, jv *out)
                 return jn_oom(r, n);
             for (long i = start; step > 0 ? i < stop : i > stop; i += step)
                 l->v[l->n++] = jv_index(r, &a, (size_t)i);
-            *out = jv_list(l);
+            *out = jv_list_of(l, 0);
         }
         return 0;
     }
@@ -2449,7 +2439,7 @@ static int eval_slow(jn_render *r, const jnode *n, jv *out)
         for (const jnode *x = n->args; x; x = x->next)
             if ((rc = eval(r, x, &l->v[l->n++])))
                 return rc;
-        *out = jv_list(l);
+        *out = jv_list_of(l, 0);
         if (n->kind == N_TUPLELIT)
             out->ns = 2;
         return 0;

@@ -612,9 +612,7 @@ static int f_split(FARGS)
             l->n = (size_t)max;
     }
 done:
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = l;
+    *out = jv_list_of(l, 0);
     return 0;
 }
 
@@ -733,9 +731,7 @@ static int f_sort(FARGS)
         /* lib.map() of a non-array is [] */
         if (!(res = jl_new(r, 1)))
             return jn_oom(r, site);
-        memset(out, 0, sizeof(*out));
-        out->t = JV_LIST;
-        out->u.l = res;
+        *out = jv_list_of(res, 0);
         return 0;
     }
     if ((rc = jv_to_list(r, site, v, &l)))
@@ -758,9 +754,7 @@ static int f_sort(FARGS)
         return jn_fail(r, site, SL_EINVAL, "sort: values of different types cannot be compared");
     for (size_t i = 0; i < l->n; i++)
         res->v[res->n++] = items[i].val;
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = res;
+    *out = jv_list_of(res, 0);
     return 0;
 }
 
@@ -794,9 +788,7 @@ static int f_unique(FARGS)
             res->v[res->n++] = l->v[i];
         }
     }
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = res;
+    *out = jv_list_of(res, 0);
     if (!r->nunjucks)
         out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
@@ -837,9 +829,7 @@ static int f_list(FARGS)
             l = c;
         }
     }
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = l;
+    *out = jv_list_of(l, 0);
     return 0;
 }
 
@@ -1794,9 +1784,7 @@ static int f_reverse(FARGS)
             return jn_oom(r, site);
         for (size_t i = l->n; i > 0; i--)
             res->v[res->n++] = l->v[i - 1];
-        memset(out, 0, sizeof(*out));
-        out->t = JV_LIST;
-        out->u.l = res;
+        *out = jv_list_of(res, 0);
         if (!r->nunjucks && !(v->t == JV_LIST && (v->ns & JN_GEN)))
             out->ns = JN_GEN; /* Jinja2 returns a generator */
     }
@@ -1990,9 +1978,7 @@ static int sel_attr(FARGS, int want)
         if (ok == want)
             res->v[res->n++] = l->v[i];
     }
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = res;
+    *out = jv_list_of(res, 0);
     if (!r->nunjucks)
         out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
@@ -2047,25 +2033,13 @@ static int f_map(FARGS)
             res->v[res->n++] = x;
         }
     }
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = res;
+    *out = jv_list_of(res, 0);
     if (!r->nunjucks)
         out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
 }
 
 /* ---- collections: dictsort, batch, groupby, select/reject, items, attr ---- */
-
-static jv list_val(jlist *l, uint8_t ns)
-{
-    jv o;
-    memset(&o, 0, sizeof(o));
-    o.t = JV_LIST;
-    o.ns = ns;
-    o.u.l = l;
-    return o;
-}
 
 /* A sort key folded for a case-insensitive comparison: Jinja2 lower-cases
  * strings (ignore_case), Nunjucks upper-cases them (dictsort). */
@@ -2200,7 +2174,7 @@ static int f_dictsort(FARGS)
         pair->v[0] = k;
         pair->v[1] = x;
         pair->n = 2;
-        items[i].val = list_val(pair, r->nunjucks ? 0 : 2);
+        items[i].val = jv_list_of(pair, r->nunjucks ? 0 : 2);
         items[i].key = pos ? x : k;
         if (!truthy_arg(r, cs) && (rc = fold_key(r, site, &items[i].key, r->nunjucks, &items[i].key)))
             return rc;
@@ -2230,7 +2204,7 @@ static int f_dictsort(FARGS)
         return jn_fail(r, site, SL_EINVAL, "dictsort: values of different types cannot be compared");
     for (size_t i = 0; i < n; i++)
         res->v[res->n++] = items[i].val;
-    *out = list_val(res, 0);
+    *out = jv_list_of(res, 0);
     return 0;
 }
 
@@ -2261,7 +2235,7 @@ static int f_batch(FARGS)
          * every i % linecount == 0 */
         int full = cur && (r->nunjucks ? fmod((double)i, cnt) == 0 : (double)cur->n == cnt);
         if (full) {
-            if (jl_push(r, res, list_val(cur, 0)))
+            if (jl_push(r, res, jv_list_of(cur, 0)))
                 return jn_oom(r, site);
             cur = NULL;
         }
@@ -2280,10 +2254,10 @@ static int f_batch(FARGS)
         for (size_t i = cur->n; fill && (double)i < cnt; i++)
             if (jl_push(r, cur, *fill))
                 return jn_oom(r, site);
-        if (jl_push(r, res, list_val(cur, 0)))
+        if (jl_push(r, res, jv_list_of(cur, 0)))
             return jn_oom(r, site);
     }
-    *out = list_val(res, 0);
+    *out = jv_list_of(res, 0);
     if (!r->nunjucks)
         out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
@@ -2328,7 +2302,7 @@ static int nj_groupby(jn_render *r, const jnode *site, jlist *l, const jv *attr,
                 break;
         if (g == keys->n) {
             jlist *nl = jl_new(r, 2);
-            if (!nl || jl_push(r, keys, ks) || jl_push(r, groups, list_val(nl, 0)))
+            if (!nl || jl_push(r, keys, ks) || jl_push(r, groups, jv_list_of(nl, 0)))
                 return jn_oom(r, site);
         }
         if (jl_push(r, groups->v[g].u.l, l->v[i]))
@@ -2422,13 +2396,13 @@ static int f_groupby(FARGS)
         }
         /* the group's key as its first item has it */
         pair->v[0] = truthy_arg(r, cs) ? items[i].key : orig[items[i].val.u.i];
-        pair->v[1] = list_val(grp, 0);
+        pair->v[1] = jv_list_of(grp, 0);
         pair->n = 2;
-        if (jl_push(r, res, list_val(pair, 2 | 4)))
+        if (jl_push(r, res, jv_list_of(pair, 2 | 4)))
             return jn_oom(r, site);
         i = j;
     }
-    *out = list_val(res, 0);
+    *out = jv_list_of(res, 0);
     return 0;
 }
 
@@ -2480,7 +2454,7 @@ static int sel_test(FARGS, int want)
         if (!!ok == want)
             res->v[res->n++] = l->v[i];
     }
-    *out = list_val(res, 0);
+    *out = jv_list_of(res, 0);
     if (!r->nunjucks)
         out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
@@ -2517,9 +2491,9 @@ static int f_items(FARGS)
             return jn_oom(r, site);
         jv_map_at(r, v, i, &pair->v[0], &pair->v[1]);
         pair->n = 2;
-        res->v[res->n++] = list_val(pair, 2);
+        res->v[res->n++] = jv_list_of(pair, 2);
     }
-    *out = list_val(res, 0);
+    *out = jv_list_of(res, 0);
     if (!r->nunjucks)
         out->ns = JN_GEN; /* Jinja2 returns a generator */
     return 0;
@@ -3783,9 +3757,7 @@ static int m_items(MARGS, int what)
             l->v[l->n++] = what == 1 ? k : x;
         }
     }
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = l;
+    *out = jv_list_of(l, 0);
     return 0;
 }
 
@@ -4075,9 +4047,7 @@ static int g_range(MARGS)
         return jn_oom(r, site);
     for (double x = start; step > 0 ? x < stop : x > stop; x += step)
         l->v[l->n++] = r->nunjucks ? jv_float(x) : jv_int(r, (int64_t)x);
-    memset(out, 0, sizeof(*out));
-    out->t = JV_LIST;
-    out->u.l = l;
+    *out = jv_list_of(l, 0);
     return 0;
 }
 

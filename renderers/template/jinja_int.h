@@ -289,6 +289,16 @@ jv jv_index(jn_render *r, const jv *v, size_t i);
 /* Materialise any iterable into a list (arena). */
 int jv_to_list(jn_render *r, const jnode *site, const jv *v, jlist **out);
 jlist *jl_new(jn_render *r, size_t cap);
+/* A list value (ns: its JN_* marks, e.g. JN_GEN for a Jinja2 generator). */
+static inline jv jv_list_of(jlist *l, uint8_t ns)
+{
+    jv o;
+    memset(&o, 0, sizeof(o));
+    o.t = JV_LIST;
+    o.ns = ns;
+    o.u.l = l;
+    return o;
+}
 int jl_push(jn_render *r, jlist *l, jv v);
 jdict *jd_new(jn_render *r, size_t cap);
 int jd_set(jn_render *r, jdict *d, jv k, jv v);
