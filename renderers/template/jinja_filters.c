@@ -788,9 +788,7 @@ static int f_unique(FARGS)
             res->v[res->n++] = l->v[i];
         }
     }
-    *out = jv_list_of(res, 0);
-    if (!r->nunjucks)
-        out->ns = JN_GEN; /* Jinja2 returns a generator */
+    *out = jv_list_of(res, r->nunjucks ? 0 : JN_GEN); /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -1939,6 +1937,21 @@ static int gen_input(jn_render *r, const jnode *site, const jv *v, jlist **l)
     return jv_to_list(r, site, v, l);
 }
 
+/* The test a select-like filter names (its name, cut to 63 bytes, in buf);
+ * *t is NULL when there is none of that name. */
+static int test_named(jn_render *r, const jnode *site, const jv *name, char buf[64],
+                      const jn_test **t)
+{
+    jv tn;
+    int rc;
+
+    if ((rc = jv_tostr(r, site, name, &tn)))
+        return rc;
+    snprintf(buf, 64, "%.*s", (int)(tn.n < 63 ? tn.n : 63), tn.u.s);
+    *t = jn_test_find(buf, r->nunjucks);
+    return 0;
+}
+
 /* selectattr / rejectattr (attribute truthiness, or a test in Jinja2). */
 static int sel_attr(FARGS, int want)
 {
@@ -1950,12 +1963,10 @@ static int sel_attr(FARGS, int want)
     if (!attr)
         return jn_fail(r, site, SL_EINVAL, "selectattr needs an attribute name");
     if (tname) {
-        jv tn;
-        if ((rc = jv_tostr(r, site, tname, &tn)))
-            return rc;
         char buf[64];
-        snprintf(buf, sizeof(buf), "%.*s", (int)(tn.n < 63 ? tn.n : 63), tn.u.s);
-        if (!(t = jn_test_find(buf, r->nunjucks)))
+        if ((rc = test_named(r, site, tname, buf, &t)))
+            return rc;
+        if (!t)
             return jn_fail(r, site, SL_EINVAL, "unknown test '%s'", buf);
     }
     if ((rc = gen_input(r, site, v, &l)))
@@ -1978,9 +1989,7 @@ static int sel_attr(FARGS, int want)
         if (ok == want)
             res->v[res->n++] = l->v[i];
     }
-    *out = jv_list_of(res, 0);
-    if (!r->nunjucks)
-        out->ns = JN_GEN; /* Jinja2 returns a generator */
+    *out = jv_list_of(res, r->nunjucks ? 0 : JN_GEN); /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2033,9 +2042,7 @@ static int f_map(FARGS)
             res->v[res->n++] = x;
         }
     }
-    *out = jv_list_of(res, 0);
-    if (!r->nunjucks)
-        out->ns = JN_GEN; /* Jinja2 returns a generator */
+    *out = jv_list_of(res, r->nunjucks ? 0 : JN_GEN); /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2257,9 +2264,7 @@ static int f_batch(FARGS)
         if (jl_push(r, res, jv_list_of(cur, 0)))
             return jn_oom(r, site);
     }
-    *out = jv_list_of(res, 0);
-    if (!r->nunjucks)
-        out->ns = JN_GEN; /* Jinja2 returns a generator */
+    *out = jv_list_of(res, r->nunjucks ? 0 : JN_GEN); /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2424,13 +2429,11 @@ static int sel_test(FARGS, int want)
         return rc;
     }
     if (argc > 0 && !(r->nunjucks && argv[0].t == JV_UNDEF)) {
-        jv tn;
         char buf[64];
-        if ((rc = jv_tostr(r, site, &argv[0], &tn)))
+        if ((rc = test_named(r, site, &argv[0], buf, &t)))
             return rc;
-        snprintf(buf, sizeof(buf), "%.*s", (int)(tn.n < 63 ? tn.n : 63), tn.u.s);
         /* Jinja2 looks the test up per item, Nunjucks before the first */
-        if (!(t = jn_test_find(buf, r->nunjucks)) && (l->n || r->nunjucks))
+        if (!t && (l->n || r->nunjucks))
             return jn_fail(r, site, SL_EINVAL, "no test named '%s'", buf);
     } else if (r->nunjucks) {
         t = jn_test_find("truthy", 1);
@@ -2454,9 +2457,7 @@ static int sel_test(FARGS, int want)
         if (!!ok == want)
             res->v[res->n++] = l->v[i];
     }
-    *out = jv_list_of(res, 0);
-    if (!r->nunjucks)
-        out->ns = JN_GEN; /* Jinja2 returns a generator */
+    *out = jv_list_of(res, r->nunjucks ? 0 : JN_GEN); /* Jinja2 returns a generator */
     return 0;
 }
 
@@ -2493,9 +2494,7 @@ static int f_items(FARGS)
         pair->n = 2;
         res->v[res->n++] = jv_list_of(pair, 2);
     }
-    *out = jv_list_of(res, 0);
-    if (!r->nunjucks)
-        out->ns = JN_GEN; /* Jinja2 returns a generator */
+    *out = jv_list_of(res, r->nunjucks ? 0 : JN_GEN); /* Jinja2 returns a generator */
     return 0;
 }
 
