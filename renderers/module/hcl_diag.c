@@ -347,18 +347,22 @@ static int diag_add(sl_hcl_diags *d, int sev, const sl_hcl_range *subject, char 
     return SL_EINVAL;
 }
 
+/* vasprintf's text, or NULL when it fails. */
+static SL_PRINTF(1, 0) char *vfmt(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
 int sl_hcl_diag_error(sl_hcl_diags *d, const sl_hcl_range *subject, const char *summary,
                       const char *detail_fmt, ...)
 {
     va_list ap;
-    char *detail = NULL;
-    int n;
+    char *detail;
 
     va_start(ap, detail_fmt);
-    n = vasprintf(&detail, detail_fmt, ap);
+    detail = vfmt(detail_fmt, ap);
     va_end(ap);
-    if (n < 0)
-        detail = NULL;
     return diag_add(d, SL_HCL_DIAG_ERROR, subject, strdup(summary), detail);
 }
 
@@ -366,15 +370,12 @@ int sl_hcl_diag_error_at(sl_hcl_diags *d, const sl_hcl_file *f, sl_hcl_span subj
                          const char *summary, const char *detail_fmt, ...)
 {
     va_list ap;
-    char *detail = NULL;
+    char *detail;
     sl_hcl_range r;
-    int n;
 
     va_start(ap, detail_fmt);
-    n = vasprintf(&detail, detail_fmt, ap);
+    detail = vfmt(detail_fmt, ap);
     va_end(ap);
-    if (n < 0)
-        detail = NULL;
     if (!f)
         return diag_add(d, SL_HCL_DIAG_ERROR, NULL, strdup(summary), detail);
     r = sl_hcl_file_range(f, subject);
